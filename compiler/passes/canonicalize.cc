@@ -1,0 +1,173 @@
+// canonicalize: local algebraic simplification and constant folding, to a fixed point.
+//
+//   add(x, 0), sub(x, 0), mul(x, 1), div(x, 1)       ==>  x
+//   neg(neg(x)), cast<same dtype>(x), select(c, x, x) ==>  x
+//   reshape / transpose / broadcast_in_dim / slice that change nothing, one-operand
+//   concat, reduce over no axes                      ==>  x
+//   reshape(reshape(x))                              ==>  reshape(x)
+//   transpose(transpose(x, p), q)                    ==>  transpose(x, p∘q)
+//   select(splat true, a, b)                         ==>  a   (false: b)
+//   op(constants...)                                 ==>  constant (interpreter kernel)
+#include <numeric>
+
+#include "compiler/passes/registry.h"
+#include "ir/builder.h"
+#include "ir/interpreter.h"
+#include "support/status_macros.h"
+
+namespace loom::passes {
+namespace {
+
+using ir::Op;
+using ir::OpCode;
+using ir::Value;
+
+// Folding stops at results this large, so folding never bloats the IR.
+constexpr int64_t kMaxFoldElements = 4096;
+
+const Tensor* ConstantOf(const Value* v) {
+  const Op* def = v->defining_op();
+  if (def == nullptr || def->code() != OpCode::kConstant) return nullptr;
+  return &def->Attr<Tensor>("value");
+}
+
+// True when v is a constant whose every element equals `x`.
+bool IsSplat(const Value* v, double x) {
+  const Tensor* t = ConstantOf(v);
+  if (t == nullptr) return false;
+  for (int64_t i = 0; i < t->num_elements(); ++i) {
+    if (t->GetDouble(i) != x) return false;
+  }
+  return true;
+}
+
+bool IsIdentityPerm(const std::vector<int64_t>& perm) {
+  for (size_t i = 0; i < perm.size(); ++i) {
+    if (perm[i] != static_cast<int64_t>(i)) return false;
+  }
+  return true;
+}
+
+bool Foldable(const Op& op) {
+  const ir::OpInfo& info = op.info();
+  if (op.num_operands() == 0 || op.num_results() != 1 || op.has_region() ||
+      info.has(ir::kSideEffect) || info.has(ir::kTerminator) || op.code() == OpCode::kLoad) {
+    return false;
+  }
+  if (op.result(0)->type().num_elements() > kMaxFoldElements) return false;
+  for (Value* v : op.operands()) {
+    if (!ConstantOf(v)) return false;
+  }
+  return true;
+}
+
+// The value that can replace op's single result, or null. May insert ops before op.
+absl::StatusOr<Value*> Simplify(Op& op) {
+  auto x = [&](int i) { return op.operand(i); };
+  const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
+  switch (op.code()) {
+    case OpCode::kAdd:
+      if (IsSplat(x(1), 0)) return x(0);
+      if (IsSplat(x(0), 0)) return x(1);
+      break;
+    case OpCode::kSub:
+      if (IsSplat(x(1), 0)) return x(0);
+      break;
+    case OpCode::kMul:
+      if (IsSplat(x(1), 1)) return x(0);
+      if (IsSplat(x(0), 1)) return x(1);
+      break;
+    case OpCode::kDiv:
+      if (IsSplat(x(1), 1)) return x(0);
+      break;
+    case OpCode::kNeg:
+      if (x(0)->defining_op() && x(0)->defining_op()->code() == OpCode::kNeg) {
+        return x(0)->defining_op()->operand(0);
+      }
+      break;
+    case OpCode::kCast:
+    case OpCode::kReshape:
+      if (x(0)->type() == out) return x(0);
+      if (op.code() == OpCode::kReshape && x(0)->defining_op() &&
+          x(0)->defining_op()->code() == OpCode::kReshape) {
+        ir::Builder b(op.parent(), &op);
+        return b.Reshape(x(0)->defining_op()->operand(0), out.shape);
+      }
+      break;
+    case OpCode::kTranspose: {
+      const auto& perm = op.IntsAttr("perm");
+      if (IsIdentityPerm(perm)) return x(0);
+      const Op* inner = x(0)->defining_op();
+      if (inner && inner->code() == OpCode::kTranspose) {
+        const auto& p = inner->IntsAttr("perm");
+        std::vector<int64_t> composed;
+        for (int64_t q : perm) composed.push_back(p[q]);
+        ir::Builder b(op.parent(), &op);
+        return b.Build(OpCode::kTranspose, {inner->operand(0)}, {{"perm", composed}});
+      }
+      break;
+    }
+    case OpCode::kBroadcastInDim:
+      if (x(0)->type() == out && IsIdentityPerm(op.IntsAttr("dims"))) return x(0);
+      break;
+    case OpCode::kSlice:
+      if (x(0)->type() == out) return x(0);  // same shape means start 0, stride 1
+      break;
+    case OpCode::kConcat:
+      if (op.num_operands() == 1) return x(0);
+      break;
+    case OpCode::kReduceSum:
+    case OpCode::kReduceMax:
+      if (op.IntsAttr("axes").empty()) return x(0);
+      break;
+    case OpCode::kSelect:
+      if (x(1) == x(2)) return x(1);
+      if (IsSplat(x(0), 1)) return x(1);
+      if (IsSplat(x(0), 0)) return x(2);
+      break;
+    default:
+      break;
+  }
+  if (Foldable(op)) {
+    std::vector<const Tensor*> operands;
+    for (Value* v : op.operands()) operands.push_back(ConstantOf(v));
+    absl::StatusOr<std::vector<Tensor>> folded = ir::EvaluateOp(op, operands);
+    if (!folded.ok()) return nullptr;  // e.g. integer division by zero: leave it to run time
+    ir::Builder b(op.parent(), &op);
+    return b.Constant(std::move((*folded)[0]));
+  }
+  return nullptr;
+}
+
+class Canonicalize : public Pass {
+ public:
+  absl::string_view name() const override { return "canonicalize"; }
+
+  absl::StatusOr<bool> Run(ir::Module& module) override {
+    bool changed = false;
+    for (bool again = true; again;) {
+      again = false;
+      for (ir::Block* block : ir::AllBlocks(module)) {
+        for (auto it = block->ops().begin(); it != block->ops().end();) {
+          Op* op = (it++)->get();
+          if (op->num_results() != 1 || op->code() == OpCode::kConstant) continue;
+          ASSIGN_OR_RETURN(Value * repl, Simplify(*op));
+          if (repl == nullptr || repl == op->result(0)) continue;
+          op->result(0)->ReplaceAllUsesWith(repl);
+          if (!op->info().has(ir::kSideEffect)) block->Erase(op);
+          again = changed = true;
+        }
+      }
+    }
+    return changed;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Pass>> CreateCanonicalizePass(absl::string_view options) {
+  if (!options.empty()) return absl::InvalidArgumentError("canonicalize takes no options");
+  return std::make_unique<Canonicalize>();
+}
+
+}  // namespace loom::passes

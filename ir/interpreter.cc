@@ -1,0 +1,135 @@
+#include "ir/interpreter.h"
+
+#include <cmath>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "ir/interpreter_kernels.h"
+#include "support/philox.h"
+#include "support/status_macros.h"
+
+namespace loom::ir {
+namespace {
+
+absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Tensor> args,
+                                             KernelContext& ctx) {
+  std::unordered_map<const Value*, Tensor> env;
+  for (int i = 0; i < block.num_arguments(); ++i) env[block.argument(i)] = std::move(args[i]);
+  for (const auto& op : block.ops()) {
+    std::vector<const Tensor*> operands;
+    for (Value* v : op->operands()) operands.push_back(&env.at(v));
+    Kernel kernel = GetKernel(op->code());
+    if (kernel == nullptr) {
+      return absl::UnimplementedError(absl::StrCat("no interpreter kernel for '", op->name(), "'"));
+    }
+    absl::StatusOr<std::vector<Tensor>> results = kernel(*op, operands, ctx);
+    if (!results.ok()) return ErrorAt(op->loc(), results.status().message());
+    if (op->info().has(kTerminator)) return std::move(*results);
+    for (int i = 0; i < op->num_results(); ++i) {
+      if (TypeOf((*results)[i]) != op->result(i)->type()) {
+        return absl::InternalError(absl::StrCat("interpreter kernel of '", op->name(),
+                                                "' produced ", TypeOf((*results)[i]).ToString(),
+                                                " for ", op->result(i)->type().ToString()));
+      }
+      env[op->result(i)] = std::move((*results)[i]);
+    }
+  }
+  return absl::InternalError("block has no terminator");
+}
+
+// The context refers to itself (regions run nested blocks), so it is set up in place.
+void InitContext(KernelContext& ctx, std::map<std::string, Tensor, std::less<>>* globals) {
+  ctx.globals = globals;
+  ctx.run_block = [&ctx](const Block& block, std::vector<Tensor> args) {
+    return RunBlock(block, std::move(args), ctx);
+  };
+}
+
+uint64_t HashName(absl::string_view name) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+Tensor InitialValue(const Global& global, uint64_t seed) {
+  Tensor t(global.type.dtype, global.type.shape);
+  const Initializer& init = global.init;
+  uint64_t key = seed ^ HashName(global.name);
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    double v = 0;
+    switch (init.kind) {
+      case Initializer::Kind::kZeros: v = 0; break;
+      case Initializer::Kind::kOnes: v = 1; break;
+      case Initializer::Kind::kConstant: v = init.a; break;
+      case Initializer::Kind::kUniform:
+        v = init.a + (init.b - init.a) * UniformDouble(RandomBits(key, 0, i));
+        break;
+      case Initializer::Kind::kNormal: {
+        // Box-Muller; 1 - u keeps the logarithm finite.
+        double u1 = 1.0 - UniformDouble(RandomBits(key, 0, i));
+        double u2 = UniformDouble(RandomBits(key, 1, i));
+        v = init.a + init.b * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+        break;
+      }
+    }
+    t.SetDouble(i, v);
+  }
+  return t;
+}
+
+Interpreter::Interpreter(const Module& module, uint64_t seed) : module_(module) {
+  for (const Global& g : module.globals()) globals_.emplace(g.name, InitialValue(g, seed));
+}
+
+const Tensor* Interpreter::GetGlobal(absl::string_view name) const {
+  auto it = globals_.find(name);
+  return it == globals_.end() ? nullptr : &it->second;
+}
+
+absl::Status Interpreter::SetGlobal(absl::string_view name, Tensor value) {
+  auto it = globals_.find(name);
+  if (it == globals_.end()) return absl::NotFoundError(absl::StrCat("no global @", name));
+  if (TypeOf(value) != TypeOf(it->second)) {
+    return absl::InvalidArgumentError(absl::StrCat("@", name, " is ",
+                                                   TypeOf(it->second).ToString(), ", got ",
+                                                   TypeOf(value).ToString()));
+  }
+  it->second = std::move(value);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Tensor>> Interpreter::Run(absl::string_view function,
+                                                     std::vector<Tensor> inputs) {
+  const Function* f = module_.FindFunction(function);
+  if (f == nullptr) return absl::NotFoundError(absl::StrCat("no function @", function));
+  std::vector<TensorType> want = f->input_types();
+  if (inputs.size() != want.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("@", function, " takes ", want.size(),
+                                                   " inputs, got ", inputs.size()));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (TypeOf(inputs[i]) != want[i]) {
+      return absl::InvalidArgumentError(absl::StrCat("input ", i, " of @", function, " must be ",
+                                                     want[i].ToString(), ", got ",
+                                                     TypeOf(inputs[i]).ToString()));
+    }
+  }
+  KernelContext ctx;
+  InitContext(ctx, &globals_);
+  return RunBlock(f->body(), std::move(inputs), ctx);
+}
+
+absl::StatusOr<std::vector<Tensor>> EvaluateOp(const Op& op,
+                                               std::span<const Tensor* const> operands) {
+  Kernel kernel = GetKernel(op.code());
+  if (kernel == nullptr) {
+    return absl::UnimplementedError(absl::StrCat("no interpreter kernel for '", op.name(), "'"));
+  }
+  KernelContext ctx;
+  InitContext(ctx, nullptr);
+  return kernel(op, operands, ctx);
+}
+
+}  // namespace loom::ir

@@ -1,0 +1,45 @@
+// The reference interpreter: runs any verified module op by op on Tensors, in f32, f64
+// and the integer types. Written to be obviously right rather than fast — it is the
+// oracle that the JIT, autodiff and every pass are checked against.
+#ifndef LOOM_IR_INTERPRETER_H_
+#define LOOM_IR_INTERPRETER_H_
+
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ir/ir.h"
+
+namespace loom::ir {
+
+class Interpreter {
+ public:
+  // `module` must be verified and outlive the interpreter. Globals start from their
+  // initializers drawn with `seed`.
+  explicit Interpreter(const Module& module, uint64_t seed = 0);
+
+  absl::StatusOr<std::vector<Tensor>> Run(absl::string_view function,
+                                          std::vector<Tensor> inputs);
+
+  // Parameters and state, by name (without '@').
+  const Tensor* GetGlobal(absl::string_view name) const;
+  absl::Status SetGlobal(absl::string_view name, Tensor value);
+  const std::map<std::string, Tensor, std::less<>>& globals() const { return globals_; }
+
+ private:
+  const Module& module_;
+  std::map<std::string, Tensor, std::less<>> globals_;
+};
+
+// A global's first value, drawn from its initializer (Philox keyed by seed and name).
+Tensor InitialValue(const Global& global, uint64_t seed);
+
+// Runs one op without a module (no load or store): constant folding uses it.
+absl::StatusOr<std::vector<Tensor>> EvaluateOp(const Op& op,
+                                               std::span<const Tensor* const> operands);
+
+}  // namespace loom::ir
+
+#endif  // LOOM_IR_INTERPRETER_H_

@@ -1,0 +1,32 @@
+// Interpreter kernels: one per op of the table, looked up by OpCode.
+#ifndef LOOM_IR_INTERPRETER_KERNELS_H_
+#define LOOM_IR_INTERPRETER_KERNELS_H_
+
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ir/ir.h"
+
+namespace loom::ir {
+
+struct KernelContext {
+  // Runs a region's block on arguments; returns what its terminator yields.
+  std::function<absl::StatusOr<std::vector<Tensor>>(const Block&, std::vector<Tensor>)>
+      run_block;
+  // Module globals, or null where there is no module (constant folding).
+  std::map<std::string, Tensor, std::less<>>* globals = nullptr;
+};
+
+using Kernel = absl::StatusOr<std::vector<Tensor>> (*)(
+    const Op& op, std::span<const Tensor* const> operands, KernelContext& ctx);
+
+// The kernel of `code`, or null if the op has none (the op-table test catches that).
+Kernel GetKernel(OpCode code);
+
+}  // namespace loom::ir
+
+#endif  // LOOM_IR_INTERPRETER_KERNELS_H_

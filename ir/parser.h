@@ -1,0 +1,19 @@
+// Text IR parser. Errors read "file:line:col: error: expected ..., got ...". The result
+// is not verified: call Verify (verifier.h) before using it.
+#ifndef LOOM_IR_PARSER_H_
+#define LOOM_IR_PARSER_H_
+
+#include <memory>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "ir/ir.h"
+
+namespace loom::ir {
+
+absl::StatusOr<std::unique_ptr<Module>> ParseModule(absl::string_view text,
+                                                    absl::string_view filename = "");
+
+}  // namespace loom::ir
+
+#endif  // LOOM_IR_PARSER_H_

@@ -1,0 +1,74 @@
+#include "support/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_join.h"
+
+namespace loom {
+
+int64_t NumElements(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::vector<int64_t> Strides(const Shape& shape) {
+  std::vector<int64_t> strides(shape.size());
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+std::string ShapeToString(const Shape& shape) {
+  return "[" + absl::StrJoin(shape, ",") + "]";
+}
+
+void Tensor::Free::operator()(void* p) const { std::free(p); }
+
+Tensor::Tensor(DType dtype, Shape shape)
+    : dtype_(dtype), shape_(std::move(shape)), num_elements_(NumElements(shape_)) {
+  // aligned_alloc needs a size that is a multiple of the alignment, and never zero.
+  size_t bytes = (byte_size() + 63) / 64 * 64;
+  if (bytes == 0) bytes = 64;
+  data_.reset(std::aligned_alloc(64, bytes));
+  std::memset(data_.get(), 0, bytes);
+}
+
+Tensor::Tensor(const Tensor& other) : Tensor(other.dtype_, other.shape_) {
+  std::memcpy(data_.get(), other.data_.get(), byte_size());
+}
+
+Tensor& Tensor::operator=(const Tensor& other) {
+  if (this != &other) *this = Tensor(other);
+  return *this;
+}
+
+double Tensor::GetDouble(int64_t index) const {
+  return VisitDType(dtype_, [&](auto t) {
+    return static_cast<double>(values<decltype(t)>()[index]);
+  });
+}
+
+void Tensor::SetDouble(int64_t index, double value) {
+  VisitDType(dtype_, [&](auto t) {
+    using T = decltype(t);
+    values<T>()[index] = static_cast<T>(value);
+  });
+}
+
+bool Tensor::BitwiseEqual(const Tensor& other) const {
+  return dtype_ == other.dtype_ && shape_ == other.shape_ &&
+         std::memcmp(raw_data(), other.raw_data(), byte_size()) == 0;
+}
+
+Tensor Tensor::Reshaped(Shape shape) const {
+  Tensor t(dtype_, std::move(shape));
+  std::memcpy(t.raw_data(), raw_data(), std::min(byte_size(), t.byte_size()));
+  return t;
+}
+
+}  // namespace loom

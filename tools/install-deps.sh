@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Loom builds and tests with, skipping any already present.
+set -euo pipefail
+packages=(llvm-19-dev llvm-19-tools libzstd-dev libabsl-dev libprotobuf-dev protobuf-compiler
+          libgtest-dev cmake ninja-build g++ python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
+fi

@@ -1,0 +1,243 @@
+// loom-opt: reads a module (text or binary IR), runs the passes named on the command
+// line in order, and prints the result — or runs a function with the interpreter.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "compiler/passes/pass_manager.h"
+#include "compiler/passes/registry.h"
+#include "ir/interpreter.h"
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "ir/serialize.h"
+#include "ir/verifier.h"
+#include "runtime/npy.h"
+#include "support/philox.h"
+#include "support/status_macros.h"
+#include "tools/loom-opt/tensor_format.h"
+
+namespace loom {
+namespace {
+
+constexpr char kUsage[] = R"(usage: loom-opt [options] [passes] FILE
+
+Reads a Loom IR module (text, or the binary form; '-' reads standard input), runs the
+passes given on the command line in that order, verifies the result and prints it.
+
+Passes (in the order given; e.g. --canonicalize --cse --unroll=4):
+%PASSES%  --pipeline=a,b=1,c       the same, as one comma-separated list
+
+Options:
+  --verify-each            verify the module after every pass
+  --print-after-all        print the module after every pass (to stderr)
+  --pass-timing            print each pass's wall time (to stderr)
+  --emit=text|binary       output format (default text)
+  -o FILE                  write the output to FILE (default standard output)
+  --run=FUNC               after the passes, run FUNC with the reference interpreter
+                           and print its results instead of the module
+  --input=FILE.npy         an input of FUNC (repeat, in order)
+  --random-inputs          make FUNC's inputs: floats uniform in [-1, 1), integers in
+                           [0, 4), i1 fair coins, drawn with --seed
+  --seed=N                 seed for parameter initializers and random inputs (default 0)
+  --output-dir=DIR         also write FUNC's results as DIR/result<i>.npy
+  --help                   this text
+)";
+
+std::string Usage() {
+  std::string passes;
+  for (const auto& p : passes::RegisteredPasses()) {
+    std::string flag = absl::StrCat("  --", p.name);
+    flag.resize(std::max<size_t>(flag.size() + 1, 27), ' ');
+    absl::StrAppend(&passes, flag, p.description, "\n");
+  }
+  std::string usage = kUsage;
+  usage.replace(usage.find("%PASSES%"), 8, passes);
+  return usage;
+}
+
+struct Options {
+  std::string file;
+  std::vector<std::string> passes;
+  bool verify_each = false, print_after_all = false, pass_timing = false;
+  bool binary_out = false;
+  std::string output;
+  std::string run;
+  std::vector<std::string> inputs;
+  bool random_inputs = false;
+  uint64_t seed = 0;
+  std::string output_dir;
+};
+
+bool IsRegisteredPass(absl::string_view spec) {
+  absl::string_view name = spec.substr(0, spec.find('='));
+  for (const auto& p : passes::RegisteredPasses()) {
+    if (p.name == name) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](absl::string_view flag) -> std::optional<std::string> {
+      std::string prefix = absl::StrCat(flag, "=");
+      if (absl::StartsWith(arg, prefix)) return arg.substr(prefix.size());
+      return std::nullopt;
+    };
+    if (arg == "--help" || arg == "-h") {
+      return absl::CancelledError(Usage());
+    } else if (arg == "--verify-each") {
+      o.verify_each = true;
+    } else if (arg == "--print-after-all") {
+      o.print_after_all = true;
+    } else if (arg == "--pass-timing") {
+      o.pass_timing = true;
+    } else if (arg == "--random-inputs") {
+      o.random_inputs = true;
+    } else if (auto v = value("--emit")) {
+      if (*v != "text" && *v != "binary") {
+        return absl::InvalidArgumentError("--emit takes text or binary");
+      }
+      o.binary_out = *v == "binary";
+    } else if (arg == "-o" && i + 1 < argc) {
+      o.output = argv[++i];
+    } else if (auto v = value("--run")) {
+      o.run = *v;
+    } else if (auto v = value("--input")) {
+      o.inputs.push_back(*v);
+    } else if (auto v = value("--seed")) {
+      if (!absl::SimpleAtoi(*v, &o.seed)) return absl::InvalidArgumentError("--seed takes an integer");
+    } else if (auto v = value("--output-dir")) {
+      o.output_dir = *v;
+    } else if (auto v = value("--pipeline")) {
+      o.passes.push_back(*v);
+    } else if (absl::StartsWith(arg, "--") && IsRegisteredPass(arg.substr(2))) {
+      o.passes.push_back(arg.substr(2));
+    } else if (absl::StartsWith(arg, "-") && arg != "-") {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option '", arg, "' (see --help)"));
+    } else if (o.file.empty()) {
+      o.file = arg;
+    } else {
+      return absl::InvalidArgumentError("more than one input file given");
+    }
+  }
+  if (o.file.empty()) return absl::InvalidArgumentError("no input file (see --help)");
+  return o;
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& file) {
+  if (file != "-") return ReadFile(file);
+  std::ostringstream ss;
+  ss << std::cin.rdbuf();
+  return ss.str();
+}
+
+// Text IR starts, after blank lines and // comments, with "module".
+bool LooksLikeText(absl::string_view bytes) {
+  size_t i = 0;
+  while (i < bytes.size()) {
+    if (std::isspace(static_cast<unsigned char>(bytes[i]))) {
+      ++i;
+    } else if (bytes.substr(i, 2) == "//") {
+      while (i < bytes.size() && bytes[i] != '\n') ++i;
+    } else {
+      break;
+    }
+  }
+  return bytes.substr(i, 6) == "module";
+}
+
+Tensor RandomInput(const ir::TensorType& type, uint64_t seed, uint64_t which) {
+  Tensor t(type.dtype, type.shape);
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    auto bits = RandomBits(seed, which, i);
+    double u = UniformDouble(bits);
+    t.SetDouble(i, IsFloat(type.dtype)   ? 2 * u - 1
+                   : type.dtype == DType::kI1 ? (bits[1] & 1)
+                                              : static_cast<int>(u * 4));
+  }
+  return t;
+}
+
+absl::Status RunFunction(const ir::Module& module, const Options& o) {
+  const ir::Function* f = module.FindFunction(o.run);
+  if (f == nullptr) return absl::NotFoundError(absl::StrCat("no function @", o.run, " in the module"));
+  std::vector<Tensor> inputs;
+  std::vector<ir::TensorType> types = f->input_types();
+  if (o.random_inputs) {
+    for (size_t i = 0; i < types.size(); ++i) inputs.push_back(RandomInput(types[i], o.seed, i));
+  } else {
+    for (const std::string& path : o.inputs) {
+      ASSIGN_OR_RETURN(Tensor t, ReadNpy(path));
+      inputs.push_back(std::move(t));
+    }
+  }
+  ir::Interpreter interp(module, o.seed);
+  ASSIGN_OR_RETURN(std::vector<Tensor> results, interp.Run(o.run, std::move(inputs)));
+  for (size_t i = 0; i < results.size(); ++i) {
+    std::cout << "result " << i << ": " << ir::TypeOf(results[i]).ToString() << " = "
+              << FormatTensorValues(results[i]) << "\n";
+    if (!o.output_dir.empty()) {
+      RETURN_IF_ERROR(WriteNpy(absl::StrCat(o.output_dir, "/result", i, ".npy"), results[i]));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Main(const Options& o) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadInput(o.file));
+  std::unique_ptr<ir::Module> module;
+  if (LooksLikeText(bytes)) {
+    ASSIGN_OR_RETURN(module, ir::ParseModule(bytes, o.file == "-" ? "<stdin>" : o.file));
+  } else {
+    ASSIGN_OR_RETURN(module, ir::DeserializeModule(bytes));
+  }
+  RETURN_IF_ERROR(ir::Verify(*module));
+
+  passes::PassManagerOptions pm_options;
+  pm_options.verify_each = o.verify_each;
+  pm_options.print_after_all = o.print_after_all ? &std::cerr : nullptr;
+  pm_options.timing = o.pass_timing;
+  passes::PassManager pm(pm_options);
+  for (const std::string& spec : o.passes) RETURN_IF_ERROR(pm.AddPipeline(spec));
+  RETURN_IF_ERROR(pm.Run(*module));
+  if (o.pass_timing) std::cerr << pm.TimingReport();
+  RETURN_IF_ERROR(ir::Verify(*module));
+
+  if (!o.run.empty()) return RunFunction(*module, o);
+  std::string out = o.binary_out ? ir::SerializeModule(*module) : ir::Print(*module);
+  if (o.output.empty()) {
+    std::cout << out;
+    return absl::OkStatus();
+  }
+  return WriteFileAtomically(o.output, out);
+}
+
+}  // namespace
+}  // namespace loom
+
+int main(int argc, char** argv) {
+  absl::StatusOr<loom::Options> options = loom::ParseArgs(argc, argv);
+  if (!options.ok()) {
+    if (absl::IsCancelled(options.status())) {
+      std::cout << options.status().message();
+      return 0;
+    }
+    std::cerr << "loom-opt: " << options.status().message() << "\n";
+    return 2;
+  }
+  absl::Status status = loom::Main(*options);
+  if (!status.ok()) {
+    // Positioned diagnostics already read "file:line:col: error: ...".
+    bool positioned = absl::StrContains(status.message(), ": error: ") ||
+                      absl::StartsWith(status.message(), "error: ");
+    std::cerr << (positioned ? "" : "loom-opt: error: ") << status.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
