@@ -104,10 +104,16 @@ Results MapUnaryFloat(const Op& op, const Tensor& x, F f) {
 }
 
 Results KNeg(const Op& op, Operands in, KernelContext&) {
-  return MapUnary(op, *in[0], [](auto v) { return SubOf(decltype(v){0}, v); });
+  return MapUnary(op, *in[0], [](auto v) {
+    if constexpr (std::is_floating_point_v<decltype(v)>) return -v;  // neg(0) is -0
+    return SubOf(decltype(v){0}, v);
+  });
 }
 Results KAbs(const Op& op, Operands in, KernelContext&) {
-  return MapUnary(op, *in[0], [](auto v) { return v < 0 ? SubOf(decltype(v){0}, v) : v; });
+  return MapUnary(op, *in[0], [](auto v) {
+    if constexpr (std::is_floating_point_v<decltype(v)>) return std::abs(v);
+    return v < 0 ? SubOf(decltype(v){0}, v) : v;
+  });
 }
 Results KRelu(const Op& op, Operands in, KernelContext&) {
   // relu(x) = x < 0 ? 0 : x, so NaN passes through as in PyTorch.

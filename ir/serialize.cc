@@ -28,7 +28,8 @@ void ToProto(const Attribute& attr, pb::Attribute* out) {
         if constexpr (std::is_same_v<T, bool>) out->set_bool_value(x);
         if constexpr (std::is_same_v<T, std::string>) out->set_string_value(x);
         if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
-          for (int64_t v : x) out->mutable_ints_value()->add_values(v);
+          auto* list = out->mutable_ints_value();  // present even when empty
+          for (int64_t v : x) list->add_values(v);
         }
         if constexpr (std::is_same_v<T, DType>) out->set_dtype_value(static_cast<pb::DType>(x));
         if constexpr (std::is_same_v<T, SymbolRef>) out->set_symbol_value(x.name);

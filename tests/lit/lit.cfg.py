@@ -1,0 +1,18 @@
+# lit configuration: every .loom file under tests/lit is a test; RUN lines use loom-opt,
+# FileCheck and not.
+import os
+
+import lit.formats
+
+config.name = "Loom"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".loom", ".test"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.loom_tools_dir, "..", "tests", "lit")
+
+config.substitutions.append(("%loom-opt", os.path.join(config.loom_tools_dir, "loom-opt", "loom-opt")))
+config.substitutions.append(("%examples", os.path.join(config.loom_source_dir, "examples")))
+config.environment["PATH"] = os.pathsep.join(
+    [os.path.join(config.loom_tools_dir, "loom-opt"), config.llvm_tools_dir,
+     config.environment.get("PATH", "")])
