@@ -254,6 +254,10 @@ class Parser {
         v = std::numeric_limits<T>::quiet_NaN();
       } else {
         auto res = std::from_chars(body.data(), body.data() + body.size(), v);
+        if (res.ec == std::errc::result_out_of_range) {
+          return ErrorAt(Loc(), absl::StrCat("number ", s, " is out of range for ",
+                                             sizeof(T) == 4 ? "f32" : "f64"));
+        }
         if (res.ec != std::errc() || res.ptr != body.data() + body.size()) {
           return Error("expected a number");
         }

@@ -137,19 +137,14 @@ absl::StatusOr<std::string> ReadInput(const std::string& file) {
   return ss.str();
 }
 
-// Text IR starts, after blank lines and // comments, with "module".
+// Text IR has no control characters but tab, newline and carriage return; the binary
+// form always has some (field tags and lengths).
 bool LooksLikeText(absl::string_view bytes) {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    if (std::isspace(static_cast<unsigned char>(bytes[i]))) {
-      ++i;
-    } else if (bytes.substr(i, 2) == "//") {
-      while (i < bytes.size() && bytes[i] != '\n') ++i;
-    } else {
-      break;
-    }
+  for (char c : bytes) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
   }
-  return bytes.substr(i, 6) == "module";
+  return true;
 }
 
 Tensor RandomInput(const ir::TensorType& type, uint64_t seed, uint64_t which) {
