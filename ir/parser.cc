@@ -167,6 +167,7 @@ using Scope = std::unordered_map<std::string, Value*>;
 
 class Parser {
  public:
+  friend absl::StatusOr<Attribute> loom::ir::ParseAttribute(AttrKind, absl::string_view);
   Parser(absl::string_view text, absl::string_view filename)
       : lexer_(text),
         file_(filename.empty() ? nullptr : std::make_shared<const std::string>(filename)) {
@@ -499,6 +500,12 @@ class Parser {
     return Expect(Tok::kRBrace, "',' or '}'");
   }
 
+  absl::StatusOr<Attribute> ParseLoneAttr(AttrKind kind) {
+    ASSIGN_OR_RETURN(Attribute a, ParseAttr(kind));
+    if (tok_.kind != Tok::kEof) return Error(absl::StrCat("expected the end of the value"));
+    return a;
+  }
+
   absl::StatusOr<Attribute> ParseAttr(AttrKind kind) {
     switch (kind) {
       case AttrKind::kInt: {
@@ -608,6 +615,10 @@ class Parser {
 absl::StatusOr<std::unique_ptr<Module>> ParseModule(absl::string_view text,
                                                     absl::string_view filename) {
   return Parser(text, filename).ParseModule();
+}
+
+absl::StatusOr<Attribute> ParseAttribute(AttrKind kind, absl::string_view text) {
+  return Parser(text, "").ParseLoneAttr(kind);
 }
 
 }  // namespace loom::ir

@@ -14,6 +14,9 @@ namespace loom::ir {
 absl::StatusOr<std::unique_ptr<Module>> ParseModule(absl::string_view text,
                                                     absl::string_view filename = "");
 
+// One attribute value of the given kind, in the text IR's syntax ("[1, 0]", "true").
+absl::StatusOr<Attribute> ParseAttribute(AttrKind kind, absl::string_view text);
+
 }  // namespace loom::ir
 
 #endif  // LOOM_IR_PARSER_H_

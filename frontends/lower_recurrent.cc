@@ -1,0 +1,310 @@
+// Recurrent layers over time: PyTorch's nn.RNN / nn.LSTM / nn.GRU (layers, directions,
+// inter-layer dropout, batch_first, packed lengths) and custom cells, each direction of
+// each layer one `scan`.
+#include <cmath>
+
+#include "frontends/lower_internal.h"
+#include "ir/parser.h"
+#include "support/status_macros.h"
+
+namespace loom::frontends {
+
+using ir::OpCode;
+
+namespace {
+
+// [B, T, ...] <-> [T, B, ...].
+absl::StatusOr<Value*> SwapBatchTime(Builder& b, Value* x) {
+  std::vector<int64_t> perm(x->type().rank());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+  std::swap(perm[0], perm[1]);
+  return b.Build(OpCode::kTranspose, {x}, {{"perm", perm}});
+}
+
+absl::StatusOr<Value*> Unsqueeze0(Builder& b, Value* x) {
+  Shape s = x->type().shape;
+  s.insert(s.begin(), 1);
+  return b.Reshape(x, s);
+}
+
+}  // namespace
+
+absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int gates) {
+  const proto::Layer& layer = model_.layer(index);
+  const std::string& name = layer.name();
+  Builder& b = *b_;
+  if (layer.inputs_size() != 1) {
+    return LayerError(index, absl::StrCat("takes 1 input, got ", layer.inputs_size()));
+  }
+  ASSIGN_OR_RETURN(Value * x, Input(index, 0));
+  ASSIGN_OR_RETURN(int64_t input_size, Size(index, "input_size", rec.input_size()));
+  ASSIGN_OR_RETURN(int64_t hidden, Size(index, "hidden_size", rec.hidden_size()));
+  int64_t num_layers = rec.num_layers() == 0 ? 1 : rec.num_layers();
+  if (num_layers < 0) return LayerError(index, "num_layers must be positive");
+  if (rec.dropout() < 0 || rec.dropout() > 1) {
+    return LayerError(index, absl::StrCat("dropout must be in [0, 1], got ", rec.dropout()));
+  }
+  bool relu = false;
+  if (layer.has_rnn()) {
+    if (rec.nonlinearity() == "relu") {
+      relu = true;
+    } else if (!rec.nonlinearity().empty() && rec.nonlinearity() != "tanh") {
+      return LayerError(index, absl::StrCat("nonlinearity must be tanh or relu, got '", rec.nonlinearity(), "'"));
+    }
+  }
+  const ir::TensorType& xt = x->type();
+  if (xt.rank() != 3 || xt.shape[2] != input_size || !IsFloat(xt.dtype)) {
+    return LayerError(index, absl::StrCat("expects input [", rec.batch_first() ? "batch, time" : "time, batch",
+                                          ", ", input_size, "] (input_size ", input_size, "), got ",
+                                          xt.ToString()));
+  }
+  Value* seq = x;
+  if (rec.batch_first()) {
+    ASSIGN_OR_RETURN(seq, SwapBatchTime(b, x));
+  }
+  int64_t T = seq->type().shape[0], B = seq->type().shape[1];
+  Value* lengths = nullptr;
+  if (!rec.lengths().empty()) {
+    ASSIGN_OR_RETURN(lengths, NamedValue(rec.lengths(), file_.LayerLoc(index)));
+    if (!IsInteger(lengths->type().dtype) || lengths->type().shape != Shape{B}) {
+      return LayerError(index, absl::StrCat("lengths must be integers [", B, "], got ",
+                                            lengths->type().ToString()));
+    }
+  }
+  int dirs = rec.bidirectional() ? 2 : 1;
+  double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+  std::vector<Value*> h_n, c_n;
+  Value* layer_in = seq;
+  for (int64_t l = 0; l < num_layers; ++l) {
+    std::vector<Value*> outs;
+    for (int d = 0; d < dirs; ++d) {
+      std::string suffix = absl::StrCat("_l", l, d ? "_reverse" : "");
+      int64_t in = l == 0 ? input_size : hidden * dirs;
+      ASSIGN_OR_RETURN(Value * w_ih, Param(absl::StrCat(name, ".weight_ih", suffix), {gates * hidden, in},
+                                           WeightInit(index, Uniform(bound))));
+      ASSIGN_OR_RETURN(Value * w_hh, Param(absl::StrCat(name, ".weight_hh", suffix), {gates * hidden, hidden},
+                                           WeightInit(index, Uniform(bound))));
+      std::vector<Value*> invariants = {w_ih, w_hh};
+      if (!rec.no_bias()) {
+        for (const char* which : {".bias_ih", ".bias_hh"}) {
+          ASSIGN_OR_RETURN(Value * bias, Param(absl::StrCat(name, which, suffix), {gates * hidden},
+                                               BiasInit(index, Uniform(bound))));
+          invariants.push_back(bias);
+        }
+      }
+      bool lstm = gates == 4;
+      ASSIGN_OR_RETURN(Value * zeros, b.Splat(DType::kF32, {B, hidden}, 0));
+      std::vector<Value*> carries = {zeros};
+      if (lstm) carries.push_back(zeros);
+
+      // The body: carries, the step's input, the weights.
+      auto body = std::make_unique<ir::Block>();
+      Value* h = body->AddArgument({DType::kF32, {B, hidden}}, "h");
+      Value* c = lstm ? body->AddArgument({DType::kF32, {B, hidden}}, "c") : nullptr;
+      Value* xt_arg = body->AddArgument({DType::kF32, {B, in}}, "x");
+      std::vector<Value*> w;
+      for (Value* v : invariants) w.push_back(body->AddArgument(v->type(), v->name_hint()));
+      Value* b_ih = w.size() > 2 ? w[2] : nullptr;
+      Value* b_hh = w.size() > 3 ? w[3] : nullptr;
+      Builder ib(body.get());
+      std::vector<Value*> yielded;
+      if (lstm) {
+        ASSIGN_OR_RETURN(LstmState s, LstmCell(ib, xt_arg, {h, c}, w[0], w[1], b_ih, b_hh));
+        yielded = {s.h, s.c, s.h};
+      } else if (gates == 3) {
+        ASSIGN_OR_RETURN(Value * hn, GruCell(ib, xt_arg, h, w[0], w[1], b_ih, b_hh));
+        yielded = {hn, hn};
+      } else {
+        ASSIGN_OR_RETURN(Value * hn, RnnCell(ib, xt_arg, h, w[0], w[1], b_ih, b_hh, relu));
+        yielded = {hn, hn};
+      }
+      RETURN_IF_ERROR(ib.Yield(yielded).status());
+
+      std::vector<Value*> operands = carries;
+      operands.push_back(layer_in);
+      operands.insert(operands.end(), invariants.begin(), invariants.end());
+      if (lengths) operands.push_back(lengths);
+      ir::AttrMap attrs = {{"length", T}};
+      if (d == 1) attrs["reverse"] = true;
+      ASSIGN_OR_RETURN(ir::Op * scan,
+                       b.Create(OpCode::kScan, operands, attrs, std::move(body),
+                                {static_cast<int>(carries.size()), 1, static_cast<int>(invariants.size()),
+                                 lengths ? 1 : 0}));
+      h_n.push_back(scan->result(0));
+      if (lstm) c_n.push_back(scan->result(1));
+      outs.push_back(scan->result(scan->num_results() - 1));
+    }
+    layer_in = outs[0];
+    if (dirs == 2) {
+      ASSIGN_OR_RETURN(layer_in, b.Concat(outs, 2));
+    }
+    if (training_ && rec.dropout() > 0 && l + 1 < num_layers) {
+      ASSIGN_OR_RETURN(Value * counter, DropoutCounter());
+      ASSIGN_OR_RETURN(layer_in, Dropout(b, layer_in, rec.dropout(),
+                                         DropoutSeed(absl::StrCat(name, "#", l)), counter));
+    }
+  }
+  Value* output = layer_in;
+  if (rec.batch_first()) {
+    ASSIGN_OR_RETURN(output, SwapBatchTime(b, output));
+  }
+  output->set_name_hint(name);
+  Define(name, output);
+  auto stack = [&](const std::vector<Value*>& finals) -> absl::StatusOr<Value*> {
+    std::vector<Value*> rows;
+    for (Value* v : finals) {
+      ASSIGN_OR_RETURN(Value * r, Unsqueeze0(b, v));
+      rows.push_back(r);
+    }
+    return b.Concat(rows, 0);
+  };
+  ASSIGN_OR_RETURN(Value * hn, stack(h_n));
+  hn->set_name_hint(name + ".h_n");
+  Define(name + ".h_n", hn);
+  if (!c_n.empty()) {
+    ASSIGN_OR_RETURN(Value * cn, stack(c_n));
+    cn->set_name_hint(name + ".c_n");
+    Define(name + ".c_n", cn);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
+  const proto::Layer& layer = model_.layer(index);
+  const std::string& name = layer.name();
+  Builder& b = *b_;
+  int cell_index = -1;
+  for (int i = 0; i < model_.cell_size(); ++i) {
+    if (model_.cell(i).name() == cl.cell()) cell_index = i;
+  }
+  if (cell_index < 0) return LayerError(index, absl::StrCat("unknown cell '", cl.cell(), "'"));
+  const proto::Cell& cell = model_.cell(cell_index);
+  if (layer.inputs_size() != 1) return LayerError(index, absl::StrCat("takes 1 input, got ", layer.inputs_size()));
+  ASSIGN_OR_RETURN(Value * x, Input(index, 0));
+  const ir::TensorType& xt = x->type();
+  if (xt.rank() != 3 || xt.shape[2] != cell.input_size() || !IsFloat(xt.dtype)) {
+    return LayerError(index, absl::StrCat("cell '", cell.name(), "' expects input [",
+                                          cl.batch_first() ? "batch, time" : "time, batch", ", ",
+                                          cell.input_size(), "], got ", xt.ToString()));
+  }
+  Value* seq = x;
+  if (cl.batch_first()) {
+    ASSIGN_OR_RETURN(seq, SwapBatchTime(b, x));
+  }
+  int64_t T = seq->type().shape[0], B = seq->type().shape[1];
+  Value* lengths = nullptr;
+  if (!cl.lengths().empty()) {
+    ASSIGN_OR_RETURN(lengths, NamedValue(cl.lengths(), file_.LayerLoc(index)));
+    if (!IsInteger(lengths->type().dtype) || lengths->type().shape != Shape{B}) {
+      return LayerError(index, absl::StrCat("lengths must be integers [", B, "], got ",
+                                            lengths->type().ToString()));
+    }
+  }
+  // Carries: the states, zero at the start.
+  auto body = std::make_unique<ir::Block>();
+  std::map<std::string, Value*> scope;
+  std::vector<Value*> carries;
+  for (const proto::CellState& s : cell.state()) {
+    if (s.size() <= 0) return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': state '", s.name(), "' needs a positive size"));
+    ASSIGN_OR_RETURN(Value * zeros, b.Splat(DType::kF32, {B, s.size()}, 0));
+    carries.push_back(zeros);
+    scope[s.name()] = body->AddArgument({DType::kF32, {B, s.size()}}, s.name());
+  }
+  scope["x"] = body->AddArgument({DType::kF32, {B, cell.input_size()}}, "x");
+  std::vector<Value*> invariants;
+  for (const proto::CellParam& p : cell.param()) {
+    Shape shape(p.shape().begin(), p.shape().end());
+    for (int64_t d : shape) {
+      if (d < 0) return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': parameter '", p.name(), "' has a negative dimension"));
+    }
+    // Without an init, as nn.Linear would: uniform(±1/sqrt(last dimension)).
+    double bound = 1.0 / std::sqrt(static_cast<double>(shape.empty() ? 1 : std::max<int64_t>(shape.back(), 1)));
+    ASSIGN_OR_RETURN(Value * v, Param(absl::StrCat(name, ".", p.name()), shape,
+                                      p.has_init() ? InitFromProto(p.init()) : Uniform(bound)));
+    invariants.push_back(v);
+    scope[p.name()] = body->AddArgument(v->type(), p.name());
+  }
+  Builder ib(body.get());
+  for (int o = 0; o < cell.op_size(); ++o) {
+    const proto::CellOp& op = cell.op(o);
+    ir::Location loc = file_.CellOpLoc(cell_index, o);
+    auto op_error = [&](absl::string_view what) {
+      return ir::ErrorAt(loc, absl::StrCat("cell '", cell.name(), "', op '", op.result(), "': ", what));
+    };
+    std::optional<ir::OpCode> code = ir::ParseOpCode(op.op());
+    if (!code) return op_error(absl::StrCat("unknown op '", op.op(), "'"));
+    if (*code == OpCode::kScan || *code == OpCode::kFusion || *code == OpCode::kLoad ||
+        *code == OpCode::kStore || ir::GetOpInfo(*code).has(ir::kTerminator)) {
+      return op_error(absl::StrCat("'", op.op(), "' cannot be used in a cell"));
+    }
+    std::vector<Value*> operands;
+    for (const std::string& in : op.operands()) {
+      auto it = scope.find(in);
+      if (it == scope.end()) return op_error(absl::StrCat("operand '", in, "' is not defined before it"));
+      operands.push_back(it->second);
+    }
+    ir::AttrMap attrs;
+    const ir::OpInfo& info = ir::GetOpInfo(*code);
+    for (const auto& [key, text] : op.attributes()) {
+      const ir::AttrSpec* spec = info.FindAttr(key);
+      if (!spec) return op_error(absl::StrCat("'", op.op(), "' has no attribute '", key, "'"));
+      absl::StatusOr<ir::Attribute> a = ir::ParseAttribute(spec->kind, text);
+      if (!a.ok()) return op_error(absl::StrCat("attribute '", key, "': ", a.status().message()));
+      if (key == "shape" || key == "limit") {
+        for (int64_t& d : std::get<std::vector<int64_t>>(*a)) {
+          if (d == -1) d = B;  // the batch
+        }
+      }
+      attrs[key] = std::move(*a);
+    }
+    ib.set_loc(loc);
+    absl::StatusOr<ir::Op*> built = ib.Create(*code, operands, attrs);
+    if (!built.ok()) return op_error(built.status().message());
+    if ((*built)->num_results() != 1) return op_error("must have exactly one result");
+    if (scope.count(op.result())) return op_error(absl::StrCat("'", op.result(), "' is defined twice"));
+    (*built)->result(0)->set_name_hint(op.result());
+    scope[op.result()] = (*built)->result(0);
+  }
+  std::vector<Value*> yielded;
+  for (const proto::CellState& s : cell.state()) {
+    auto it = scope.find(s.next());
+    if (it == scope.end()) {
+      return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': next value '", s.next(),
+                                                           "' of state '", s.name(), "' is not defined"));
+    }
+    if (it->second->type() != ir::TensorType{DType::kF32, {B, s.size()}}) {
+      return Error(file_.CellLoc(cell_index),
+                   absl::StrCat("cell '", cell.name(), "': next value '", s.next(), "' is ",
+                                it->second->type().ToString(), ", state '", s.name(), "' is f32[", B, ",",
+                                s.size(), "]"));
+    }
+    yielded.push_back(it->second);
+  }
+  auto out = scope.find(cell.output());
+  if (out == scope.end()) {
+    return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': output '", cell.output(),
+                                                         "' is not defined"));
+  }
+  yielded.push_back(out->second);
+  RETURN_IF_ERROR(ib.Yield(yielded).status());
+  std::vector<Value*> operands = carries;
+  operands.push_back(seq);
+  operands.insert(operands.end(), invariants.begin(), invariants.end());
+  if (lengths) operands.push_back(lengths);
+  absl::StatusOr<ir::Op*> scan = b.Create(OpCode::kScan, operands, {{"length", T}}, std::move(body),
+                                          {static_cast<int>(carries.size()), 1,
+                                           static_cast<int>(invariants.size()), lengths ? 1 : 0});
+  if (!scan.ok()) return LayerError(index, scan.status().message());
+  Value* output = (*scan)->result((*scan)->num_results() - 1);
+  if (cl.batch_first()) {
+    ASSIGN_OR_RETURN(output, SwapBatchTime(b, output));
+  }
+  output->set_name_hint(name);
+  Define(name, output);
+  for (size_t s = 0; s < carries.size(); ++s) {
+    Define(absl::StrCat(name, ".", cell.state(s).name()), (*scan)->result(s));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace loom::frontends

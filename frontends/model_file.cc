@@ -1,0 +1,92 @@
+#include "frontends/model_file.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "runtime/npy.h"
+
+namespace loom::frontends {
+namespace {
+
+namespace pb = ::google::protobuf;
+
+class FirstError : public pb::io::ErrorCollector {
+ public:
+  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
+    if (line_ < 0) {
+      line_ = line;
+      column_ = column;
+      message_ = message;
+    }
+  }
+  bool has_error() const { return line_ >= 0; }
+  int line_ = -1, column_ = -1;
+  std::string message_;
+};
+
+ir::Location At(const std::shared_ptr<const std::string>& file, pb::TextFormat::ParseLocation p) {
+  return {file, p.line + 1, p.column + 1};
+}
+
+}  // namespace
+
+ir::Location ModelFile::CellOpLoc(int c, int o) const {
+  if (c < (int)cell_op_locs.size() && o < (int)cell_op_locs[c].size()) return cell_op_locs[c][o];
+  return CellLoc(c);
+}
+
+absl::StatusOr<ModelFile> ParseModelText(const std::string& text, const std::string& filename) {
+  auto file = std::make_shared<const std::string>(filename);
+  ModelFile out;
+  out.file_loc = {file, 0, 0};
+  FirstError errors;
+  pb::TextFormat::ParseInfoTree tree;
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&tree);
+  if (!parser.ParseFromString(text, &out.model)) {
+    if (!errors.has_error()) return ir::ErrorAt(out.file_loc, "not a valid model description");
+    return ir::ErrorAt({file, errors.line_ + 1, errors.column_ + 1}, errors.message_);
+  }
+  const pb::Descriptor* d = out.model.GetDescriptor();
+  auto locs = [&](const char* field, int n) {
+    std::vector<ir::Location> v;
+    for (int i = 0; i < n; ++i) v.push_back(At(file, tree.GetLocation(d->FindFieldByName(field), i)));
+    return v;
+  };
+  out.input_locs = locs("input", out.model.input_size());
+  out.layer_locs = locs("layer", out.model.layer_size());
+  out.cell_locs = locs("cell", out.model.cell_size());
+  const pb::FieldDescriptor* cell_field = d->FindFieldByName("cell");
+  const pb::FieldDescriptor* op_field = proto::Cell::descriptor()->FindFieldByName("op");
+  for (int c = 0; c < out.model.cell_size(); ++c) {
+    std::vector<ir::Location> ops;
+    pb::TextFormat::ParseInfoTree* sub = tree.GetTreeForNested(cell_field, c);
+    for (int o = 0; o < out.model.cell(c).op_size(); ++o) {
+      ops.push_back(sub ? At(file, sub->GetLocation(op_field, o)) : out.cell_locs[c]);
+    }
+    out.cell_op_locs.push_back(std::move(ops));
+  }
+  if (out.model.has_loss()) out.loss_loc = At(file, tree.GetLocation(d->FindFieldByName("loss"), -1));
+  if (out.model.has_training()) {
+    out.training_loc = At(file, tree.GetLocation(d->FindFieldByName("training"), -1));
+  }
+  return out;
+}
+
+absl::StatusOr<ModelFile> LoadModelFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return ParseModelText(*text, path);
+}
+
+ModelFile FromProto(proto::Model model, std::string name_for_errors) {
+  ModelFile out;
+  out.model = std::move(model);
+  out.file_loc = {std::make_shared<const std::string>(std::move(name_for_errors)), 0, 0};
+  return out;
+}
+
+}  // namespace loom::frontends

@@ -1,0 +1,98 @@
+#include "frontends/params.h"
+
+#include <filesystem>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "ir/interpreter.h"
+#include "runtime/npy.h"
+#include "support/status_macros.h"
+
+namespace loom::frontends {
+
+namespace fs = std::filesystem;
+
+Checkpoint InitialParams(const ir::Module& module, uint64_t seed) {
+  Checkpoint c;
+  c.model = module.name();
+  for (const ir::Global& g : module.globals()) {
+    if (g.trainable) c.tensors.emplace_back(g.name, ir::InitialValue(g, seed));
+  }
+  return c;
+}
+
+absl::StatusOr<Checkpoint> ParamsFromCheckpoint(const ir::Module& module, const Checkpoint& checkpoint,
+                                                const std::string& name) {
+  if (!checkpoint.model.empty() && checkpoint.model != module.name()) {
+    return absl::FailedPreconditionError(absl::StrCat(name, ": a checkpoint of model '", checkpoint.model,
+                                                      "', not '", module.name(), "'"));
+  }
+  Checkpoint out;
+  out.model = module.name();
+  out.metadata = checkpoint.metadata;
+  for (const ir::Global& g : module.globals()) {
+    if (!g.trainable) continue;
+    const Tensor* t = checkpoint.Find(g.name);
+    if (t == nullptr) {
+      return absl::NotFoundError(absl::StrCat(name, ": missing parameter ", g.name));
+    }
+    if (ir::TypeOf(*t) != g.type) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": parameter ", g.name, " is ",
+                                                     ir::TypeOf(*t).ToString(), ", the model needs ",
+                                                     g.type.ToString()));
+    }
+    out.tensors.emplace_back(g.name, *t);
+  }
+  return out;
+}
+
+absl::Status ExportNpyDir(const Checkpoint& params, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot create: ", ec.message()));
+  for (const auto& [name, t] : params.tensors) {
+    RETURN_IF_ERROR(WriteNpy(absl::StrCat(dir, "/", name, ".npy"), t));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Checkpoint> ImportNpyDir(const ir::Module& module, const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return absl::NotFoundError(absl::StrCat(dir, ": not a directory"));
+  Checkpoint c;
+  c.model = module.name();
+  std::set<std::string> expected;
+  for (const ir::Global& g : module.globals()) {
+    if (!g.trainable) continue;
+    std::string path = absl::StrCat(dir, "/", g.name, ".npy");
+    expected.insert(g.name + ".npy");
+    absl::StatusOr<Tensor> t = ReadNpy(path);
+    if (!t.ok()) {
+      if (absl::IsNotFound(t.status())) {
+        return absl::NotFoundError(absl::StrCat(path, ": missing (the model has parameter ", g.name, ")"));
+      }
+      return t.status();
+    }
+    if (t->dtype() == DType::kF64 && g.type.dtype == DType::kF32) {
+      Tensor narrowed(DType::kF32, t->shape());
+      for (int64_t i = 0; i < t->num_elements(); ++i) narrowed.values<float>()[i] = static_cast<float>(t->values<double>()[i]);
+      *t = std::move(narrowed);
+    }
+    if (ir::TypeOf(*t) != g.type) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", g.name, " must be ", g.type.ToString(),
+                                                     ", got ", ir::TypeOf(*t).ToString()));
+    }
+    c.tensors.emplace_back(g.name, std::move(*t));
+  }
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string file = entry.path().filename().string();
+    if (absl::EndsWith(file, ".npy") && !expected.count(file)) {
+      return absl::InvalidArgumentError(absl::StrCat(dir, "/", file, ": the model has no parameter ",
+                                                     file.substr(0, file.size() - 4)));
+    }
+  }
+  return c;
+}
+
+}  // namespace loom::frontends

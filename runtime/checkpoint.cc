@@ -1,0 +1,85 @@
+#include "runtime/checkpoint.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/checkpoint.pb.h"
+#include "runtime/npy.h"
+
+namespace loom {
+
+const Tensor* Checkpoint::Find(const std::string& name) const {
+  for (const auto& [n, t] : tensors) {
+    if (n == name) return &t;
+  }
+  return nullptr;
+}
+
+std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
+  runtime::proto::Checkpoint pc;
+  pc.set_format_version(kCheckpointFormatVersion);
+  pc.set_model(checkpoint.model);
+  for (const auto& [name, t] : checkpoint.tensors) {
+    runtime::proto::Tensor* pt = pc.add_tensors();
+    pt->set_name(name);
+    pt->set_dtype(static_cast<int>(t.dtype()));
+    for (int64_t d : t.shape()) pt->add_shape(d);
+    pt->set_data(static_cast<const char*>(t.raw_data()), t.byte_size());
+  }
+  for (const auto& [k, v] : checkpoint.metadata) (*pc.mutable_metadata())[k] = v;
+  std::string out;
+  pc.SerializeToString(&out);
+  return out;
+}
+
+absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std::string& name) {
+  runtime::proto::Checkpoint pc;
+  if (!pc.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat(name, ": not a Loom checkpoint (or truncated)"));
+  }
+  if (pc.format_version() != kCheckpointFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(name, ": checkpoint format version ",
+                                                      pc.format_version(), ", this Loom reads version ",
+                                                      kCheckpointFormatVersion));
+  }
+  Checkpoint c;
+  c.model = pc.model();
+  for (const runtime::proto::Tensor& pt : pc.tensors()) {
+    if (pt.dtype() < 0 || pt.dtype() > static_cast<int>(DType::kI1)) {
+      return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has unknown dtype ", pt.dtype()));
+    }
+    Shape shape;
+    __int128 n = 1;
+    for (int64_t d : pt.shape()) {
+      if (d < 0 || (n *= d) > (int64_t{1} << 40)) {
+        return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has a bad shape"));
+      }
+      shape.push_back(d);
+    }
+    Tensor t(static_cast<DType>(pt.dtype()), shape);
+    if (pt.data().size() != t.byte_size()) {
+      return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has ", pt.data().size(),
+                                              " bytes for ", DTypeName(t.dtype()), ShapeToString(shape)));
+    }
+    if (t.dtype() == DType::kI1) {
+      for (int64_t i = 0; i < t.num_elements(); ++i) t.values<bool>()[i] = pt.data()[i] != 0;
+    } else {
+      std::memcpy(t.raw_data(), pt.data().data(), t.byte_size());
+    }
+    c.tensors.emplace_back(pt.name(), std::move(t));
+  }
+  for (const auto& [k, v] : pc.metadata()) c.metadata[k] = v;
+  return c;
+}
+
+absl::Status SaveCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
+  return WriteFileAtomically(path, EncodeCheckpoint(checkpoint));
+}
+
+absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeCheckpoint(*bytes, path);
+}
+
+}  // namespace loom

@@ -1,0 +1,58 @@
+// loom: the command-line front door. `loom summary`, `loom params`; training, sampling
+// and running come with the JIT.
+#include <iostream>
+
+#include "absl/strings/match.h"
+#include "frontends/lower.h"
+#include "support/status_macros.h"
+#include "tools/loom/commands.h"
+
+namespace loom::cli {
+
+constexpr char kUsage[] = R"(usage: loom COMMAND [args]
+
+Commands:
+  summary MODEL.pbtxt [--batch N] [--vocab N] [--ir]
+      The model as PyTorch prints it, each layer's output shape and parameter count, and
+      the total. --ir prints the lowered IR instead.
+  params export MODEL.pbtxt DIR [--params CKPT] [--seed N] [--vocab N]
+      Writes every parameter as DIR/<state_dict key>.npy (from CKPT, or freshly
+      initialized with --seed), for numpy.load / torch.from_numpy.
+  params import MODEL.pbtxt DIR -o CKPT [--vocab N]
+      Reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them from
+      a PyTorch state_dict) and writes a Loom checkpoint.
+)";
+
+int Fail(const absl::Status& status) {
+  absl::string_view m = status.message();
+  bool positioned = absl::StrContains(m, ": error: ") || absl::StartsWith(m, "error: ");
+  std::cerr << (positioned ? "" : "loom: error: ") << m << "\n";
+  return 1;
+}
+
+absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const Args& args) {
+  LoadedModel m;
+  ASSIGN_OR_RETURN(m.file, frontends::LoadModelFile(path));
+  frontends::LowerOptions options;
+  ASSIGN_OR_RETURN(options.batch, args.GetInt("--batch", 1));
+  ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 0));
+  options.value_types = &m.value_types;
+  ASSIGN_OR_RETURN(m.module, frontends::LowerModel(m.file, options));
+  return m;
+}
+
+}  // namespace loom::cli
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << loom::cli::kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "summary") return loom::cli::SummaryCommand(args);
+  if (command == "params") return loom::cli::ParamsCommand(args);
+  std::cerr << "loom: unknown command '" << command << "'\n" << loom::cli::kUsage;
+  return 2;
+}
