@@ -199,7 +199,8 @@ absl::StatusOr<Value*> CrossEntropy(Builder& b, Value* logits, Value* target, Va
   return Reduce(b, nll, weights, reduction);
 }
 
-absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* x, Value* y, Reduction reduction) {
+absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* x, Value* y, Value* weights,
+                                     Reduction reduction) {
   // max(x, 0) - x*y + log(1 + exp(-|x|)): PyTorch's stable form.
   ASSIGN_OR_RETURN(Value * zero, Scalar(b, x, 0));
   ASSIGN_OR_RETURN(Value * one, Scalar(b, x, 1));
@@ -212,13 +213,13 @@ absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* x, Value* y, Reduction r
   ASSIGN_OR_RETURN(Value * l, Op1(b, OpCode::kLog, ope));
   ASSIGN_OR_RETURN(Value * a, Op2(b, OpCode::kSub, relu, xy));
   ASSIGN_OR_RETURN(Value * per, Op2(b, OpCode::kAdd, a, l));
-  return Reduce(b, per, nullptr, reduction);
+  return Reduce(b, per, weights, reduction);
 }
 
-absl::StatusOr<Value*> Mse(Builder& b, Value* x, Value* y, Reduction reduction) {
+absl::StatusOr<Value*> Mse(Builder& b, Value* x, Value* y, Value* weights, Reduction reduction) {
   ASSIGN_OR_RETURN(Value * d, Op2(b, OpCode::kSub, x, y));
   ASSIGN_OR_RETURN(Value * sq, Op2(b, OpCode::kMul, d, d));
-  return Reduce(b, sq, nullptr, reduction);
+  return Reduce(b, sq, weights, reduction);
 }
 
 }  // namespace loom::frontends

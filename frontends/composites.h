@@ -43,8 +43,9 @@ absl::StatusOr<Value*> GruCell(Builder& b, Value* x, Value* h, Value* w_ih, Valu
 enum class Reduction { kMean, kSum };
 absl::StatusOr<Value*> CrossEntropy(Builder& b, Value* logits, Value* target, Value* weights,
                                     Reduction reduction);
-absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* logits, Value* target, Reduction reduction);
-absl::StatusOr<Value*> Mse(Builder& b, Value* x, Value* target, Reduction reduction);
+absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* logits, Value* target, Value* weights,
+                                     Reduction reduction);
+absl::StatusOr<Value*> Mse(Builder& b, Value* x, Value* target, Value* weights, Reduction reduction);
 
 }  // namespace loom::frontends
 

@@ -272,6 +272,21 @@ absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
     return v;
   };
   const ir::TensorType &xt = x->type(), &yt = y->type();
+  // With lengths, position (b, t) of batch-first [B, T, ...] counts only when t < lengths[b].
+  Value* mask = nullptr;
+  if (!loss.lengths().empty()) {
+    ASSIGN_OR_RETURN(Value * lengths, lw.NamedValue(loss.lengths(), loc));
+    if (xt.rank() < 2 || lengths->type().shape != Shape{xt.shape[0]} || !IsInteger(lengths->type().dtype)) {
+      return ir::ErrorAt(loc, absl::StrCat("loss lengths ", lengths->type().ToString(),
+                                           " need batch-first input [B, T, ...], got ", xt.ToString()));
+    }
+    Shape bt = {xt.shape[0], xt.shape[1]};
+    ASSIGN_OR_RETURN(Value * t, wrap(b.Build(OpCode::kIota, {}, {{"shape", bt}, {"dim", int64_t{1}},
+                                                                   {"dtype", lengths->type().dtype}})));
+    ASSIGN_OR_RETURN(Value * lb, wrap(b.BroadcastInDim(lengths, bt, {0})));
+    ASSIGN_OR_RETURN(Value * live, wrap(b.Compare(t, lb, "lt")));
+    ASSIGN_OR_RETURN(mask, wrap(b.Cast(live, xt.dtype)));
+  }
   switch (loss.kind_case()) {
     case proto::Loss::kCrossEntropy: {
       if (!IsInteger(yt.dtype) || xt.rank() != yt.rank() + 1 || xt.rank() < 2 ||
@@ -284,29 +299,26 @@ absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
       ASSIGN_OR_RETURN(Value * logits, wrap(b.Reshape(x, {n, c})));
       ASSIGN_OR_RETURN(Value * target, wrap(b.Reshape(y, {n})));
       Value* weights = nullptr;
-      if (!loss.lengths().empty()) {
-        ASSIGN_OR_RETURN(Value * lengths, lw.NamedValue(loss.lengths(), loc));
-        if (yt.rank() != 2 || lengths->type().shape != Shape{yt.shape[0]}) {
-          return ir::ErrorAt(loc, absl::StrCat("loss lengths ", lengths->type().ToString(),
-                                               " need batch-first targets [B, T], got ", yt.ToString()));
-        }
-        ASSIGN_OR_RETURN(Value * t, wrap(b.Build(OpCode::kIota, {}, {{"shape", yt.shape}, {"dim", int64_t{1}},
-                                                                       {"dtype", lengths->type().dtype}})));
-        ASSIGN_OR_RETURN(Value * lb, wrap(b.BroadcastInDim(lengths, yt.shape, {0})));
-        ASSIGN_OR_RETURN(Value * live, wrap(b.Compare(t, lb, "lt")));
-        ASSIGN_OR_RETURN(Value * w, wrap(b.Cast(live, xt.dtype)));
-        ASSIGN_OR_RETURN(weights, wrap(b.Reshape(w, {n})));
+      if (mask) {
+        ASSIGN_OR_RETURN(weights, wrap(b.Reshape(mask, {n})));
       }
       return wrap(CrossEntropy(b, logits, target, weights, reduction));
     }
     case proto::Loss::kBceWithLogits:
-    case proto::Loss::kMse:
+    case proto::Loss::kMse: {
       if (xt != yt) {
         return ir::ErrorAt(loc, absl::StrCat(loss.has_mse() ? "mse" : "bce_with_logits",
                                              " needs input and target of one type, got ", xt.ToString(),
                                              " and ", yt.ToString()));
       }
-      return wrap(loss.has_mse() ? Mse(b, x, y, reduction) : BceWithLogits(b, x, y, reduction));
+      Value* weights = nullptr;
+      if (mask) {
+        std::vector<int64_t> dims = {0, 1};
+        ASSIGN_OR_RETURN(weights, wrap(b.BroadcastInDim(mask, xt.shape, dims)));
+      }
+      return wrap(loss.has_mse() ? Mse(b, x, y, weights, reduction)
+                                 : BceWithLogits(b, x, y, weights, reduction));
+    }
     case proto::Loss::KIND_NOT_SET:
       break;
   }

@@ -61,7 +61,7 @@ std::string WithThousands(int64_t n) {
     if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
     out += digits[i];
   }
-  return n < 0 ? "-" + out : out;
+  return n < 0 ? absl::StrCat("-", out) : out;
 }
 
 std::string Summarize(const proto::Model& model, const ir::Module& module,

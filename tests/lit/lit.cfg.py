@@ -6,12 +6,13 @@ import lit.formats
 
 config.name = "Loom"
 config.test_format = lit.formats.ShTest(execute_external=True)
-config.suffixes = [".loom", ".test"]
+config.suffixes = [".loom", ".test", ".pbtxt"]
 config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.loom_tools_dir, "..", "tests", "lit")
 
 config.substitutions.append(("%loom-opt", os.path.join(config.loom_tools_dir, "loom-opt", "loom-opt")))
+config.substitutions.append(("%loom ", os.path.join(config.loom_tools_dir, "loom", "loom") + " "))
 config.substitutions.append(("%examples", os.path.join(config.loom_source_dir, "examples")))
 config.environment["PATH"] = os.pathsep.join(
     [os.path.join(config.loom_tools_dir, "loom-opt"), config.llvm_tools_dir,
