@@ -398,6 +398,23 @@ Results KSlice(const Op& op, Operands in, KernelContext&) {
   return std::vector<Tensor>{Strided(op, x, strides, base)};
 }
 
+Results KPad(const Op& op, Operands in, KernelContext&) {
+  Tensor out = Out(op);
+  const Tensor& x = *in[0];
+  const auto& low = op.IntsAttr("low");
+  std::vector<int64_t> interior(x.rank(), 0);
+  if (op.HasAttr("interior")) interior = op.IntsAttr("interior");
+  std::vector<int64_t> out_strides = Strides(out.shape()), strides(x.rank());
+  int64_t base = 0;
+  for (int64_t d = 0; d < x.rank(); ++d) {
+    strides[d] = out_strides[d] * (interior[d] + 1);
+    base += low[d] * out_strides[d];
+  }
+  size_t width = DTypeSize(x.dtype());
+  ForEachIndex(x.shape(), strides, [&](int64_t i, int64_t j) { CopyElement(x, i, out, base + j, width); });
+  return std::vector<Tensor>{std::move(out)};
+}
+
 Results KConcat(const Op& op, Operands in, KernelContext&) {
   Tensor out = Out(op);
   int64_t axis = op.IntAttr("axis");
@@ -634,6 +651,7 @@ Kernel GetKernel(OpCode code) {
     case OpCode::kBroadcastInDim: return KBroadcastInDim;
     case OpCode::kConcat: return KConcat;
     case OpCode::kSlice: return KSlice;
+    case OpCode::kPad: return KPad;
     case OpCode::kGather: return KGather;
     case OpCode::kScatterAdd: return KScatterAdd;
     case OpCode::kOneHot: return KOneHot;

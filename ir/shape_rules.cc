@@ -230,6 +230,28 @@ absl::StatusOr<Types> InferSlice(const Op& op) {
   return Types{{t.dtype, out}};
 }
 
+absl::StatusOr<Types> InferPad(const Op& op) {
+  const TensorType& t = op.operand(0)->type();
+  const auto& low = op.IntsAttr("low");
+  const auto& high = op.IntsAttr("high");
+  std::vector<int64_t> interior(t.rank(), 0);
+  if (op.HasAttr("interior")) interior = op.IntsAttr("interior");
+  if (static_cast<int64_t>(low.size()) != t.rank() || static_cast<int64_t>(high.size()) != t.rank() ||
+      static_cast<int64_t>(interior.size()) != t.rank()) {
+    return Bad(op, "low, high and interior need one entry per dimension of ", t.ToString());
+  }
+  Shape out;
+  for (int64_t d = 0; d < t.rank(); ++d) {
+    if (low[d] < 0 || high[d] < 0 || interior[d] < 0) {
+      return Bad(op, "padding must not be negative: low ", Ints(low), ", high ", Ints(high),
+                 ", interior ", Ints(interior));
+    }
+    int64_t n = t.shape[d];
+    out.push_back(low[d] + high[d] + n + (n > 0 ? (n - 1) * interior[d] : 0));
+  }
+  return Types{{t.dtype, out}};
+}
+
 absl::StatusOr<Types> InferGather(const Op& op) {
   const TensorType& table = op.operand(0)->type();
   const TensorType& ids = op.operand(1)->type();

@@ -163,7 +163,15 @@ class Generator {
           limit[d] = Uniform(start[d], t.shape[d]);
           strides[d] = Uniform(1, 2);
         }
-        return add(b.Build(OpCode::kSlice, {x}, {{"start", start}, {"limit", limit}, {"strides", strides}}));
+        ASSIGN_OR_RETURN(Value * sl, b.Build(OpCode::kSlice, {x}, {{"start", start}, {"limit", limit}, {"strides", strides}}));
+        pool.push_back(sl);
+        std::vector<int64_t> low(rank), high(rank), interior(rank);
+        for (int d = 0; d < rank; ++d) {
+          low[d] = Uniform(0, 1);
+          high[d] = Uniform(0, 2);
+          interior[d] = Uniform(0, 1);
+        }
+        return add(b.Build(OpCode::kPad, {sl}, {{"low", low}, {"high", high}, {"interior", interior}}));
       }
       case 13: {
         if (rank == 0 || t.shape[0] == 0) return absl::OkStatus();
