@@ -7,10 +7,11 @@
 //          %ys = concat(%y0, %y1)
 // By k: a scan of length T/k whose body holds k copies of the old one, over steps
 // reshaped to [T/k, k, ...]; the T mod k steps left over are unrolled after it.
-// With `lengths`, the freeze of finished sequences becomes explicit selects on
-// `t < lengths`, since the new loop's step is no longer the old one's.
+// Scans with `lengths` are first made explicit (explicit_lengths.h): the freeze of
+// finished sequences becomes selects on `t < lengths`, which unroll like any op.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "compiler/passes/explicit_lengths.h"
 #include "compiler/passes/registry.h"
 #include "ir/builder.h"
 #include "support/status_macros.h"
@@ -43,12 +44,11 @@ absl::StatusOr<Value*> Unsqueeze(Builder& b, Value* x) {
 }
 
 // One step of the scan body inlined at the builder: returns the new carries and the
-// step outputs. With lengths, `t` (a scalar of the lengths' dtype) masks finished rows.
+// step outputs.
 struct StepResult {
   std::vector<Value*> carries, outputs;
 };
-absl::StatusOr<StepResult> InlineStep(Builder& b, const Block& body, int nc,
-                                      std::vector<Value*> args, Value* lengths, Value* t) {
+StepResult InlineStep(Builder& b, const Block& body, int nc, std::vector<Value*> args) {
   std::unordered_map<const Value*, Value*> map;
   for (int i = 0; i < body.num_arguments(); ++i) map[body.argument(i)] = args[i];
   std::vector<Value*> yielded;
@@ -59,31 +59,12 @@ absl::StatusOr<StepResult> InlineStep(Builder& b, const Block& body, int nc,
       b.Insert(ir::CloneOp(*op, map));
     }
   }
-  StepResult r;
-  r.carries.assign(yielded.begin(), yielded.begin() + nc);
-  r.outputs.assign(yielded.begin() + nc, yielded.end());
-  if (lengths == nullptr) return r;
-  int64_t batch = lengths->type().shape[0];
-  ASSIGN_OR_RETURN(Value * tb, b.BroadcastInDim(t, {batch}, {}));
-  ASSIGN_OR_RETURN(Value * live, b.Compare(lengths, tb, "gt"));  // t < lengths[b]
-  auto masked = [&](Value* now, Value* otherwise) -> absl::StatusOr<Value*> {
-    ASSIGN_OR_RETURN(Value * m, b.BroadcastInDim(live, now->type().shape, {0}));
-    return b.Build(OpCode::kSelect, {m, now, otherwise});
-  };
-  for (int c = 0; c < nc; ++c) {
-    ASSIGN_OR_RETURN(r.carries[c], masked(r.carries[c], args[c]));
-  }
-  for (Value*& o : r.outputs) {
-    ASSIGN_OR_RETURN(Value * zero, b.Splat(o->type().dtype, o->type().shape, 0));
-    ASSIGN_OR_RETURN(o, masked(o, zero));
-  }
-  return r;
+  return {{yielded.begin(), yielded.begin() + nc}, {yielded.begin() + nc, yielded.end()}};
 }
 
 struct ScanParts {
   int nc;
   std::vector<Value*> carries, steps, invariants;
-  Value* lengths = nullptr;
   int64_t length;
   bool reverse;
 };
@@ -97,7 +78,6 @@ ScanParts Parts(const Op& scan) {
   p.carries = seg(0);
   p.steps = seg(1);
   p.invariants = seg(2);
-  if (scan.segment_sizes()[3]) p.lengths = scan.Segment(3)[0];
   p.nc = static_cast<int>(p.carries.size());
   p.length = scan.IntAttr("length");
   p.reverse = scan.BoolAttr("reverse");
@@ -115,11 +95,7 @@ absl::Status UnrollSteps(Builder& b, const Op& scan, const ScanParts& p,
       args.push_back(x);
     }
     args.insert(args.end(), p.invariants.begin(), p.invariants.end());
-    Value* tv = nullptr;
-    if (p.lengths) {
-      ASSIGN_OR_RETURN(tv, b.Splat(p.lengths->type().dtype, {}, static_cast<double>(t)));
-    }
-    ASSIGN_OR_RETURN(StepResult r, InlineStep(b, *scan.region(), p.nc, args, p.lengths, tv));
+    StepResult r = InlineStep(b, *scan.region(), p.nc, args);
     carries = r.carries;
     outs[t] = r.outputs;
   }
@@ -184,8 +160,7 @@ absl::Status UnrollByFactor(Op& scan, int64_t k) {
   b.set_loc(scan.loc());
   int num_outputs = scan.num_results() - p.nc;
 
-  // Operands of the chunked scan: steps reshaped to [q, k, ...], plus the step indices
-  // when lengths need them; lengths itself becomes an invariant.
+  // Operands of the chunked scan: steps reshaped to [q, k, ...].
   std::vector<Value*> chunk_steps;
   for (Value* s : p.steps) {
     Shape shape = s->type().shape;
@@ -199,14 +174,7 @@ absl::Status UnrollByFactor(Op& scan, int64_t k) {
     ASSIGN_OR_RETURN(Value * c, b.Reshape(part, chunked));
     chunk_steps.push_back(c);
   }
-  std::vector<Value*> invariants = p.invariants;
-  if (p.lengths) {
-    Tensor ts(p.lengths->type().dtype, {q, k});
-    for (int64_t i = 0; i < q * k; ++i) ts.SetDouble(i, static_cast<double>(lo + i));
-    ASSIGN_OR_RETURN(Value * tconst, b.Constant(std::move(ts)));
-    chunk_steps.push_back(tconst);
-    invariants.push_back(p.lengths);
-  }
+  const std::vector<Value*>& invariants = p.invariants;
 
   // The chunk body: k inlined copies of the old body.
   auto body = std::make_unique<Block>();
@@ -219,25 +187,18 @@ absl::Status UnrollByFactor(Op& scan, int64_t k) {
   }
   std::vector<Value*> inv_args;
   for (Value* v : invariants) inv_args.push_back(body->AddArgument(v->type(), v->name_hint()));
-  Value* lengths_arg = p.lengths ? inv_args.back() : nullptr;
-  size_t num_steps = p.steps.size();
 
   Builder ib(body.get());
   ib.set_loc(scan.loc());
   std::vector<std::vector<Value*>> outs(k);
   for (int64_t i : Range(0, k, p.reverse)) {
     std::vector<Value*> args = carries;
-    for (size_t s = 0; s < num_steps; ++s) {
-      ASSIGN_OR_RETURN(Value * x, StepSlice(ib, chunk_args[s], i));
+    for (Value* chunk : chunk_args) {
+      ASSIGN_OR_RETURN(Value * x, StepSlice(ib, chunk, i));
       args.push_back(x);
     }
-    args.insert(args.end(), inv_args.begin(), inv_args.begin() + p.invariants.size());
-    Value* tv = nullptr;
-    if (p.lengths) {
-      ASSIGN_OR_RETURN(tv, StepSlice(ib, chunk_args[num_steps], i));
-    }
-    ASSIGN_OR_RETURN(StepResult step,
-                     InlineStep(ib, *scan.region(), p.nc, args, lengths_arg, tv));
+    args.insert(args.end(), inv_args.begin(), inv_args.end());
+    StepResult step = InlineStep(ib, *scan.region(), p.nc, args);
     carries = step.carries;
     outs[i] = step.outputs;
   }
@@ -290,6 +251,7 @@ class Unroll : public Pass {
 
   absl::StatusOr<bool> Run(ir::Module& module) override {
     if (factor_ == 1) return false;  // chunks of one step are the scan as it is
+    for (const auto& f : module.functions()) RETURN_IF_ERROR(MakeAllLengthsExplicit(f->body()).status());
     // Innermost first: AllBlocks lists outer blocks before inner ones.
     std::vector<Op*> scans;
     for (Block* block : ir::AllBlocks(module)) {

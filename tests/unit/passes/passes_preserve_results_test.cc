@@ -16,7 +16,7 @@
 namespace loom::testing {
 namespace {
 
-const char* kPipelines[] = {"canonicalize", "cse", "dce", "unroll", "unroll=2", "unroll=3",
+const char* kPipelines[] = {"canonicalize", "cse", "dce", "explicit-lengths", "unroll", "unroll=2", "unroll=3",
                             "canonicalize,cse,dce", "unroll=2,canonicalize,cse,dce,unroll"};
 
 struct Outcome {
