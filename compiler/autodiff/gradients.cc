@@ -1,0 +1,90 @@
+#include "compiler/autodiff/gradients.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/autodiff/backprop.h"
+#include "compiler/passes/explicit_lengths.h"
+#include "compiler/passes/registry.h"
+#include "ir/builder.h"
+#include "ir/verifier.h"
+#include "support/status_macros.h"
+
+namespace loom::autodiff {
+
+using ir::OpCode;
+using ir::Value;
+
+absl::StatusOr<GradientGraph> BuildGradients(const ir::Function& fn, ir::Function& g, bool gradient_flow) {
+  if (fn.result_types().empty() || fn.result_types()[0].rank() != 0 || !IsFloat(fn.result_types()[0].dtype)) {
+    return absl::InvalidArgumentError(absl::StrCat("@", fn.name(), " must return a float scalar loss first"));
+  }
+  // The forward pass, copied.
+  std::unordered_map<const Value*, Value*> map;
+  for (Value* a : fn.body().arguments()) map[a] = g.body().AddArgument(a->type(), a->name_hint());
+  std::vector<Value*> returned = ir::CloneBody(fn.body(), g.body(), map);
+  RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(g.body()).status());
+  std::vector<const ir::Op*> ops;
+  for (const auto& op : g.body().ops()) ops.push_back(op.get());
+
+  GradientGraph out;
+  out.loss = returned[0];
+  ir::Builder b(&g.body());
+  Adjoints adj;
+  ASSIGN_OR_RETURN(Value * one, b.Splat(out.loss->type().dtype, {}, 1));
+  RETURN_IF_ERROR(adj.Add(b, out.loss, one));
+  std::vector<Value*> flows;
+  VjpContext ctx{b, [](const Value* v) { return const_cast<Value*>(v); }, gradient_flow ? &flows : nullptr};
+  RETURN_IF_ERROR(Backprop(ctx, ops, adj));
+  std::reverse(flows.begin(), flows.end());
+  out.flows = flows;
+
+  // A parameter's gradient is the sum of its loads' adjoints.
+  for (const ir::Global& global : g.module()->globals()) {
+    if (!global.trainable) continue;
+    Value* grad = nullptr;
+    for (const auto& op : g.body().ops()) {
+      if (op->code() != OpCode::kLoad || op->Attr<ir::SymbolRef>("global").name != global.name) continue;
+      Value* d = adj.Get(op->result(0));
+      if (d == nullptr) continue;
+      if (grad == nullptr) {
+        grad = d;
+      } else {
+        ASSIGN_OR_RETURN(grad, b.Build(OpCode::kAdd, {grad, d}));
+      }
+    }
+    if (grad == nullptr) {
+      ASSIGN_OR_RETURN(grad, b.Splat(global.type.dtype, global.type.shape, 0));
+    }
+    grad->set_name_hint("d_" + global.name);
+    out.grads.emplace_back(global.name, grad);
+  }
+  return out;
+}
+
+absl::Status CleanUp(ir::Module& module) {
+  ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> dce, passes::CreatePass("dce"));
+  return dce->Run(module).status();
+}
+
+absl::StatusOr<ir::Function*> AddGradientFunction(ir::Module& module, const GradientOptions& options) {
+  const ir::Function* fn = module.FindFunction(options.function);
+  if (fn == nullptr) return absl::NotFoundError(absl::StrCat("no function @", options.function, " to differentiate"));
+  std::string name = options.function + "_grad";
+  if (module.FindFunction(name)) return absl::AlreadyExistsError(absl::StrCat("@", name, " exists already"));
+  ir::Function* g = module.AddFunction(name);
+  ASSIGN_OR_RETURN(GradientGraph graph, BuildGradients(*fn, *g, options.gradient_flow));
+  std::vector<Value*> results = {graph.loss};
+  for (auto& [name, grad] : graph.grads) results.push_back(grad);
+  results.insert(results.end(), graph.flows.begin(), graph.flows.end());
+  std::vector<ir::TensorType> types;
+  for (Value* v : results) types.push_back(v->type());
+  g->set_result_types(types);
+  RETURN_IF_ERROR(ir::Builder(&g->body()).Return(results).status());
+  RETURN_IF_ERROR(CleanUp(module));
+  absl::Status verified = ir::Verify(module);
+  if (!verified.ok()) return absl::InternalError(absl::StrCat("autodiff produced invalid IR: ", verified.message()));
+  return g;
+}
+
+}  // namespace loom::autodiff

@@ -1,0 +1,41 @@
+// Reverse-mode autodiff of a whole function with respect to the module's parameters.
+#ifndef LOOM_COMPILER_AUTODIFF_GRADIENTS_H_
+#define LOOM_COMPILER_AUTODIFF_GRADIENTS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ir/ir.h"
+
+namespace loom::autodiff {
+
+// What BuildGradients leaves in the function it builds.
+struct GradientGraph {
+  ir::Value* loss = nullptr;
+  // Every trainable global's name, in declaration order, with its gradient.
+  std::vector<std::pair<std::string, ir::Value*>> grads;
+  // Per top-level scan (in forward order): ‖∂L/∂h_t‖ for each step t, when asked for.
+  std::vector<ir::Value*> flows;
+};
+
+// Copies `fn` (whose first result is a float scalar loss) into the empty function `g`
+// with the same arguments, and appends the backward pass. `g` is left without a
+// terminator, for the caller to add updates and a return.
+absl::StatusOr<GradientGraph> BuildGradients(const ir::Function& fn, ir::Function& g, bool gradient_flow);
+
+struct GradientOptions {
+  std::string function = "loss";
+  bool gradient_flow = false;
+};
+
+// Adds @<function>_grad(inputs) -> (loss, d(param) for every param [, flow per scan]).
+absl::StatusOr<ir::Function*> AddGradientFunction(ir::Module& module, const GradientOptions& options);
+
+// Runs dce over the module: drops the residuals no VJP reads.
+absl::Status CleanUp(ir::Module& module);
+
+}  // namespace loom::autodiff
+
+#endif  // LOOM_COMPILER_AUTODIFF_GRADIENTS_H_
