@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "compiler/autodiff/gradients.h"
+#include "compiler/autodiff/train_step.h"
 #include "compiler/passes/registry.h"
 
 namespace loom::passes {
@@ -33,6 +34,33 @@ absl::StatusOr<std::unique_ptr<Pass>> CreateAutodiffPass(absl::string_view optio
   }
   if (!fn.empty()) o.function = std::string(fn);
   return std::make_unique<Autodiff>(o);
+}
+
+}  // namespace loom::passes
+
+namespace loom::passes {
+namespace {
+
+class TrainStep : public Pass {
+ public:
+  explicit TrainStep(autodiff::TrainStepOptions options) : options_(std::move(options)) {}
+  absl::string_view name() const override { return "train-step"; }
+  absl::StatusOr<bool> Run(ir::Module& module) override {
+    absl::StatusOr<ir::Function*> f = autodiff::AddTrainStep(module, options_);
+    if (!f.ok()) return f.status();
+    return true;
+  }
+
+ private:
+  autodiff::TrainStepOptions options_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Pass>> CreateTrainStepPass(absl::string_view options) {
+  absl::StatusOr<autodiff::TrainStepOptions> o = autodiff::ParseTrainStepOptions(options);
+  if (!o.ok()) return o.status();
+  return std::make_unique<TrainStep>(*o);
 }
 
 }  // namespace loom::passes

@@ -61,7 +61,9 @@ std::string Usage() {
 
 struct Options {
   std::string file;
-  std::vector<std::string> passes;
+  // Each entry is one pass ("unroll=4", "train-step=adam,lr=0.01") or, from --pipeline,
+  // a comma-separated list of passes without commas in their options.
+  std::vector<std::pair<std::string, bool>> passes;  // (spec, is a --pipeline list)
   bool verify_each = false, print_after_all = false, pass_timing = false;
   bool binary_out = false;
   std::string output;
@@ -115,9 +117,9 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
     } else if (auto v = value("--output-dir")) {
       o.output_dir = *v;
     } else if (auto v = value("--pipeline")) {
-      o.passes.push_back(*v);
+      o.passes.push_back({*v, true});
     } else if (absl::StartsWith(arg, "--") && IsRegisteredPass(arg.substr(2))) {
-      o.passes.push_back(arg.substr(2));
+      o.passes.push_back({arg.substr(2), false});
     } else if (absl::StartsWith(arg, "-") && arg != "-") {
       return absl::InvalidArgumentError(absl::StrCat("unknown option '", arg, "' (see --help)"));
     } else if (o.file.empty()) {
@@ -199,7 +201,14 @@ absl::Status Main(const Options& o) {
   pm_options.print_after_all = o.print_after_all ? &std::cerr : nullptr;
   pm_options.timing = o.pass_timing;
   passes::PassManager pm(pm_options);
-  for (const std::string& spec : o.passes) RETURN_IF_ERROR(pm.AddPipeline(spec));
+  for (const auto& [spec, is_list] : o.passes) {
+    if (is_list) {
+      RETURN_IF_ERROR(pm.AddPipeline(spec));
+    } else {
+      ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> pass, passes::CreatePass(spec));
+      pm.AddPass(std::move(pass));
+    }
+  }
   RETURN_IF_ERROR(pm.Run(*module));
   if (o.pass_timing) std::cerr << pm.TimingReport();
   RETURN_IF_ERROR(ir::Verify(*module));
