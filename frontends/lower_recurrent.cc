@@ -73,6 +73,21 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
   }
   int dirs = rec.bidirectional() ? 2 : 1;
   double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+  // Truncated BPTT: in training, each call starts from the state the previous call ended
+  // in (module state "<layer>.h_n", "<layer>.c_n"); the gradient stops at that boundary,
+  // since state is not trained.
+  bool carry = training_ && model_.training().carry_state();
+  std::map<std::string, Value*> carried;
+  if (carry) {
+    for (const char* which : {".h_n", ".c_n"}) {
+      if (gates != 4 && std::string(which) == ".c_n") continue;
+      std::string state = name + which;
+      if (!module_.FindGlobal(state)) {
+        module_.globals().push_back({state, false, {DType::kF32, {num_layers * dirs, B, hidden}}, {}, {}});
+      }
+      ASSIGN_OR_RETURN(carried[which], b.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{state}}}));
+    }
+  }
   std::vector<Value*> h_n, c_n;
   Value* layer_in = seq;
   for (int64_t l = 0; l < num_layers; ++l) {
@@ -93,9 +108,17 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
         }
       }
       bool lstm = gates == 4;
-      ASSIGN_OR_RETURN(Value * zeros, b.Splat(DType::kF32, {B, hidden}, 0));
-      std::vector<Value*> carries = {zeros};
-      if (lstm) carries.push_back(zeros);
+      std::vector<Value*> carries;
+      for (const char* which : {".h_n", ".c_n"}) {
+        if (!lstm && std::string(which) == ".c_n") continue;
+        Value* init;
+        if (carry) {
+          ASSIGN_OR_RETURN(init, SelectIndex(b, carried[which], 0, l * dirs + d));
+        } else {
+          ASSIGN_OR_RETURN(init, b.Splat(DType::kF32, {B, hidden}, 0));
+        }
+        carries.push_back(init);
+      }
 
       // The body: carries, the step's input, the weights.
       auto body = std::make_unique<ir::Block>();
@@ -161,10 +184,12 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
   ASSIGN_OR_RETURN(Value * hn, stack(h_n));
   hn->set_name_hint(name + ".h_n");
   Define(name + ".h_n", hn);
+  if (carry) RETURN_IF_ERROR(b.Create(OpCode::kStore, {hn}, {{"global", ir::SymbolRef{name + ".h_n"}}}).status());
   if (!c_n.empty()) {
     ASSIGN_OR_RETURN(Value * cn, stack(c_n));
     cn->set_name_hint(name + ".c_n");
     Define(name + ".c_n", cn);
+    if (carry) RETURN_IF_ERROR(b.Create(OpCode::kStore, {cn}, {{"global", ir::SymbolRef{name + ".c_n"}}}).status());
   }
   return absl::OkStatus();
 }
