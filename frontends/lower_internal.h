@@ -21,6 +21,15 @@ class Lowerer {
   absl::Status LowerFunction(ir::Function* f, bool training);
 
   // Recurrent layers (lower_recurrent.cc).
+  struct Sequence {
+    Value* seq;      // time-major [T, B, features]
+    Value* lengths;  // [B], or null
+    int64_t T, B;
+  };
+  // Checks a recurrent layer's input [.., .., features] and its lengths, and makes the
+  // input time-major.
+  absl::StatusOr<Sequence> SequenceInput(int index, Value* x, int64_t features, bool batch_first,
+                                         const std::string& lengths, const std::string& what);
   absl::Status LowerRecurrent(int index, const proto::Recurrent& rec, int gates);
   absl::Status LowerCellLayer(int index, const proto::CellLayer& layer);
 

@@ -29,6 +29,30 @@ absl::StatusOr<Value*> Unsqueeze0(Builder& b, Value* x) {
 
 }  // namespace
 
+absl::StatusOr<Lowerer::Sequence> Lowerer::SequenceInput(int index, Value* x, int64_t features,
+                                                         bool batch_first, const std::string& lengths,
+                                                         const std::string& what) {
+  const ir::TensorType& xt = x->type();
+  if (xt.rank() != 3 || xt.shape[2] != features || !IsFloat(xt.dtype)) {
+    return LayerError(index, absl::StrCat("expects input [", batch_first ? "batch, time" : "time, batch", ", ",
+                                          features, "] (", what, "), got ", xt.ToString()));
+  }
+  Sequence s{x, nullptr, 0, 0};
+  if (batch_first) {
+    ASSIGN_OR_RETURN(s.seq, SwapBatchTime(*b_, x));
+  }
+  s.T = s.seq->type().shape[0];
+  s.B = s.seq->type().shape[1];
+  if (!lengths.empty()) {
+    ASSIGN_OR_RETURN(s.lengths, NamedValue(lengths, file_.LayerLoc(index)));
+    if (!IsInteger(s.lengths->type().dtype) || s.lengths->type().shape != Shape{s.B}) {
+      return LayerError(index, absl::StrCat("lengths must be integers [", s.B, "], got ",
+                                            s.lengths->type().ToString()));
+    }
+  }
+  return s;
+}
+
 absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int gates) {
   const proto::Layer& layer = model_.layer(index);
   const std::string& name = layer.name();
@@ -52,25 +76,11 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
       return LayerError(index, absl::StrCat("nonlinearity must be tanh or relu, got '", rec.nonlinearity(), "'"));
     }
   }
-  const ir::TensorType& xt = x->type();
-  if (xt.rank() != 3 || xt.shape[2] != input_size || !IsFloat(xt.dtype)) {
-    return LayerError(index, absl::StrCat("expects input [", rec.batch_first() ? "batch, time" : "time, batch",
-                                          ", ", input_size, "] (input_size ", input_size, "), got ",
-                                          xt.ToString()));
-  }
-  Value* seq = x;
-  if (rec.batch_first()) {
-    ASSIGN_OR_RETURN(seq, SwapBatchTime(b, x));
-  }
-  int64_t T = seq->type().shape[0], B = seq->type().shape[1];
-  Value* lengths = nullptr;
-  if (!rec.lengths().empty()) {
-    ASSIGN_OR_RETURN(lengths, NamedValue(rec.lengths(), file_.LayerLoc(index)));
-    if (!IsInteger(lengths->type().dtype) || lengths->type().shape != Shape{B}) {
-      return LayerError(index, absl::StrCat("lengths must be integers [", B, "], got ",
-                                            lengths->type().ToString()));
-    }
-  }
+  ASSIGN_OR_RETURN(Sequence in, SequenceInput(index, x, input_size, rec.batch_first(), rec.lengths(),
+                                               absl::StrCat("input_size ", input_size)));
+  Value* seq = in.seq;
+  Value* lengths = in.lengths;
+  int64_t T = in.T, B = in.B;
   int dirs = rec.bidirectional() ? 2 : 1;
   double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
   // Truncated BPTT: in training, each call starts from the state the previous call ended
@@ -206,25 +216,11 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   const proto::Cell& cell = model_.cell(cell_index);
   if (layer.inputs_size() != 1) return LayerError(index, absl::StrCat("takes 1 input, got ", layer.inputs_size()));
   ASSIGN_OR_RETURN(Value * x, Input(index, 0));
-  const ir::TensorType& xt = x->type();
-  if (xt.rank() != 3 || xt.shape[2] != cell.input_size() || !IsFloat(xt.dtype)) {
-    return LayerError(index, absl::StrCat("cell '", cell.name(), "' expects input [",
-                                          cl.batch_first() ? "batch, time" : "time, batch", ", ",
-                                          cell.input_size(), "], got ", xt.ToString()));
-  }
-  Value* seq = x;
-  if (cl.batch_first()) {
-    ASSIGN_OR_RETURN(seq, SwapBatchTime(b, x));
-  }
-  int64_t T = seq->type().shape[0], B = seq->type().shape[1];
-  Value* lengths = nullptr;
-  if (!cl.lengths().empty()) {
-    ASSIGN_OR_RETURN(lengths, NamedValue(cl.lengths(), file_.LayerLoc(index)));
-    if (!IsInteger(lengths->type().dtype) || lengths->type().shape != Shape{B}) {
-      return LayerError(index, absl::StrCat("lengths must be integers [", B, "], got ",
-                                            lengths->type().ToString()));
-    }
-  }
+  ASSIGN_OR_RETURN(Sequence in, SequenceInput(index, x, cell.input_size(), cl.batch_first(), cl.lengths(),
+                                               absl::StrCat("cell '", cell.name(), "'")));
+  Value* seq = in.seq;
+  Value* lengths = in.lengths;
+  int64_t T = in.T, B = in.B;
   // Carries: the states, zero at the start.
   auto body = std::make_unique<ir::Block>();
   std::map<std::string, Value*> scope;

@@ -2,7 +2,6 @@
 // every parameter's gradient on the first batch, and the parameters after three
 // optimizer steps, agree with torch.optim to 1e-4 relative. Reference data from
 // tools/golden/make_golden.py (tests/golden/train_*).
-#include <filesystem>
 
 #include "compiler/autodiff/gradients.h"
 #include "frontends/lower.h"
@@ -11,38 +10,20 @@
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "runtime/npy.h"
+#include "tests/unit/testing/golden.h"
 
 namespace loom::autodiff {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::ExpectCloseToNpy;
+using testing::GoldenDir;
 
-const std::string kGoldenDir = LOOM_SOURCE_DIR "/tests/golden";
-
-std::vector<std::string> Cases() {
-  std::vector<std::string> cases;
-  for (const auto& e : fs::directory_iterator(kGoldenDir)) {
-    std::string name = e.path().filename();
-    if (name.rfind("train_", 0) == 0) cases.push_back(name);
-  }
-  std::sort(cases.begin(), cases.end());
-  return cases;
-}
-
-void ExpectClose(const Tensor& got, const std::string& npy, const std::string& what) {
-  auto want = ReadNpy(npy);
-  ASSERT_TRUE(want.ok()) << want.status();
-  ASSERT_EQ(got.shape(), want->shape()) << what;
-  for (int64_t i = 0; i < want->num_elements(); ++i) {
-    double g = got.GetDouble(i), w = want->GetDouble(i);
-    ASSERT_LE(std::abs(g - w), 1e-4 * std::abs(w) + 1e-6) << what << "[" << i << "]: " << g << " vs " << w;
-  }
-}
+std::vector<std::string> Cases() { return testing::GoldenCases(/*training=*/true); }
 
 class TrainingParityTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TrainingParityTest, MatchesTorchOptim) {
-  std::string dir = kGoldenDir + "/" + GetParam();
+  std::string dir = GoldenDir() + "/" + GetParam();
   auto file = frontends::LoadModelFile(dir + "/model.pbtxt");
   ASSERT_TRUE(file.ok()) << file.status();
   auto module = frontends::LowerModel(*file, {.batch = 3});
@@ -65,17 +46,17 @@ TEST_P(TrainingParityTest, MatchesTorchOptim) {
 
   auto grads = interp.Run("loss_grad", inputs);
   ASSERT_TRUE(grads.ok()) << grads.status();
-  ExpectClose((*grads)[0], dir + "/expected/loss.npy", "loss");
+  ExpectCloseToNpy((*grads)[0], dir + "/expected/loss.npy", 1e-4, "loss");
   int k = 1;
-  for (auto& [name, t] : params->tensors) ExpectClose((*grads)[k++], dir + "/grads/" + name + ".npy", "d " + name);
+  for (auto& [name, t] : params->tensors) ExpectCloseToNpy((*grads)[k++], dir + "/grads/" + name + ".npy", 1e-4, "d " + name);
 
   for (int s = 0; s < 3; ++s) {
     auto loss = interp.Run("train_step", inputs);
     ASSERT_TRUE(loss.ok()) << loss.status();
-    if (s == 0) ExpectClose((*loss)[0], dir + "/expected/loss.npy", "train_step loss");
+    if (s == 0) ExpectCloseToNpy((*loss)[0], dir + "/expected/loss.npy", 1e-4, "train_step loss");
   }
   for (auto& [name, t] : params->tensors) {
-    ExpectClose(*interp.GetGlobal(name), dir + "/after3/" + name + ".npy", name + " after 3 steps");
+    ExpectCloseToNpy(*interp.GetGlobal(name), dir + "/after3/" + name + ".npy", 1e-4, name + " after 3 steps");
   }
   EXPECT_EQ(interp.GetGlobal("optimizer.step")->values<int64_t>()[0], 3);
 }

@@ -10,32 +10,17 @@
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "runtime/npy.h"
+#include "tests/unit/testing/golden.h"
 
 namespace loom::frontends {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kGoldenDir = LOOM_SOURCE_DIR "/tests/golden";
+using testing::ExpectCloseToNpy;
+using testing::GoldenDir;
 
-std::vector<std::string> Cases() {
-  std::vector<std::string> cases;
-  for (const auto& e : fs::directory_iterator(kGoldenDir)) {
-    std::string name = e.path().filename();
-    if (name.rfind("train_", 0) != 0) cases.push_back(name);  // those are training_parity_test's
-  }
-  std::sort(cases.begin(), cases.end());
-  return cases;
-}
-
-// |got - want| <= 1e-5 * |want| + 1e-6: relative, with a floor for values near zero.
-void ExpectClose(const Tensor& got, const Tensor& want, const std::string& what) {
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  for (int64_t i = 0; i < want.num_elements(); ++i) {
-    double g = got.GetDouble(i), w = want.GetDouble(i);
-    ASSERT_LE(std::abs(g - w), 1e-5 * std::abs(w) + 1e-6) << what << " element " << i << ": " << g << " vs " << w;
-  }
-}
+std::vector<std::string> Cases() { return testing::GoldenCases(/*training=*/false); }
 
 // Parameter k, element i = 0.1*sin(0.731*i + 1.3*k), as the script fills them.
 Checkpoint FormulaParams(const ir::Module& module) {
@@ -56,7 +41,7 @@ Checkpoint FormulaParams(const ir::Module& module) {
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, MatchesPyTorch) {
-  std::string dir = kGoldenDir + "/" + GetParam();
+  std::string dir = GoldenDir() + "/" + GetParam();
   auto file = LoadModelFile(dir + "/model.pbtxt");
   ASSERT_TRUE(file.ok()) << file.status();
   // The batch is the size of the input dimension the model leaves as -1.
@@ -95,16 +80,13 @@ TEST_P(GoldenTest, MatchesPyTorch) {
     auto results = interp.Run(fn, inputs);
     ASSERT_TRUE(results.ok()) << results.status();
     if (is_loss) {
-      auto want = ReadNpy(dir + "/expected/loss.npy");
-      ASSERT_TRUE(want.ok());
-      ExpectClose((*results)[0], *want, "loss");
+      ExpectCloseToNpy((*results)[0], dir + "/expected/loss.npy", 1e-5, "loss");
       continue;
     }
     ASSERT_EQ(static_cast<int>(results->size()), file->model.output_size());
     for (int i = 0; i < file->model.output_size(); ++i) {
-      auto want = ReadNpy(dir + "/expected/" + file->model.output(i) + ".npy");
-      ASSERT_TRUE(want.ok()) << want.status();
-      ExpectClose((*results)[i], *want, file->model.output(i));
+      ExpectCloseToNpy((*results)[i], dir + "/expected/" + file->model.output(i) + ".npy", 1e-5,
+                       file->model.output(i));
     }
   }
 }
