@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/logging.h"
 #include "ir/ir.pb.h"
 #include "support/status_macros.h"
 
@@ -188,6 +189,8 @@ std::string SerializeModule(const Module& module) {
 }
 
 absl::StatusOr<std::unique_ptr<Module>> DeserializeModule(absl::string_view bytes) {
+  // Corrupt files get our error message only, not protobuf's log lines.
+  google::protobuf::LogSilencer quiet;
   pb::Module pm;
   if (!pm.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError("binary IR: not a serialized Loom module");

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/logging.h"
 #include "runtime/checkpoint.pb.h"
 #include "runtime/npy.h"
 
@@ -33,8 +34,11 @@ std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
 }
 
 absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std::string& name) {
+  // Corrupt files get our error message only, not protobuf's log lines.
+  google::protobuf::LogSilencer quiet;
   runtime::proto::Checkpoint pc;
-  if (!pc.ParseFromString(bytes)) {
+  // Every checkpoint Loom writes has a version; a file without one is something else.
+  if (!pc.ParseFromString(bytes) || pc.format_version() == 0) {
     return absl::DataLossError(absl::StrCat(name, ": not a Loom checkpoint (or truncated)"));
   }
   if (pc.format_version() != kCheckpointFormatVersion) {

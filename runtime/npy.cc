@@ -38,7 +38,7 @@ absl::StatusOr<std::string> HeaderField(absl::string_view header, absl::string_v
     return absl::InvalidArgumentError(absl::StrCat(name, ": .npy header has no '", key, "'"));
   }
   absl::string_view rest = absl::StripLeadingAsciiWhitespace(header.substr(at + quoted.size()));
-  size_t end = rest[0] == '(' ? rest.find(')') + 1 : rest.find_first_of(",}");
+  size_t end = rest.empty() ? 0 : rest[0] == '(' ? rest.find(')') + 1 : rest.find_first_of(",}");
   if (end == absl::string_view::npos || end == 0) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": malformed .npy header"));
   }

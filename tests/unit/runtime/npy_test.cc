@@ -59,6 +59,16 @@ TEST(NpyTest, RefusesBadFiles) {
             "a.npy: not a valid .npy file: unsupported dtype '<f2' (Loom reads <f4 <f8 <i4 <i8 |b1)");
 }
 
+TEST(NpyTest, HeaderEndingInAKeyIsAnErrorNotACrash) {
+  // Found by fuzzing: the key is the header's last text.
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape':";
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(header.size());
+  bytes += '\0';
+  bytes += header;
+  EXPECT_EQ(ParseNpy(bytes, "a.npy").status().message(), "a.npy: malformed .npy header");
+}
+
 TEST(NpyTest, WriteIsAtomicAndReportsUnwritablePaths) {
   std::string path = ::testing::TempDir() + "/npy_test.npy";
   Tensor t = Tensor::FromVector<int64_t>({2}, {7, 8});
