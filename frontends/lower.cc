@@ -45,7 +45,11 @@ int64_t NormalizeAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + ran
 
 }  // namespace
 
+// Sizes past this are refused: no RNN needs them, and products of them must not overflow.
+constexpr int64_t kMaxSize = int64_t{1} << 31;
+
 absl::StatusOr<int64_t> Lowerer::Size(int index, const char* field, int64_t value) const {
+  if (value >= kMaxSize) return LayerError(index, absl::StrCat(field, " ", value, " is too large (limit 2^31)"));
   if (value == -1) {
     if (options_.vocab <= 0) {
       return LayerError(index, absl::StrCat(field, " -1 is the vocabulary size, which is not bound ",
@@ -390,6 +394,9 @@ absl::Status Lowerer::LowerFunction(ir::Function* f, bool training) {
       if (d == -1) {
         ++batch_dims;
         shape.push_back(options_.batch);
+      } else if (d >= kMaxSize) {
+        return ir::ErrorAt(file_.InputLoc(i), absl::StrCat("input '", in.name(), "': dimension ", d,
+                                                           " is too large (limit 2^31)"));
       } else if (d < 0) {
         return ir::ErrorAt(file_.InputLoc(i), absl::StrCat("input '", in.name(), "': dimension ", d,
                                                            " is invalid (-1 is the batch)"));
@@ -427,7 +434,9 @@ absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file,
                                                        const LowerOptions& options) {
   RETURN_IF_ERROR(CheckNames(file));
   RETURN_IF_ERROR(CheckTraining(file));
-  if (options.batch < 1) return absl::InvalidArgumentError("the batch size must be at least 1");
+  if (options.batch < 1 || options.batch >= kMaxSize) {
+    return absl::InvalidArgumentError("the batch size must be between 1 and 2^31");
+  }
   auto module = std::make_unique<ir::Module>(Sanitize(file.model.name()));
   Lowerer lowerer(file, options, *module);
   if (file.model.output_size() > 0) {

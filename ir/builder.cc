@@ -37,9 +37,12 @@ absl::StatusOr<Value*> Builder::Constant(Tensor value) {
 }
 
 absl::StatusOr<Value*> Builder::Splat(DType dtype, Shape shape, double value) {
-  Tensor t(dtype, std::move(shape));
-  for (int64_t i = 0; i < t.num_elements(); ++i) t.SetDouble(i, value);
-  return Constant(std::move(t));
+  // A scalar broadcast, so a large splat costs nothing until it runs.
+  Tensor scalar(dtype, {});
+  scalar.SetDouble(0, value);
+  ASSIGN_OR_RETURN(Value * c, Constant(std::move(scalar)));
+  if (shape.empty()) return c;
+  return BroadcastInDim(c, std::move(shape), {});
 }
 
 absl::StatusOr<Value*> Builder::Reshape(Value* x, Shape shape) {

@@ -30,6 +30,7 @@ class Builder {
   absl::StatusOr<Value*> Build(OpCode code, std::vector<Value*> operands, AttrMap attrs = {});
 
   absl::StatusOr<Value*> Constant(Tensor value);
+  // `value` in every element of `shape` (a scalar constant, broadcast).
   absl::StatusOr<Value*> Splat(DType dtype, Shape shape, double value);
   absl::StatusOr<Value*> Reshape(Value* x, Shape shape);
   absl::StatusOr<Value*> Slice(Value* x, std::vector<int64_t> start, std::vector<int64_t> limit);
