@@ -1,0 +1,57 @@
+// Loom's Sgemm next to OpenBLAS's cblas_sgemm (single thread) on the LSTM gate shapes:
+// [32, K]·[K, 1024]ᵀ for K = 356 (layer 0: input 100 + hidden 256) and 512 (layer 1).
+// Run: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 build/bench/gemm_bench
+// (Debian's OpenBLAS 0.3.21 does not recognise this CPU and would fall back to SSE3.)
+#include <cblas.h>
+
+#include <random>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "runtime/gemm.h"
+
+namespace {
+
+struct Operands {
+  std::vector<float> a, w, c;
+  Operands(int64_t m, int64_t n, int64_t k) : a(m * k), w(n * k), c(m * n) {
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (float& v : a) v = u(rng);
+    for (float& v : w) v = u(rng);
+  }
+};
+
+void Flops(benchmark::State& state, int64_t m, int64_t n, int64_t k) {
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
+void BM_LoomSgemm(benchmark::State& state) {
+  int64_t m = 32, n = 1024, k = state.range(0);
+  Operands o(m, n, k);
+  for (auto _ : state) {
+    loom::Sgemm(false, true, m, n, k, o.a.data(), k, o.w.data(), k, o.c.data(), n, false);
+    benchmark::DoNotOptimize(o.c.data());
+  }
+  Flops(state, m, n, k);
+  state.SetLabel(loom::SgemmKernelName());
+}
+
+void BM_OpenBlasSgemm(benchmark::State& state) {
+  int64_t m = 32, n = 1024, k = state.range(0);
+  Operands o(m, n, k);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, o.a.data(), k, o.w.data(), k, 0.0f,
+                o.c.data(), n);
+    benchmark::DoNotOptimize(o.c.data());
+  }
+  Flops(state, m, n, k);
+}
+
+BENCHMARK(BM_LoomSgemm)->Arg(356)->Arg(512);
+BENCHMARK(BM_OpenBlasSgemm)->Arg(356)->Arg(512);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,138 @@
+#include "runtime/gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace loom {
+namespace {
+
+using gemm_internal::kMr;
+using gemm_internal::kNr;
+
+// Cache blocking: an A block of kMc×kKc stays in L2, a B micro-panel of kKc×kNr in L1.
+constexpr int64_t kMc = 128, kKc = 256;
+
+struct Free {
+  void operator()(float* p) const { std::free(p); }
+};
+std::unique_ptr<float, Free> Buffer(int64_t floats) {
+  size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+  return std::unique_ptr<float, Free>(static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64))));
+}
+
+// B[pc:pc+kc, jc:jc+nc] of op(B) into panels of kNr columns, zero-padded.
+void PackB(bool trans, const float* b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc, float* out) {
+  for (int64_t jp = 0; jp < nc; jp += kNr) {
+    int64_t w = std::min<int64_t>(kNr, nc - jp);
+    float* panel = out + jp * kc;
+#if defined(__x86_64__)
+    if (trans && __builtin_cpu_supports("avx2")) {
+      gemm_internal::PackBTransposedAvx(b, ldb, pc, kc, jc + jp, w, panel);
+      continue;
+    }
+#endif
+    if (trans) {
+      // Read each column of op(B) (a row of B) contiguously.
+      for (int64_t j = 0; j < kNr; ++j) {
+        const float* src = b + (jc + jp + j) * ldb + pc;
+        for (int64_t p = 0; p < kc; ++p) panel[p * kNr + j] = j < w ? src[p] : 0.0f;
+      }
+      continue;
+    }
+    for (int64_t p = 0; p < kc; ++p) {
+      float* row = panel + p * kNr;
+      const float* src = b + (pc + p) * ldb + jc + jp;
+      for (int64_t j = 0; j < w; ++j) row[j] = src[j];
+      for (int64_t j = w; j < kNr; ++j) row[j] = 0;
+    }
+  }
+}
+
+// A[ic:ic+mc, pc:pc+kc] of op(A) into panels of kMr rows, zero-padded.
+void PackA(bool trans, const float* a, int64_t lda, int64_t ic, int64_t mc, int64_t pc, int64_t kc, float* out) {
+  for (int64_t ip = 0; ip < mc; ip += kMr) {
+    int64_t h = std::min<int64_t>(kMr, mc - ip);
+    float* panel = out + ip * kc;
+    for (int64_t p = 0; p < kc; ++p) {
+      float* col = panel + p * kMr;
+      for (int64_t i = 0; i < h; ++i) {
+        int64_t r = ic + ip + i, kk = pc + p;
+        col[i] = trans ? a[kk * lda + r] : a[r * lda + kk];
+      }
+      for (int64_t i = h; i < kMr; ++i) col[i] = 0;
+    }
+  }
+}
+
+gemm_internal::MicroKernel ChooseKernel() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return gemm_internal::MicroKernelAvx512;
+#endif
+  return gemm_internal::MicroKernelPortable;
+}
+
+}  // namespace
+
+namespace gemm_internal {
+
+void MicroKernelPortable(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr,
+                         bool accumulate) {
+  float acc[kMr][kNr] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int i = 0; i < kMr; ++i) {
+      float av = ap[p * kMr + i];
+      for (int j = 0; j < kNr; ++j) acc[i][j] += av * bp[p * kNr + j];
+    }
+  }
+  for (int i = 0; i < mr; ++i) {
+    for (int j = 0; j < nr; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+  }
+}
+
+}  // namespace gemm_internal
+
+const char* SgemmKernelName() {
+  return ChooseKernel() == gemm_internal::MicroKernelPortable ? "portable" : "avx512";
+}
+
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  static const gemm_internal::MicroKernel kernel = ChooseKernel();
+  gemm_internal::SgemmWith(kernel, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+void gemm_internal::SgemmWith(MicroKernel kernel, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                              const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                              bool accumulate) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) {
+      for (int64_t i = 0; i < m; ++i) std::memset(c + i * ldc, 0, n * sizeof(float));
+    }
+    return;
+  }
+  // Each B micro-panel is packed right before the tiles that use it, while it is in L1.
+  int64_t mc_max = std::min(kMc, (m + kMr - 1) / kMr * kMr);
+  auto bpack = Buffer(std::min(kKc, k) * kNr);
+  auto apack = Buffer(std::min(kKc, k) * mc_max);
+  for (int64_t pc = 0; pc < k; pc += kKc) {
+    int64_t kc = std::min(kKc, k - pc);
+    bool acc = accumulate || pc > 0;
+    for (int64_t ic = 0; ic < m; ic += kMc) {
+      int64_t mc = std::min(kMc, m - ic);
+      PackA(trans_a, a, lda, ic, mc, pc, kc, apack.get());
+      for (int64_t jr = 0; jr < n; jr += kNr) {
+        int64_t nr = std::min<int64_t>(kNr, n - jr);
+        PackB(trans_b, b, ldb, pc, kc, jr, nr, bpack.get());
+        for (int64_t ir = 0; ir < mc; ir += kMr) {
+          kernel(kc, apack.get() + ir * kc, bpack.get(), c + (ic + ir) * ldc + jr, ldc,
+                 static_cast<int>(std::min<int64_t>(kMr, mc - ir)), static_cast<int>(nr), acc);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace loom

@@ -1,0 +1,87 @@
+// Sgemm against a double-precision reference, over transposes, accumulation, leading
+// dimensions and shapes that are not multiples of the tile (and larger than a block).
+#include "runtime/gemm.h"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace loom {
+namespace {
+
+struct Shape3 {
+  int64_t m, n, k;
+};
+
+void Check(gemm_internal::MicroKernel kernel, bool ta, bool tb, Shape3 s, bool accumulate, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  int64_t lda = (ta ? s.m : s.k) + 3, ldb = (tb ? s.k : s.n) + 1, ldc = s.n + 5;
+  std::vector<float> a((ta ? s.k : s.m) * lda), b((tb ? s.n : s.k) * ldb), c(s.m * ldc);
+  for (float& v : a) v = u(rng);
+  for (float& v : b) v = u(rng);
+  for (float& v : c) v = u(rng);
+  std::vector<float> c0 = c;
+  gemm_internal::SgemmWith(kernel, ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate);
+  for (int64_t i = 0; i < s.m; ++i) {
+    for (int64_t j = 0; j < s.n; ++j) {
+      double want = accumulate ? c0[i * ldc + j] : 0;
+      for (int64_t p = 0; p < s.k; ++p) {
+        double av = ta ? a[p * lda + i] : a[i * lda + p];
+        double bv = tb ? b[j * ldb + p] : b[p * ldb + j];
+        want += av * bv;
+      }
+      ASSERT_NEAR(c[i * ldc + j], want, 1e-5 * (1 + s.k)) << i << "," << j;
+    }
+    // Padding past n is untouched.
+    for (int64_t j = s.n; j < ldc; ++j) ASSERT_EQ(c[i * ldc + j], c0[i * ldc + j]);
+  }
+}
+
+std::vector<gemm_internal::MicroKernel> Kernels() {
+  std::vector<gemm_internal::MicroKernel> kernels = {gemm_internal::MicroKernelPortable};
+  if (std::string(SgemmKernelName()) == "avx512") kernels.push_back(gemm_internal::MicroKernelAvx512);
+  return kernels;
+}
+
+TEST(GemmTest, MatchesReferenceOnEdgeShapes) {
+  const Shape3 shapes[] = {{1, 1, 1}, {8, 32, 5}, {7, 31, 9}, {9, 33, 300}, {32, 100, 17}, {3, 70, 513}, {130, 40, 2}};
+  uint64_t seed = 0;
+  for (Shape3 s : shapes) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        for (bool acc : {false, true}) {
+          for (auto kernel : Kernels()) Check(kernel, ta, tb, s, acc, ++seed);
+        }
+      }
+    }
+  }
+}
+
+TEST(GemmTest, LstmGateShapes) {
+  for (auto kernel : Kernels()) {
+    Check(kernel, false, true, {32, 1024, 356}, false, 1);
+    Check(kernel, false, true, {32, 1024, 512}, true, 2);
+  }
+}
+
+TEST(GemmTest, ZeroK) {
+  std::vector<float> c(6, 7.0f);
+  Sgemm(false, false, 2, 3, 0, nullptr, 0, nullptr, 3, c.data(), 3, false);
+  for (float v : c) EXPECT_EQ(v, 0.0f);
+  std::vector<float> d(6, 7.0f);
+  Sgemm(false, false, 2, 3, 0, nullptr, 0, nullptr, 3, d.data(), 3, true);
+  for (float v : d) EXPECT_EQ(v, 7.0f);
+}
+
+TEST(GemmTest, ReportsItsKernel) {
+  std::string name = SgemmKernelName();
+  EXPECT_TRUE(name == "avx512" || name == "portable") << name;
+}
+
+}  // namespace
+}  // namespace loom
