@@ -1,0 +1,690 @@
+#include "compiler/codegen/emitter.h"
+
+#include <functional>
+#include <limits>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "support/status_macros.h"
+
+namespace loom::codegen {
+namespace {
+
+using ir::OpCode;
+using llvm::Value;
+using Index = std::vector<Value*>;
+
+int64_t Align64(int64_t n) { return (n + 63) / 64 * 64; }
+
+class Emitter {
+ public:
+  Emitter(const ir::Module& module, llvm::LLVMContext& ctx, llvm::Module& out)
+      : module_(module), ctx_(ctx), out_(out), b_(ctx) {}
+
+  absl::Status EmitFunction(const ir::Function& fn, const std::string& symbol, BufferLayout* layout) {
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {b_.getPtrTy()}, false);
+    llvm::Function* f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, symbol, out_);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    fn_ = f;
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
+    Value* buffers = f->getArg(0);
+    int slot = 0;
+    auto buffer = [&](int i) { return b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getPtrTy(), buffers, i)); };
+    for (ir::Value* a : fn.body().arguments()) {
+      layout->inputs.push_back(a->type());
+      ptr_[a] = buffer(slot++);
+    }
+    for (const ir::TensorType& t : fn.result_types()) {
+      layout->outputs.push_back(t);
+      outputs_.push_back(buffer(slot++));
+    }
+    for (const ir::Global& g : module_.globals()) {
+      layout->globals.push_back(g.name);
+      layout->global_types.push_back(g.type);
+      globals_[g.name] = buffer(slot++);
+    }
+    scratch_ = buffer(slot++);
+    // Loads must copy when their global is stored later in the function.
+    ir::Walk(const_cast<ir::Block&>(fn.body()), [&](ir::Op& op) {
+      if (op.code() == OpCode::kStore) stored_.insert(op.Attr<ir::SymbolRef>("global").name);
+    });
+    RETURN_IF_ERROR(EmitBlock(fn.body()));
+    b_.CreateRetVoid();
+    layout->scratch_bytes = scratch_bytes_;
+    return absl::OkStatus();
+  }
+
+ private:
+  // ---- Types, memory, loops ----
+  llvm::Type* Elem(DType d) {
+    switch (d) {
+      case DType::kF32: return b_.getFloatTy();
+      case DType::kF64: return b_.getDoubleTy();
+      case DType::kI32: return b_.getInt32Ty();
+      case DType::kI64: return b_.getInt64Ty();
+      case DType::kI1: return b_.getInt8Ty();  // bools are bytes in memory
+    }
+    return b_.getFloatTy();
+  }
+  Value* I64(int64_t v) { return b_.getInt64(v); }
+  Value* Alloc(const ir::TensorType& t) {
+    int64_t offset = scratch_bytes_;
+    scratch_bytes_ += Align64(std::max<int64_t>(1, t.num_elements()) * DTypeSize(t.dtype));
+    return b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offset);
+  }
+  int64_t Bytes(const ir::TensorType& t) { return t.num_elements() * DTypeSize(t.dtype); }
+  Value* Load(DType d, Value* base, Value* index) {
+    Value* v = b_.CreateLoad(Elem(d), b_.CreateGEP(Elem(d), base, index));
+    return d == DType::kI1 ? b_.CreateICmpNE(v, b_.getInt8(0)) : v;
+  }
+  void Store(DType d, Value* base, Value* index, Value* v) {
+    if (d == DType::kI1) v = b_.CreateZExt(v, b_.getInt8Ty());
+    b_.CreateStore(v, b_.CreateGEP(Elem(d), base, index));
+  }
+  void Copy(Value* dst, Value* src, int64_t bytes) {
+    if (bytes > 0) b_.CreateMemCpy(dst, llvm::MaybeAlign(1), src, llvm::MaybeAlign(1), bytes);
+  }
+
+  // for (i = 0; i < n; ++i) body(i)
+  void For(Value* n, const std::function<void(Value*)>& body) {
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* loop = llvm::BasicBlock::Create(ctx_, "loop", fn_);
+    llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx_, "exit", fn_);
+    b_.CreateCondBr(b_.CreateICmpSGT(n, I64(0)), loop, exit);
+    b_.SetInsertPoint(loop);
+    llvm::PHINode* i = b_.CreatePHI(b_.getInt64Ty(), 2);
+    i->addIncoming(I64(0), pre);
+    body(i);
+    Value* next = b_.CreateAdd(i, I64(1));
+    i->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(next, n), loop, exit);
+    b_.SetInsertPoint(exit);
+  }
+  // Nested loops over `shape`, innermost last (contiguous).
+  void ForShape(const Shape& shape, const std::function<void(const Index&)>& body, Index idx = {}) {
+    if (idx.size() == shape.size()) return body(idx);
+    For(I64(shape[idx.size()]), [&](Value* i) {
+      Index next = idx;
+      next.push_back(i);
+      ForShape(shape, body, next);
+    });
+  }
+  // sum idx[d] * strides[d] + base
+  Value* Offset(const Index& idx, const std::vector<int64_t>& strides, int64_t base = 0) {
+    Value* off = I64(base);
+    for (size_t d = 0; d < idx.size(); ++d) {
+      if (strides[d] != 0) off = b_.CreateAdd(off, b_.CreateMul(idx[d], I64(strides[d])));
+    }
+    return off;
+  }
+  Value* Linear(const Index& idx, const Shape& shape) { return Offset(idx, Strides(shape)); }
+
+  // ---- Scalars ----
+  Value* FConst(DType d, double v) { return llvm::ConstantFP::get(Elem(d), v); }
+  Value* Zero(DType d) { return IsFloat(d) ? FConst(d, 0) : d == DType::kI1 ? b_.getFalse() : llvm::ConstantInt::get(Elem(d), 0); }
+  Value* Intrinsic(llvm::Intrinsic::ID id, Value* x) {
+    return b_.CreateIntrinsic(id, {x->getType()}, {x});
+  }
+
+  Value* Cast(Value* x, DType from, DType to) {
+    if (from == to) return x;
+    if (to == DType::kI1) return IsFloat(from) ? b_.CreateFCmpUNE(x, FConst(from, 0)) : b_.CreateICmpNE(x, Zero(from));
+    if (from == DType::kI1) return IsFloat(to) ? b_.CreateUIToFP(x, Elem(to)) : b_.CreateZExt(x, Elem(to));
+    if (IsFloat(from) && IsFloat(to)) return b_.CreateFPCast(x, Elem(to));
+    if (IsFloat(from)) return b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {Elem(to), x->getType()}, {x});
+    if (IsFloat(to)) return b_.CreateSIToFP(x, Elem(to));
+    return b_.CreateSExtOrTrunc(x, Elem(to));
+  }
+
+  absl::StatusOr<Value*> Scalar(const ir::Op& op, const std::vector<Value*>& x) {
+    DType d = op.operand(0)->type().dtype;
+    bool fp = IsFloat(d);
+    switch (op.code()) {
+      case OpCode::kNeg: return fp ? b_.CreateFNeg(x[0]) : b_.CreateSub(Zero(d), x[0]);
+      case OpCode::kAbs:
+        return fp ? Intrinsic(llvm::Intrinsic::fabs, x[0])
+                  : b_.CreateSelect(b_.CreateICmpSLT(x[0], Zero(d)), b_.CreateSub(Zero(d), x[0]), x[0]);
+      case OpCode::kRelu:  // x < 0 ? 0 : x, so NaN passes through
+        return b_.CreateSelect(fp ? b_.CreateFCmpOLT(x[0], Zero(d)) : b_.CreateICmpSLT(x[0], Zero(d)), Zero(d), x[0]);
+      case OpCode::kExp: return Intrinsic(llvm::Intrinsic::exp, x[0]);
+      case OpCode::kLog: return Intrinsic(llvm::Intrinsic::log, x[0]);
+      case OpCode::kTanh: return Intrinsic(llvm::Intrinsic::tanh, x[0]);
+      case OpCode::kSigmoid:
+        return b_.CreateFDiv(FConst(d, 1), b_.CreateFAdd(FConst(d, 1), Intrinsic(llvm::Intrinsic::exp, b_.CreateFNeg(x[0]))));
+      case OpCode::kSqrt: return Intrinsic(llvm::Intrinsic::sqrt, x[0]);
+      case OpCode::kRsqrt: return b_.CreateFDiv(FConst(d, 1), Intrinsic(llvm::Intrinsic::sqrt, x[0]));
+      case OpCode::kCast: return Cast(x[0], d, op.Attr<DType>("dtype"));
+      case OpCode::kStopGradient: return x[0];
+      case OpCode::kAdd: return fp ? b_.CreateFAdd(x[0], x[1]) : b_.CreateAdd(x[0], x[1]);
+      case OpCode::kSub: return fp ? b_.CreateFSub(x[0], x[1]) : b_.CreateSub(x[0], x[1]);
+      case OpCode::kMul: return fp ? b_.CreateFMul(x[0], x[1]) : b_.CreateMul(x[0], x[1]);
+      case OpCode::kDiv: {
+        if (fp) return b_.CreateFDiv(x[0], x[1]);
+        // As the interpreter: min / -1 wraps. Division by zero, an error there, gives 0 here.
+        Value* zero = b_.CreateICmpEQ(x[1], Zero(d));
+        Value* minus1 = b_.CreateICmpEQ(x[1], llvm::ConstantInt::get(Elem(d), -1, true));
+        Value* safe = b_.CreateSelect(b_.CreateOr(zero, minus1), llvm::ConstantInt::get(Elem(d), 1), x[1]);
+        Value* q = b_.CreateSDiv(x[0], safe);
+        return b_.CreateSelect(zero, Zero(d), b_.CreateSelect(minus1, b_.CreateSub(Zero(d), x[0]), q));
+      }
+      case OpCode::kMax:
+      case OpCode::kMin: {
+        bool max = op.code() == OpCode::kMax;
+        if (!fp) {
+          Value* first = max ? b_.CreateICmpSGE(x[0], x[1]) : b_.CreateICmpSLE(x[0], x[1]);
+          return b_.CreateSelect(first, x[0], x[1]);
+        }
+        Value* first = max ? b_.CreateFCmpOGE(x[0], x[1]) : b_.CreateFCmpOLE(x[0], x[1]);
+        Value* pick = b_.CreateSelect(first, x[0], x[1]);
+        Value* pick_b_nan = b_.CreateSelect(b_.CreateFCmpUNO(x[1], x[1]), x[1], pick);
+        return b_.CreateSelect(b_.CreateFCmpUNO(x[0], x[0]), x[0], pick_b_nan);  // NaN wins
+      }
+      case OpCode::kPow: return b_.CreateIntrinsic(llvm::Intrinsic::pow, {x[0]->getType()}, {x[0], x[1]});
+      case OpCode::kCompare: {
+        const std::string& dir = op.Attr<std::string>("direction");
+        if (fp) {
+          return dir == "eq" ? b_.CreateFCmpOEQ(x[0], x[1]) : dir == "ne" ? b_.CreateFCmpUNE(x[0], x[1])
+               : dir == "lt" ? b_.CreateFCmpOLT(x[0], x[1]) : dir == "le" ? b_.CreateFCmpOLE(x[0], x[1])
+               : dir == "gt" ? b_.CreateFCmpOGT(x[0], x[1]) : b_.CreateFCmpOGE(x[0], x[1]);
+        }
+        bool u = d == DType::kI1;  // false < true
+        return dir == "eq" ? b_.CreateICmpEQ(x[0], x[1]) : dir == "ne" ? b_.CreateICmpNE(x[0], x[1])
+             : dir == "lt" ? (u ? b_.CreateICmpULT(x[0], x[1]) : b_.CreateICmpSLT(x[0], x[1]))
+             : dir == "le" ? (u ? b_.CreateICmpULE(x[0], x[1]) : b_.CreateICmpSLE(x[0], x[1]))
+             : dir == "gt" ? (u ? b_.CreateICmpUGT(x[0], x[1]) : b_.CreateICmpSGT(x[0], x[1]))
+                           : (u ? b_.CreateICmpUGE(x[0], x[1]) : b_.CreateICmpSGE(x[0], x[1]));
+      }
+      case OpCode::kSelect: return b_.CreateSelect(x[0], x[1], x[2]);
+      default: break;
+    }
+    return absl::InternalError(absl::StrCat("'", op.name(), "' is not elementwise"));
+  }
+
+  // ---- Philox4x32-10, as support/philox.h ----
+  std::pair<Value*, Value*> RandomBits(int64_t seed, Value* counter, Value* index) {
+    auto lo = [&](Value* v) { return b_.CreateTrunc(v, b_.getInt32Ty()); };
+    auto hi = [&](Value* v) { return b_.CreateTrunc(b_.CreateLShr(v, 32), b_.getInt32Ty()); };
+    Value* c[4] = {lo(index), hi(index), lo(counter), hi(counter)};
+    Value* k0 = b_.getInt32(static_cast<uint32_t>(seed));
+    Value* k1 = b_.getInt32(static_cast<uint32_t>(static_cast<uint64_t>(seed) >> 32));
+    for (int round = 0; round < 10; ++round) {
+      Value* p0 = b_.CreateMul(b_.CreateZExt(c[0], b_.getInt64Ty()), I64(0xD2511F53));
+      Value* p1 = b_.CreateMul(b_.CreateZExt(c[2], b_.getInt64Ty()), I64(0xCD9E8D57));
+      Value* n0 = b_.CreateXor(b_.CreateXor(hi(p1), c[1]), k0);
+      Value* n1 = lo(p1);
+      Value* n2 = b_.CreateXor(b_.CreateXor(hi(p0), c[3]), k1);
+      Value* n3 = lo(p0);
+      c[0] = n0, c[1] = n1, c[2] = n2, c[3] = n3;
+      k0 = b_.CreateAdd(k0, b_.getInt32(0x9E3779B9));
+      k1 = b_.CreateAdd(k1, b_.getInt32(0xBB67AE85));
+    }
+    return {c[0], c[1]};
+  }
+
+  // ---- Blocks and ops ----
+  absl::Status EmitBlock(const ir::Block& block) {
+    for (const auto& op : block.ops()) {
+      if (op->code() == OpCode::kReturn) {
+        for (int i = 0; i < op->num_operands(); ++i) Copy(outputs_[i], ptr_.at(op->operand(i)), Bytes(op->operand(i)->type()));
+        continue;
+      }
+      if (op->code() == OpCode::kYield) continue;  // the scan emitter reads yields itself
+      absl::Status s = EmitOp(*op);
+      if (!s.ok()) return ir::ErrorAt(op->loc(), s.message());
+    }
+    return absl::OkStatus();
+  }
+
+  Value* P(const ir::Value* v) { return ptr_.at(v); }
+
+  absl::Status EmitOp(const ir::Op& op) {
+    const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
+    if (op.info().has(ir::kElementwise)) {
+      Value* dst = Alloc(out);
+      For(I64(out.num_elements()), [&](Value* i) {
+        std::vector<Value*> x;
+        for (ir::Value* v : op.operands()) x.push_back(Load(v->type().dtype, P(v), i));
+        absl::StatusOr<Value*> r = Scalar(op, x);
+        if (r.ok()) Store(out.dtype, dst, i, *r);
+      });
+      ptr_[op.result(0)] = dst;
+      return absl::OkStatus();
+    }
+    switch (op.code()) {
+      case OpCode::kConstant: {
+        const Tensor& t = op.Attr<Tensor>("value");
+        llvm::Constant* data = llvm::ConstantDataArray::getRaw(
+            llvm::StringRef(static_cast<const char*>(t.raw_data()), t.byte_size()), t.byte_size(), b_.getInt8Ty());
+        if (t.byte_size() == 0) data = llvm::ConstantAggregateZero::get(llvm::ArrayType::get(b_.getInt8Ty(), 1));
+        auto* g = new llvm::GlobalVariable(out_, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data);
+        g->setAlignment(llvm::Align(64));
+        ptr_[op.result(0)] = g;
+        return absl::OkStatus();
+      }
+      case OpCode::kLoad: {
+        const std::string& name = op.Attr<ir::SymbolRef>("global").name;
+        if (!stored_.count(name)) {
+          ptr_[op.result(0)] = globals_.at(name);
+          return absl::OkStatus();
+        }
+        Value* dst = Alloc(out);  // a later store must not change this value
+        Copy(dst, globals_.at(name), Bytes(out));
+        ptr_[op.result(0)] = dst;
+        return absl::OkStatus();
+      }
+      case OpCode::kStore:
+        Copy(globals_.at(op.Attr<ir::SymbolRef>("global").name), P(op.operand(0)), Bytes(op.operand(0)->type()));
+        return absl::OkStatus();
+      case OpCode::kReshape:
+        ptr_[op.result(0)] = P(op.operand(0));  // same bytes, another shape
+        return absl::OkStatus();
+      case OpCode::kMatmul: return Matmul(op);
+      case OpCode::kReduceSum:
+      case OpCode::kReduceMax: return Reduce(op);
+      case OpCode::kTranspose: {
+        std::vector<int64_t> in = Strides(op.operand(0)->type().shape), strides;
+        for (int64_t p : op.IntsAttr("perm")) strides.push_back(in[p]);
+        return Gather(op, strides, 0);
+      }
+      case OpCode::kBroadcastInDim: {
+        const ir::TensorType& x = op.operand(0)->type();
+        std::vector<int64_t> in = Strides(x.shape), strides(out.rank(), 0);
+        const auto& dims = op.IntsAttr("dims");
+        for (size_t i = 0; i < dims.size(); ++i) {
+          if (x.shape[i] != 1) strides[dims[i]] = in[i];
+        }
+        return Gather(op, strides, 0);
+      }
+      case OpCode::kSlice: {
+        const ir::TensorType& x = op.operand(0)->type();
+        std::vector<int64_t> in = Strides(x.shape), strides(x.rank());
+        std::vector<int64_t> steps(x.rank(), 1);
+        if (op.HasAttr("strides")) steps = op.IntsAttr("strides");
+        int64_t base = 0;
+        for (int64_t d = 0; d < x.rank(); ++d) {
+          strides[d] = in[d] * steps[d];
+          base += op.IntsAttr("start")[d] * in[d];
+        }
+        return Gather(op, strides, base);
+      }
+      case OpCode::kPad: {
+        const ir::TensorType& x = op.operand(0)->type();
+        std::vector<int64_t> os = Strides(out.shape), strides(x.rank());
+        std::vector<int64_t> interior(x.rank(), 0);
+        if (op.HasAttr("interior")) interior = op.IntsAttr("interior");
+        int64_t base = 0;
+        for (int64_t d = 0; d < x.rank(); ++d) {
+          strides[d] = os[d] * (interior[d] + 1);
+          base += op.IntsAttr("low")[d] * os[d];
+        }
+        Value* dst = Alloc(out);
+        b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
+        ForShape(x.shape, [&](const Index& idx) {
+          Store(x.dtype, dst, Offset(idx, strides, base), Load(x.dtype, P(op.operand(0)), Linear(idx, x.shape)));
+        });
+        ptr_[op.result(0)] = dst;
+        return absl::OkStatus();
+      }
+      case OpCode::kConcat: {
+        Value* dst = Alloc(out);
+        int64_t axis = op.IntAttr("axis"), offset = 0;
+        std::vector<int64_t> os = Strides(out.shape);
+        for (ir::Value* v : op.operands()) {
+          const ir::TensorType& x = v->type();
+          ForShape(x.shape, [&](const Index& idx) {
+            Store(x.dtype, dst, Offset(idx, os, offset * os[axis]), Load(x.dtype, P(v), Linear(idx, x.shape)));
+          });
+          offset += x.shape[axis];
+        }
+        ptr_[op.result(0)] = dst;
+        return absl::OkStatus();
+      }
+      case OpCode::kGather:
+      case OpCode::kScatterAdd: return GatherScatter(op);
+      case OpCode::kOneHot: {
+        Value* dst = Alloc(out);
+        b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
+        const ir::TensorType& ids = op.operand(0)->type();
+        int64_t depth = op.IntAttr("depth");
+        For(I64(ids.num_elements()), [&](Value* i) {
+          Value* k = b_.CreateSExt(Load(ids.dtype, P(op.operand(0)), i), b_.getInt64Ty());
+          Value* in_range = b_.CreateAnd(b_.CreateICmpSGE(k, I64(0)), b_.CreateICmpSLT(k, I64(depth)));
+          Value* one = IsFloat(out.dtype) ? FConst(out.dtype, 1) : out.dtype == DType::kI1 ? b_.getTrue()
+                                                                : llvm::ConstantInt::get(Elem(out.dtype), 1);
+          Value* at = b_.CreateAdd(b_.CreateMul(i, I64(depth)), b_.CreateSelect(in_range, k, I64(0)));
+          Value* old = Load(out.dtype, dst, at);
+          Store(out.dtype, dst, at, b_.CreateSelect(in_range, one, old));
+        });
+        ptr_[op.result(0)] = dst;
+        return absl::OkStatus();
+      }
+      case OpCode::kIota: {
+        Value* dst = Alloc(out);
+        int64_t dim = op.IntAttr("dim");
+        ForShape(out.shape, [&](const Index& idx) {
+          Value* v = IsFloat(out.dtype) ? b_.CreateSIToFP(idx[dim], Elem(out.dtype))
+                                        : b_.CreateSExtOrTrunc(idx[dim], Elem(out.dtype));
+          Store(out.dtype, dst, Linear(idx, out.shape), v);
+        });
+        ptr_[op.result(0)] = dst;
+        return absl::OkStatus();
+      }
+      case OpCode::kRandomUniform:
+      case OpCode::kBernoulli: return Random(op);
+      case OpCode::kScan: return Scan(op);
+      case OpCode::kFusion: return Fusion(op);
+      default: break;
+    }
+    return absl::UnimplementedError(absl::StrCat("no code generator for '", op.name(), "'"));
+  }
+
+  // out[i] = x[base + sum idx·strides], over out's shape.
+  absl::Status Gather(const ir::Op& op, const std::vector<int64_t>& strides, int64_t base) {
+    const ir::TensorType& out = op.result(0)->type();
+    Value* dst = Alloc(out);
+    Value* src = P(op.operand(0));
+    ForShape(out.shape, [&](const Index& idx) {
+      Store(out.dtype, dst, Linear(idx, out.shape), Load(out.dtype, src, Offset(idx, strides, base)));
+    });
+    ptr_[op.result(0)] = dst;
+    return absl::OkStatus();
+  }
+
+  absl::Status Matmul(const ir::Op& op) {
+    const ir::TensorType &a = op.operand(0)->type(), &out = op.result(0)->type();
+    bool ta = op.BoolAttr("transpose_a"), tb = op.BoolAttr("transpose_b");
+    int64_t r = a.rank(), batch = r == 3 ? a.shape[0] : 1;
+    int64_t m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - (ta ? 2 : 1)];
+    Value* dst = Alloc(out);
+    ptr_[op.result(0)] = dst;
+    if (!IsFloat(out.dtype)) {
+      // Integer matmul (rare): the interpreter's loop order, wrapping arithmetic.
+      b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
+      ForShape({batch, m, k, n}, [&](const Index& idx) {
+        Value *bt = idx[0], *i = idx[1], *p = idx[2], *j = idx[3];
+        Value* av = Load(out.dtype, P(op.operand(0)),
+                         b_.CreateAdd(b_.CreateMul(bt, I64(m * k)), ta ? b_.CreateAdd(b_.CreateMul(p, I64(m)), i)
+                                                                      : b_.CreateAdd(b_.CreateMul(i, I64(k)), p)));
+        Value* bv = Load(out.dtype, P(op.operand(1)),
+                         b_.CreateAdd(b_.CreateMul(bt, I64(k * n)), tb ? b_.CreateAdd(b_.CreateMul(j, I64(k)), p)
+                                                                      : b_.CreateAdd(b_.CreateMul(p, I64(n)), j)));
+        Value* at = b_.CreateAdd(b_.CreateMul(bt, I64(m * n)), b_.CreateAdd(b_.CreateMul(i, I64(n)), j));
+        Store(out.dtype, dst, at, b_.CreateAdd(Load(out.dtype, dst, at), b_.CreateMul(av, bv)));
+      });
+      return absl::OkStatus();
+    }
+    const char* name = out.dtype == DType::kF32 ? "loom_sgemm" : "loom_dgemm";
+    llvm::FunctionCallee gemm = out_.getOrInsertFunction(
+        name, b_.getVoidTy(), b_.getInt32Ty(), b_.getInt32Ty(), b_.getInt64Ty(), b_.getInt64Ty(), b_.getInt64Ty(),
+        b_.getPtrTy(), b_.getPtrTy(), b_.getPtrTy());
+    int64_t es = DTypeSize(out.dtype);
+    for (int64_t bt = 0; bt < batch; ++bt) {
+      b_.CreateCall(gemm, {b_.getInt32(ta), b_.getInt32(tb), I64(m), I64(n), I64(k),
+                           b_.CreateConstGEP1_64(b_.getInt8Ty(), P(op.operand(0)), bt * m * k * es),
+                           b_.CreateConstGEP1_64(b_.getInt8Ty(), P(op.operand(1)), bt * k * n * es),
+                           b_.CreateConstGEP1_64(b_.getInt8Ty(), dst, bt * m * n * es)});
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Reduce(const ir::Op& op) {
+    const ir::TensorType &x = op.operand(0)->type(), &out = op.result(0)->type();
+    bool max = op.code() == OpCode::kReduceMax;
+    Value* dst = Alloc(out);
+    Value* init;
+    if (max) {
+      init = IsFloat(out.dtype) ? FConst(out.dtype, -std::numeric_limits<double>::infinity())
+           : out.dtype == DType::kI32 ? b_.getInt32(std::numeric_limits<int32_t>::min())
+                                      : I64(std::numeric_limits<int64_t>::min());
+    } else {
+      init = Zero(out.dtype);
+    }
+    For(I64(out.num_elements()), [&](Value* i) { Store(out.dtype, dst, i, init); });
+    // Output offset of each input element: the input's own index, reduced axes dropped.
+    const auto& axes = op.IntsAttr("axes");
+    std::vector<int64_t> os = Strides(out.shape), strides(x.rank(), 0);
+    for (int64_t d = 0, o = 0; d < x.rank(); ++d) {
+      if (!std::count(axes.begin(), axes.end(), d)) strides[d] = os[o++];
+    }
+    ForShape(x.shape, [&](const Index& idx) {
+      Value* at = Offset(idx, strides);
+      Value* v = Load(x.dtype, P(op.operand(0)), Linear(idx, x.shape));
+      Value* acc = Load(out.dtype, dst, at);
+      Value* r;
+      if (!max) {
+        r = IsFloat(x.dtype) ? b_.CreateFAdd(acc, v) : b_.CreateAdd(acc, v);
+      } else if (IsFloat(x.dtype)) {
+        // As the interpreter: a NaN accumulator stays; a NaN or larger element replaces it.
+        Value* take = b_.CreateOr(b_.CreateFCmpUNO(v, v), b_.CreateFCmpOGT(v, acc));
+        r = b_.CreateSelect(b_.CreateFCmpUNO(acc, acc), acc, b_.CreateSelect(take, v, acc));
+      } else {
+        r = b_.CreateSelect(b_.CreateICmpSGT(v, acc), v, acc);
+      }
+      Store(out.dtype, dst, at, r);
+    });
+    ptr_[op.result(0)] = dst;
+    return absl::OkStatus();
+  }
+
+  // gather(table, ids) / scatter_add(base, ids, updates); rows outside the table are
+  // skipped (gather gives zeros there), where the interpreter reports an error.
+  absl::Status GatherScatter(const ir::Op& op) {
+    bool scatter = op.code() == OpCode::kScatterAdd;
+    const ir::TensorType& table = op.operand(0)->type();
+    const ir::TensorType& ids = op.operand(1)->type();
+    const ir::TensorType& out = op.result(0)->type();
+    int64_t rows = table.shape[0], row = rows ? table.num_elements() / rows : 0;
+    Value* dst = Alloc(out);
+    if (scatter) {
+      Copy(dst, P(op.operand(0)), Bytes(out));
+    } else {
+      b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
+    }
+    For(I64(ids.num_elements()), [&](Value* i) {
+      Value* r = b_.CreateSExt(Load(ids.dtype, P(op.operand(1)), i), b_.getInt64Ty());
+      Value* ok = b_.CreateAnd(b_.CreateICmpSGE(r, I64(0)), b_.CreateICmpSLT(r, I64(rows)));
+      Value* rr = b_.CreateSelect(ok, r, I64(0));
+      For(I64(row), [&](Value* e) {
+        Value* t_at = b_.CreateAdd(b_.CreateMul(rr, I64(row)), e);
+        Value* i_at = b_.CreateAdd(b_.CreateMul(i, I64(row)), e);
+        if (scatter) {
+          Value* old = Load(out.dtype, dst, t_at);
+          Value* u = Load(out.dtype, P(op.operand(2)), i_at);
+          Value* sum = IsFloat(out.dtype) ? b_.CreateFAdd(old, u) : b_.CreateAdd(old, u);
+          Store(out.dtype, dst, t_at, b_.CreateSelect(ok, sum, old));
+        } else {
+          Value* v = Load(out.dtype, P(op.operand(0)), t_at);
+          Store(out.dtype, dst, i_at, b_.CreateSelect(ok, v, Zero(out.dtype)));
+        }
+      });
+    });
+    ptr_[op.result(0)] = dst;
+    return absl::OkStatus();
+  }
+
+  absl::Status Random(const ir::Op& op) {
+    const ir::TensorType& out = op.result(0)->type();
+    Value* dst = Alloc(out);
+    const ir::TensorType& ct = op.operand(0)->type();
+    Value* counter = b_.CreateSExt(Load(ct.dtype, P(op.operand(0)), I64(0)), b_.getInt64Ty());
+    int64_t seed = op.IntAttr("seed");
+    bool bernoulli = op.code() == OpCode::kBernoulli;
+    double p = op.FloatAttr("p", 0.5), low = op.FloatAttr("low", 0.0), high = op.FloatAttr("high", 1.0);
+    For(I64(out.num_elements()), [&](Value* i) {
+      auto [r0, r1] = RandomBits(seed, counter, i);
+      Value* v;
+      if (bernoulli) {
+        double threshold = p * 16777216.0;
+        if (threshold <= 0) {
+          v = b_.getFalse();
+        } else if (threshold >= 16777216.0) {
+          v = b_.getTrue();
+        } else {
+          v = b_.CreateICmpULT(b_.CreateLShr(r0, 8), b_.getInt32(static_cast<uint32_t>(threshold)));
+        }
+      } else if (out.dtype == DType::kF32) {
+        Value* u = b_.CreateFMul(b_.CreateUIToFP(b_.CreateLShr(r0, 8), b_.getFloatTy()), FConst(DType::kF32, 0x1.0p-24));
+        float lo = static_cast<float>(low), hi = static_cast<float>(high);
+        v = b_.CreateFAdd(FConst(DType::kF32, lo), b_.CreateFMul(FConst(DType::kF32, hi - lo), u));
+      } else {
+        Value* a = b_.CreateUIToFP(b_.CreateLShr(r0, 5), b_.getDoubleTy());
+        Value* c = b_.CreateUIToFP(b_.CreateLShr(r1, 6), b_.getDoubleTy());
+        Value* u = b_.CreateFMul(b_.CreateFAdd(b_.CreateFMul(a, FConst(DType::kF64, 67108864.0)), c),
+                                 FConst(DType::kF64, 0x1.0p-53));
+        v = b_.CreateFAdd(FConst(DType::kF64, low), b_.CreateFMul(FConst(DType::kF64, high - low), u));
+      }
+      Store(out.dtype, dst, i, v);
+    });
+    ptr_[op.result(0)] = dst;
+    return absl::OkStatus();
+  }
+
+  // One loop over the fused shape; the body's ops become scalar code in it.
+  absl::Status Fusion(const ir::Op& op) {
+    const ir::Block& body = *op.region();
+    const ir::Op& yield = *body.terminator();
+    std::vector<Value*> dsts;
+    for (ir::Value* r : op.results()) {
+      dsts.push_back(Alloc(r->type()));
+      ptr_[r] = dsts.back();
+    }
+    absl::Status status;
+    For(I64(op.result(0)->type().num_elements()), [&](Value* i) {
+      std::unordered_map<const ir::Value*, Value*> scalar;
+      for (int a = 0; a < op.num_operands(); ++a) {
+        scalar[body.argument(a)] = Load(op.operand(a)->type().dtype, P(op.operand(a)), i);
+      }
+      for (const auto& inner : body.ops()) {
+        if (inner->code() == OpCode::kYield) continue;
+        if (inner->code() == OpCode::kConstant) {
+          const Tensor& t = inner->Attr<Tensor>("value");
+          DType d = t.dtype();
+          scalar[inner->result(0)] = IsFloat(d) ? FConst(d, t.GetDouble(0))
+                                   : d == DType::kI1 ? b_.getInt1(t.GetDouble(0) != 0)
+                                                     : llvm::ConstantInt::get(Elem(d), static_cast<int64_t>(t.GetDouble(0)), true);
+          continue;
+        }
+        std::vector<Value*> x;
+        for (ir::Value* v : inner->operands()) x.push_back(scalar.at(v));
+        absl::StatusOr<Value*> r = Scalar(*inner, x);
+        if (!r.ok()) {
+          status = r.status();
+          return;
+        }
+        scalar[inner->result(0)] = *r;
+      }
+      for (int y = 0; y < yield.num_operands(); ++y) Store(op.result(y)->type().dtype, dsts[y], i, scalar.at(yield.operand(y)));
+    });
+    return status;
+  }
+
+  // for t in time order: the body reads the carries from one buffer of a pair and writes
+  // the next carries into the other, swapped each step; step inputs are read in place at
+  // offset t; step outputs are written to their slot t.
+  absl::Status Scan(const ir::Op& op) {
+    const ir::Block& body = *op.region();
+    const ir::Op& yield = *body.terminator();
+    int nc = op.segment_sizes()[0], ns = op.segment_sizes()[1], ni = op.segment_sizes()[2];
+    if (op.segment_sizes()[3] != 0) return absl::InternalError("scan lengths must be made explicit before codegen");
+    int64_t length = op.IntAttr("length");
+    bool reverse = op.BoolAttr("reverse");
+    // Carry buffers: A holds the initial value, B the first step's result, then they swap.
+    std::vector<Value*> bufa, bufb;
+    for (int c = 0; c < nc; ++c) {
+      const ir::TensorType& t = op.operand(c)->type();
+      bufa.push_back(Alloc(t));
+      bufb.push_back(Alloc(t));
+      Copy(bufa[c], P(op.operand(c)), Bytes(t));
+    }
+    std::vector<Value*> outs;
+    for (int o = nc; o < op.num_results(); ++o) outs.push_back(Alloc(op.result(o)->type()));
+
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* loop = llvm::BasicBlock::Create(ctx_, "scan", fn_);
+    llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx_, "scan.exit", fn_);
+    b_.CreateCondBr(b_.getInt1(length > 0), loop, exit);
+    b_.SetInsertPoint(loop);
+    llvm::PHINode* it = b_.CreatePHI(b_.getInt64Ty(), 2);
+    it->addIncoming(I64(0), pre);
+    std::vector<llvm::PHINode*> cur, nxt;
+    for (int c = 0; c < nc; ++c) {
+      cur.push_back(b_.CreatePHI(b_.getPtrTy(), 2));
+      nxt.push_back(b_.CreatePHI(b_.getPtrTy(), 2));
+      cur[c]->addIncoming(bufa[c], pre);
+      nxt[c]->addIncoming(bufb[c], pre);
+    }
+    Value* t = reverse ? b_.CreateSub(I64(length - 1), it) : static_cast<Value*>(it);
+    for (int c = 0; c < nc; ++c) ptr_[body.argument(c)] = cur[c];
+    for (int s = 0; s < ns; ++s) {
+      const ir::TensorType& xt = op.operand(nc + s)->type();
+      int64_t slice = Bytes(xt) / std::max<int64_t>(1, xt.shape[0]);
+      ptr_[body.argument(nc + s)] = b_.CreateGEP(b_.getInt8Ty(), P(op.operand(nc + s)), b_.CreateMul(t, I64(slice)));
+    }
+    for (int v = 0; v < ni; ++v) ptr_[body.argument(nc + ns + v)] = P(op.operand(nc + ns + v));
+    RETURN_IF_ERROR(EmitBlock(body));
+    for (int c = 0; c < nc; ++c) Copy(nxt[c], P(yield.operand(c)), Bytes(op.operand(c)->type()));
+    for (int o = nc; o < yield.num_operands(); ++o) {
+      int64_t bytes = Bytes(yield.operand(o)->type());
+      Copy(b_.CreateGEP(b_.getInt8Ty(), outs[o - nc], b_.CreateMul(t, I64(bytes))), P(yield.operand(o)), bytes);
+    }
+    Value* next = b_.CreateAdd(it, I64(1));
+    llvm::BasicBlock* latch = b_.GetInsertBlock();
+    it->addIncoming(next, latch);
+    for (int c = 0; c < nc; ++c) {
+      cur[c]->addIncoming(nxt[c], latch);
+      nxt[c]->addIncoming(cur[c], latch);
+    }
+    b_.CreateCondBr(b_.CreateICmpSLT(next, I64(length)), loop, exit);
+    b_.SetInsertPoint(exit);
+    // The final carries are in whichever buffer the last step wrote: A after an even
+    // number of steps, B after an odd one.
+    for (int c = 0; c < nc; ++c) ptr_[op.result(c)] = length % 2 == 0 ? bufa[c] : bufb[c];
+    for (int o = nc; o < op.num_results(); ++o) ptr_[op.result(o)] = outs[o - nc];
+    return absl::OkStatus();
+  }
+
+  const ir::Module& module_;
+  llvm::LLVMContext& ctx_;
+  llvm::Module& out_;
+  llvm::IRBuilder<> b_;
+  llvm::Function* fn_ = nullptr;
+  Value* scratch_ = nullptr;
+  int64_t scratch_bytes_ = 0;
+  std::unordered_map<const ir::Value*, Value*> ptr_;
+  std::vector<Value*> outputs_;
+  std::unordered_map<std::string, Value*> globals_;
+  std::unordered_set<std::string> stored_;
+};
+
+}  // namespace
+
+bool HasEmitter(ir::OpCode code) {
+  switch (code) {
+    case OpCode::kConstant: case OpCode::kLoad: case OpCode::kStore: case OpCode::kReshape:
+    case OpCode::kMatmul: case OpCode::kReduceSum: case OpCode::kReduceMax: case OpCode::kTranspose:
+    case OpCode::kBroadcastInDim: case OpCode::kSlice: case OpCode::kPad: case OpCode::kConcat:
+    case OpCode::kGather: case OpCode::kScatterAdd: case OpCode::kOneHot: case OpCode::kIota:
+    case OpCode::kRandomUniform: case OpCode::kBernoulli: case OpCode::kScan: case OpCode::kFusion:
+    case OpCode::kYield: case OpCode::kReturn:
+      return true;
+    default:
+      return ir::GetOpInfo(code).has(ir::kElementwise);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<llvm::Module>> EmitFunction(const ir::Module& module, const ir::Function& fn,
+                                                           llvm::LLVMContext& context, const std::string& symbol,
+                                                           BufferLayout* layout) {
+  auto out = std::make_unique<llvm::Module>(module.name(), context);
+  Emitter emitter(module, context, *out);
+  RETURN_IF_ERROR(emitter.EmitFunction(fn, symbol, layout));
+  return out;
+}
+
+}  // namespace loom::codegen

@@ -1,0 +1,42 @@
+// The JIT: ORC LLJIT for this CPU (its name and features), with LLVM's O3 pipeline run
+// through a TargetMachine so the vectorizers see the real vector width. LLVM errors
+// come back as absl::Status.
+#ifndef LOOM_COMPILER_CODEGEN_JIT_ENGINE_H_
+#define LOOM_COMPILER_CODEGEN_JIT_ENGINE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+namespace orc {
+class LLJIT;
+}
+}  // namespace llvm
+
+namespace loom::codegen {
+
+class JitEngine {
+ public:
+  static absl::StatusOr<std::unique_ptr<JitEngine>> Create();
+  ~JitEngine();
+
+  // Optimizes and adds `module`; returns the address of `symbol` in it.
+  absl::StatusOr<void*> Add(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
+                            const std::string& symbol);
+  // Sets the target triple, data layout and CPU attributes that Add expects.
+  void Prepare(llvm::Module& module) const;
+  const std::string& cpu() const { return cpu_; }
+
+ private:
+  JitEngine() = default;
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::string cpu_, features_;
+};
+
+}  // namespace loom::codegen
+
+#endif  // LOOM_COMPILER_CODEGEN_JIT_ENGINE_H_

@@ -1,0 +1,108 @@
+// Native code equals the interpreter: random modules (every op of the generator,
+// scans with lengths and reverse, fusion, globals), the example LSTM, and the PyTorch
+// goldens through the JIT.
+#include <cmath>
+#include <filesystem>
+
+#include "compiler/codegen/compiled_function.h"
+#include "frontends/lower.h"
+#include "frontends/params.h"
+#include "gtest/gtest.h"
+#include "ir/interpreter.h"
+#include "ir/printer.h"
+#include "runtime/npy.h"
+#include "tests/unit/testing/golden.h"
+#include "tests/unit/testing/ir_test_util.h"
+#include "tests/unit/testing/random_module.h"
+
+namespace loom::codegen {
+namespace {
+
+JitEngine& Jit() {
+  static JitEngine* jit = [] {
+    auto j = JitEngine::Create();
+    EXPECT_TRUE(j.ok()) << j.status();
+    return j->release();
+  }();
+  return *jit;
+}
+
+// Equal, or within 1e-4 relative (1e-5 absolute): GEMM sums in another order, with FMA.
+void ExpectClose(const Tensor& got, const Tensor& want, const std::string& what) {
+  ASSERT_EQ(ir::TypeOf(got), ir::TypeOf(want)) << what;
+  for (int64_t i = 0; i < want.num_elements(); ++i) {
+    double g = got.GetDouble(i), w = want.GetDouble(i);
+    if (g == w || (std::isnan(g) && std::isnan(w))) continue;
+    ASSERT_LE(std::abs(g - w), 1e-4 * std::abs(w) + 1e-5) << what << "[" << i << "]: jit " << g << " vs interpreter " << w;
+  }
+}
+
+TEST(JitTest, RandomModulesMatchTheInterpreter) {
+  for (int seed = 0; seed < 120; ++seed) {
+    auto m = testing::RandomModule(seed);
+    ASSERT_TRUE(m.ok()) << m.status();
+    std::vector<Tensor> inputs = testing::RandomInputs(*(*m)->FindFunction("main"), seed);
+    ir::Interpreter interp(**m, /*seed=*/5);
+    CompiledFunction::Globals globals = interp.globals();
+    auto want = interp.Run("main", inputs);
+    ASSERT_TRUE(want.ok()) << want.status();
+    auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+    ASSERT_TRUE(compiled.ok()) << "seed " << seed << ": " << compiled.status();
+    auto got = (*compiled)->Run(inputs, globals);
+    ASSERT_TRUE(got.ok()) << got.status();
+    std::string context = "seed " + std::to_string(seed) + "\n" + ir::Print(**m);
+    for (size_t i = 0; i < want->size(); ++i) ExpectClose((*got)[i], (*want)[i], context);
+    for (const auto& [name, value] : interp.globals()) ExpectClose(globals.at(name), value, "@" + name);
+  }
+}
+
+TEST(JitTest, PyTorchGoldensThroughTheJit) {
+  for (const std::string& name : testing::GoldenCases(/*training=*/false)) {
+    std::string dir = testing::GoldenDir() + "/" + name;
+    auto file = frontends::LoadModelFile(dir + "/model.pbtxt");
+    ASSERT_TRUE(file.ok());
+    auto x0 = ReadNpy(dir + "/inputs/" + file->model.input(0).name() + ".npy");
+    ASSERT_TRUE(x0.ok());
+    frontends::LowerOptions options;
+    for (int d = 0; d < file->model.input(0).shape_size(); ++d) {
+      if (file->model.input(0).shape(d) == -1) options.batch = x0->shape()[d];
+    }
+    auto module = frontends::LowerModel(*file, options);
+    ASSERT_TRUE(module.ok()) << module.status();
+    if (!std::filesystem::exists(dir + "/params")) continue;  // formula weights: the interpreter test covers it
+    auto params = frontends::ImportNpyDir(**module, dir + "/params");
+    ASSERT_TRUE(params.ok()) << params.status();
+    ir::Interpreter interp(**module);
+    CompiledFunction::Globals globals = interp.globals();
+    for (auto& [key, t] : params->tensors) globals[key] = t;
+    auto compiled = CompiledFunction::Compile(Jit(), **module, "forward");
+    ASSERT_TRUE(compiled.ok()) << name << ": " << compiled.status();
+    std::vector<Tensor> inputs;
+    for (const ir::Value* arg : (*module)->FindFunction("forward")->body().arguments()) {
+      inputs.push_back(*ReadNpy(dir + "/inputs/" + arg->name_hint() + ".npy"));
+    }
+    auto got = (*compiled)->Run(inputs, globals);
+    ASSERT_TRUE(got.ok()) << got.status();
+    for (int i = 0; i < file->model.output_size(); ++i) {
+      testing::ExpectCloseToNpy((*got)[i], dir + "/expected/" + file->model.output(i) + ".npy", 1e-5,
+                                name + " " + file->model.output(i));
+    }
+  }
+}
+
+TEST(JitTest, WrongInputsAreErrors) {
+  auto m = testing::ParseAndVerify(testing::MainModule("%x: f32[2]", "f32[2]", "    %y = neg %x : f32[2]\n    return %y"));
+  ASSERT_TRUE(m.ok());
+  auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  CompiledFunction::Globals globals;
+  EXPECT_EQ((*compiled)->Run({Tensor(DType::kF32, {3})}, globals).status().message(),
+            "input 0 must be f32[2], got f32[3]");
+  auto y = (*compiled)->Run({Tensor::FromVector<float>({2}, {1, -2})}, globals);
+  ASSERT_TRUE(y.ok());
+  EXPECT_EQ((*y)[0].values<float>()[1], 2.0f);
+  EXPECT_FALSE(CompiledFunction::Compile(Jit(), **m, "nope").ok());
+}
+
+}  // namespace
+}  // namespace loom::codegen
