@@ -6,7 +6,9 @@
 
 #include "compiler/codegen/compiled_function.h"
 #include "frontends/lower.h"
+#include "compiler/autodiff/train_step.h"
 #include "frontends/params.h"
+#include "frontends/training.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
@@ -102,6 +104,55 @@ TEST(JitTest, WrongInputsAreErrors) {
   ASSERT_TRUE(y.ok());
   EXPECT_EQ((*y)[0].values<float>()[1], 2.0f);
   EXPECT_FALSE(CompiledFunction::Compile(Jit(), **m, "nope").ok());
+}
+
+}  // namespace
+}  // namespace loom::codegen
+
+namespace loom::codegen {
+namespace {
+
+// The op table's codegen column: every op has an emitter.
+TEST(JitTest, EveryOpHasAnEmitter) {
+  for (int i = 0; i < ir::kNumOpCodes; ++i) {
+    auto code = static_cast<ir::OpCode>(i);
+    EXPECT_TRUE(HasEmitter(code)) << ir::OpName(code);
+  }
+}
+
+// Training through native code: the same losses and parameters as the interpreter, step
+// after step, for every optimizer of the PyTorch training goldens.
+TEST(JitTest, TrainStepMatchesTheInterpreter) {
+  for (const std::string& name : testing::GoldenCases(/*training=*/true)) {
+    std::string dir = testing::GoldenDir() + "/" + name;
+    auto file = frontends::LoadModelFile(dir + "/model.pbtxt");
+    ASSERT_TRUE(file.ok());
+    auto module = frontends::LowerModel(*file, {.batch = 3});
+    ASSERT_TRUE(module.ok());
+    auto options = frontends::TrainStepOptionsFor(*file);
+    ASSERT_TRUE(options.ok());
+    ASSERT_TRUE(autodiff::AddTrainStep(**module, *options).ok());
+    auto params = frontends::ImportNpyDir(**module, dir + "/params");
+    ASSERT_TRUE(params.ok());
+    ir::Interpreter interp(**module);
+    for (auto& [key, t] : params->tensors) ASSERT_TRUE(interp.SetGlobal(key, t).ok());
+    CompiledFunction::Globals globals = interp.globals();
+    auto compiled = CompiledFunction::Compile(Jit(), **module, "train_step");
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    std::vector<Tensor> inputs;
+    for (const char* in : {"x", "lengths", "y"}) inputs.push_back(*ReadNpy(dir + "/inputs/" + in + ".npy"));
+    for (int step = 0; step < 3; ++step) {
+      auto want = interp.Run("train_step", inputs);
+      auto got = (*compiled)->Run(inputs, globals);
+      ASSERT_TRUE(want.ok() && got.ok());
+      ExpectClose((*got)[0], (*want)[0], name + " loss");
+    }
+    for (const auto& [key, value] : interp.globals()) ExpectClose(globals.at(key), value, name + " @" + key);
+    // And PyTorch's parameters after three steps.
+    for (auto& [key, t] : params->tensors) {
+      testing::ExpectCloseToNpy(globals.at(key), dir + "/after3/" + key + ".npy", 1e-4, name + " " + key);
+    }
+  }
 }
 
 }  // namespace
