@@ -15,23 +15,31 @@
 
 namespace loom::codegen {
 
+// Native code for one function and its buffer layout; immutable, so shareable.
+struct Executable {
+  void (*entry)(void**) = nullptr;
+  BufferLayout layout;
+};
+
+// Compiles @function of `module` (which need not outlive the result).
+absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& jit, const ir::Module& module,
+                                                                    const std::string& function);
+
 class CompiledFunction {
  public:
   using Globals = std::map<std::string, Tensor, std::less<>>;
 
-  // Compiles @function of `module` (which need not outlive the result).
+  explicit CompiledFunction(std::shared_ptr<const Executable> executable);
   static absl::StatusOr<std::unique_ptr<CompiledFunction>> Compile(JitEngine& jit, const ir::Module& module,
                                                                    const std::string& function);
 
   // Runs on `inputs`, reading and updating `globals` (every module global, by name).
   absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, Globals& globals);
-  const BufferLayout& layout() const { return layout_; }
+  const BufferLayout& layout() const { return executable_->layout; }
 
  private:
-  using Entry = void (*)(void**);
-  Entry entry_ = nullptr;
-  BufferLayout layout_;
-  std::unique_ptr<Tensor> scratch_;
+  std::shared_ptr<const Executable> executable_;
+  Tensor scratch_;  // this instance's arena
 };
 
 }  // namespace loom::codegen

@@ -30,7 +30,7 @@ absl::Status ToStatus(llvm::Error error, absl::string_view what) {
 
 JitEngine::~JitEngine() = default;
 
-absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create() {
+absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(int opt_level) {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
@@ -59,8 +59,12 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create() {
     return ToStatus(std::move(e), "cannot register the runtime kernels");
   }
   // O3 with the real TargetMachine: without it the vectorizers assume no vector registers.
+  llvm::OptimizationLevel level = opt_level == 3   ? llvm::OptimizationLevel::O3
+                                 : opt_level == 1 ? llvm::OptimizationLevel::O1
+                                 : opt_level == 0 ? llvm::OptimizationLevel::O0
+                                                  : llvm::OptimizationLevel::O2;
   engine->jit_->getIRTransformLayer().setTransform(
-      [target](llvm::orc::ThreadSafeModule tsm, llvm::orc::MaterializationResponsibility&)
+      [target, level](llvm::orc::ThreadSafeModule tsm, llvm::orc::MaterializationResponsibility&)
           -> llvm::Expected<llvm::orc::ThreadSafeModule> {
         tsm.withModuleDo([&](llvm::Module& m) {
           llvm::LoopAnalysisManager lam;
@@ -73,7 +77,7 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create() {
           pb.registerFunctionAnalyses(fam);
           pb.registerLoopAnalyses(lam);
           pb.crossRegisterProxies(lam, fam, cgam, mam);
-          pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+          pb.buildPerModuleDefaultPipeline(level).run(m, mam);
         });
         return tsm;
       });

@@ -1,0 +1,116 @@
+#include "frontends/jit.h"
+
+#include "absl/strings/str_cat.h"
+#include "compiler/autodiff/train_step.h"
+#include "frontends/params.h"
+#include "frontends/training.h"
+#include "ir/interpreter.h"
+#include "ir/printer.h"
+#include "support/status_macros.h"
+
+namespace loom {
+
+absl::StatusOr<std::unique_ptr<Jit>> Jit::Create() {
+  auto jit = std::unique_ptr<Jit>(new Jit());
+  ASSIGN_OR_RETURN(jit->engine_, codegen::JitEngine::Create());
+  return jit;
+}
+
+absl::StatusOr<std::shared_ptr<const codegen::Executable>> Jit::Executable(const ir::Module& module,
+                                                                          const std::string& function) {
+  std::string key = absl::StrCat(function, "\n", ir::Print(module));
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, codegen::CompileExecutable(*engine_, module, function));
+  cache_[key] = e;
+  return e;
+}
+
+absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::ModelFile& file,
+                                                            const frontends::LowerOptions& options, uint64_t seed) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, frontends::LowerModel(file, options));
+  if (file.model.has_loss() && file.model.training().has_optimizer()) {
+    ASSIGN_OR_RETURN(autodiff::TrainStepOptions train, frontends::TrainStepOptionsFor(file));
+    RETURN_IF_ERROR(autodiff::AddTrainStep(*module, train).status());
+  }
+  return std::unique_ptr<CompiledModel>(new CompiledModel(*this, std::move(module), seed));
+}
+
+absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& model,
+                                                            const frontends::LowerOptions& options, uint64_t seed) {
+  return Compile(frontends::FromProto(model.description(), model.description().name()), options, seed);
+}
+
+CompiledModel::CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed)
+    : jit_(jit), module_(std::move(module)) {
+  for (const ir::Global& g : module_->globals()) globals_.emplace(g.name, ir::InitialValue(g, seed));
+}
+
+absl::StatusOr<codegen::CompiledFunction*> CompiledModel::Function(const std::string& name) {
+  auto it = functions_.find(name);
+  if (it != functions_.end()) return it->second.get();
+  if (module_->FindFunction(name) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("model '", module_->name(), "' has no @", name,
+                                                      name == "train_step" ? " (it needs a loss and an optimizer)" : ""));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, jit_.Executable(*module_, name));
+  auto f = std::make_unique<codegen::CompiledFunction>(std::move(e));
+  return (functions_[name] = std::move(f)).get();
+}
+
+absl::StatusOr<std::vector<Tensor>> CompiledModel::Forward(const std::vector<Tensor>& inputs) {
+  ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("forward"));
+  return f->Run(inputs, globals_);
+}
+
+absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch) {
+  ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("train_step"));
+  ASSIGN_OR_RETURN(std::vector<Tensor> loss, f->Run(batch, globals_));
+  return static_cast<float>(loss[0].GetDouble(0));
+}
+
+std::vector<std::string> CompiledModel::ParameterNames() const {
+  std::vector<std::string> names;
+  for (const ir::Global& g : module_->globals()) {
+    if (g.trainable) names.push_back(g.name);
+  }
+  return names;
+}
+
+absl::StatusOr<Tensor> CompiledModel::Parameter(const std::string& name) const {
+  const ir::Global* g = module_->FindGlobal(name);
+  if (g == nullptr || !g->trainable) return absl::NotFoundError(absl::StrCat("no parameter ", name));
+  return globals_.at(name);
+}
+
+absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) {
+  const ir::Global* g = module_->FindGlobal(name);
+  if (g == nullptr || !g->trainable) return absl::NotFoundError(absl::StrCat("no parameter ", name));
+  if (ir::TypeOf(value) != g->type) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter ", name, " is ", g->type.ToString(), ", got ",
+                                                   ir::TypeOf(value).ToString()));
+  }
+  globals_[name] = std::move(value);
+  return absl::OkStatus();
+}
+
+absl::Status CompiledModel::SaveCheckpoint(const std::string& path) const {
+  Checkpoint c;
+  c.model = module_->name();
+  for (const ir::Global& g : module_->globals()) c.tensors.emplace_back(g.name, globals_.at(g.name));
+  return loom::SaveCheckpoint(path, c);
+}
+
+absl::Status CompiledModel::LoadCheckpoint(const std::string& path) {
+  ASSIGN_OR_RETURN(Checkpoint c, loom::LoadCheckpoint(path));
+  ASSIGN_OR_RETURN(Checkpoint params, frontends::ParamsFromCheckpoint(*module_, c, path));
+  for (auto& [name, t] : params.tensors) globals_[name] = std::move(t);
+  // Optimizer state and counters come along when the checkpoint has them.
+  for (const ir::Global& g : module_->globals()) {
+    if (g.trainable) continue;
+    if (const Tensor* t = c.Find(g.name); t && ir::TypeOf(*t) == g.type) globals_[g.name] = *t;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace loom

@@ -1,0 +1,81 @@
+// loom::Jit — models compiled to native code, from a model file or loom::nn.
+//
+//   auto jit = loom::Jit::Create();                                   // one per process is plenty
+//   auto model = (*jit)->Compile(nn_model, {.batch = 32}, /*seed=*/1);
+//   auto probs = (*model)->Forward({tokens});                        // @forward
+//   auto loss = (*model)->TrainStep({tokens, labels});                // @train_step
+//
+// Ownership: a CompiledModel owns its parameters and state (PyTorch names), and refers
+// to its Jit, which must outlive it. Compiled code is cached in the Jit per model and
+// shapes, so compiling the same model again is cheap. Thread safety: a Jit may compile
+// from one thread at a time; a CompiledModel runs one call at a time (it owns its
+// scratch arena and updates its parameters in place); distinct CompiledModels may run
+// concurrently.
+#ifndef LOOM_FRONTENDS_JIT_H_
+#define LOOM_FRONTENDS_JIT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "compiler/codegen/compiled_function.h"
+#include "frontends/lower.h"
+#include "frontends/nn.h"
+#include "runtime/checkpoint.h"
+
+namespace loom {
+
+class Jit;
+
+class CompiledModel {
+ public:
+  // The model's inference: its outputs for `inputs` (every input but the loss target).
+  absl::StatusOr<std::vector<Tensor>> Forward(const std::vector<Tensor>& inputs);
+  // One training step on a batch (every input, targets included): returns the loss
+  // before the update, and updates the parameters and optimizer state.
+  absl::StatusOr<float> TrainStep(const std::vector<Tensor>& batch);
+
+  std::vector<std::string> ParameterNames() const;  // PyTorch state_dict keys, in order
+  absl::StatusOr<Tensor> Parameter(const std::string& name) const;
+  absl::Status SetParameter(const std::string& name, Tensor value);
+  // Parameters, optimizer state and counters, atomically written.
+  absl::Status SaveCheckpoint(const std::string& path) const;
+  absl::Status LoadCheckpoint(const std::string& path);
+
+  const ir::Module& module() const { return *module_; }
+
+ private:
+  friend class Jit;
+  CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed);
+  absl::StatusOr<codegen::CompiledFunction*> Function(const std::string& name);
+
+  Jit& jit_;
+  std::unique_ptr<ir::Module> module_;
+  codegen::CompiledFunction::Globals globals_;
+  std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions_;
+};
+
+class Jit {
+ public:
+  static absl::StatusOr<std::unique_ptr<Jit>> Create();
+
+  // Lowers, adds @train_step when the model has a loss and an optimizer, and
+  // initializes the parameters from `seed`. Functions compile on first use.
+  absl::StatusOr<std::unique_ptr<CompiledModel>> Compile(const frontends::ModelFile& file,
+                                                         const frontends::LowerOptions& options, uint64_t seed);
+  absl::StatusOr<std::unique_ptr<CompiledModel>> Compile(const nn::Model& model,
+                                                         const frontends::LowerOptions& options, uint64_t seed);
+
+ private:
+  friend class CompiledModel;
+  absl::StatusOr<std::shared_ptr<const codegen::Executable>> Executable(const ir::Module& module,
+                                                                       const std::string& function);
+  std::unique_ptr<codegen::JitEngine> engine_;
+  std::map<std::string, std::shared_ptr<const codegen::Executable>> cache_;  // by printed IR + function
+};
+
+}  // namespace loom
+
+#endif  // LOOM_FRONTENDS_JIT_H_
