@@ -8,7 +8,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "compiler/codegen/emitter.h"
+#include "compiler/passes/explicit_lengths.h"
 #include "compiler/passes/pass_manager.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
 #include "compiler/passes/registry.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
@@ -35,7 +40,8 @@ Options:
   --verify-each            verify the module after every pass
   --print-after-all        print the module after every pass (to stderr)
   --pass-timing            print each pass's wall time (to stderr)
-  --emit=text|binary       output format (default text)
+  --emit=text|binary|llvm  output format (default text); llvm prints the LLVM IR the
+                           code generator emits for every function, before optimization
   -o FILE                  write the output to FILE (default standard output)
   --run=FUNC               after the passes, run FUNC with the reference interpreter
                            and print its results instead of the module
@@ -65,7 +71,7 @@ struct Options {
   // a comma-separated list of passes without commas in their options.
   std::vector<std::pair<std::string, bool>> passes;  // (spec, is a --pipeline list)
   bool verify_each = false, print_after_all = false, pass_timing = false;
-  bool binary_out = false;
+  std::string emit = "text";
   std::string output;
   std::string run;
   std::vector<std::string> inputs;
@@ -102,10 +108,10 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
     } else if (arg == "--random-inputs") {
       o.random_inputs = true;
     } else if (auto v = value("--emit")) {
-      if (*v != "text" && *v != "binary") {
-        return absl::InvalidArgumentError("--emit takes text or binary");
+      if (*v != "text" && *v != "binary" && *v != "llvm") {
+        return absl::InvalidArgumentError("--emit takes text, binary or llvm");
       }
-      o.binary_out = *v == "binary";
+      o.emit = *v;
     } else if (arg == "-o" && i + 1 < argc) {
       o.output = argv[++i];
     } else if (auto v = value("--run")) {
@@ -186,6 +192,24 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
   return absl::OkStatus();
 }
 
+// Every function's generated LLVM IR, in one module.
+absl::StatusOr<std::string> EmitLlvm(const ir::Module& module) {
+  std::unique_ptr<ir::Module> copy = ir::CloneModule(module);
+  llvm::LLVMContext context;
+  std::string text;
+  for (const auto& f : copy->functions()) {
+    RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(f->body()).status());
+    codegen::BufferLayout layout;
+    ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> m,
+                     codegen::EmitFunction(*copy, *f, context, "loom_" + f->name(), &layout));
+    llvm::raw_string_ostream os(text);
+    os << "; @" << f->name() << ": buffers = " << layout.inputs.size() << " inputs, " << layout.outputs.size()
+       << " outputs, " << layout.globals.size() << " globals, scratch of " << layout.scratch_bytes << " bytes\n";
+    m->print(os, nullptr);
+  }
+  return text;
+}
+
 absl::Status Main(const Options& o) {
   ASSIGN_OR_RETURN(std::string bytes, ReadInput(o.file));
   std::unique_ptr<ir::Module> module;
@@ -214,7 +238,12 @@ absl::Status Main(const Options& o) {
   RETURN_IF_ERROR(ir::Verify(*module));
 
   if (!o.run.empty()) return RunFunction(*module, o);
-  std::string out = o.binary_out ? ir::SerializeModule(*module) : ir::Print(*module);
+  std::string out;
+  if (o.emit == "llvm") {
+    ASSIGN_OR_RETURN(out, EmitLlvm(*module));
+  } else {
+    out = o.emit == "binary" ? ir::SerializeModule(*module) : ir::Print(*module);
+  }
   if (o.output.empty()) {
     std::cout << out;
     return absl::OkStatus();
