@@ -152,11 +152,15 @@ class Emitter {
                   : b_.CreateSelect(b_.CreateICmpSLT(x[0], Zero(d)), b_.CreateSub(Zero(d), x[0]), x[0]);
       case OpCode::kRelu:  // x < 0 ? 0 : x, so NaN passes through
         return b_.CreateSelect(fp ? b_.CreateFCmpOLT(x[0], Zero(d)) : b_.CreateICmpSLT(x[0], Zero(d)), Zero(d), x[0]);
-      case OpCode::kExp: return Intrinsic(llvm::Intrinsic::exp, x[0]);
-      case OpCode::kLog: return Intrinsic(llvm::Intrinsic::log, x[0]);
-      case OpCode::kTanh: return Intrinsic(llvm::Intrinsic::tanh, x[0]);
-      case OpCode::kSigmoid:
-        return b_.CreateFDiv(FConst(d, 1), b_.CreateFAdd(FConst(d, 1), Intrinsic(llvm::Intrinsic::exp, b_.CreateFNeg(x[0]))));
+      // f32 transcendentals are polynomials in IR (vector_math below) so loops vectorize;
+      // f64 (the precision of gradient checks) keeps libm.
+      case OpCode::kExp: return d == DType::kF32 ? ExpF32(x[0]) : Intrinsic(llvm::Intrinsic::exp, x[0]);
+      case OpCode::kLog: return d == DType::kF32 ? LogF32(x[0]) : Intrinsic(llvm::Intrinsic::log, x[0]);
+      case OpCode::kTanh: return d == DType::kF32 ? TanhF32(x[0]) : Intrinsic(llvm::Intrinsic::tanh, x[0]);
+      case OpCode::kSigmoid: {
+        Value* e = d == DType::kF32 ? ExpF32(b_.CreateFNeg(x[0])) : Intrinsic(llvm::Intrinsic::exp, b_.CreateFNeg(x[0]));
+        return b_.CreateFDiv(FConst(d, 1), b_.CreateFAdd(FConst(d, 1), e));
+      }
       case OpCode::kSqrt: return Intrinsic(llvm::Intrinsic::sqrt, x[0]);
       case OpCode::kRsqrt: return b_.CreateFDiv(FConst(d, 1), Intrinsic(llvm::Intrinsic::sqrt, x[0]));
       case OpCode::kCast: return Cast(x[0], d, op.Attr<DType>("dtype"));
@@ -204,6 +208,81 @@ class Emitter {
       default: break;
     }
     return absl::InternalError(absl::StrCat("'", op.name(), "' is not elementwise"));
+  }
+
+  // ---- Vector math: Cephes' single-precision polynomials, branch-free ----
+  Value* F(double v) { return FConst(DType::kF32, v); }
+  Value* Poly(Value* x, std::initializer_list<double> coefficients) {  // highest degree first
+    Value* y = nullptr;
+    for (double c : coefficients) y = y ? b_.CreateFAdd(b_.CreateFMul(y, x), F(c)) : F(c);
+    return y;
+  }
+  // y·2^n for an integer-valued float n in [-254, 254]: two exponent-field scalings, so
+  // neither factor overflows or underflows on the way.
+  Value* ScaleByPow2(Value* y, Value* n) {
+    Value* ni = b_.CreateFPToSI(n, b_.getInt32Ty());
+    Value* n1 = b_.CreateAShr(ni, 1);
+    Value* n2 = b_.CreateSub(ni, n1);
+    auto scale = [&](Value* k) {
+      return b_.CreateBitCast(b_.CreateShl(b_.CreateAdd(k, b_.getInt32(127)), 23), b_.getFloatTy());
+    };
+    return b_.CreateFMul(b_.CreateFMul(y, scale(n1)), scale(n2));
+  }
+  Value* ExpF32(Value* x) {
+    Value* c = b_.CreateMinNum(b_.CreateMaxNum(x, F(-104.0)), F(88.72283935546875));
+    Value* n = Intrinsic(llvm::Intrinsic::floor, b_.CreateFAdd(b_.CreateFMul(c, F(1.44269504088896341)), F(0.5)));
+    Value* r = b_.CreateFSub(b_.CreateFSub(c, b_.CreateFMul(n, F(0.693359375))), b_.CreateFMul(n, F(-2.12194440e-4)));
+    Value* z = b_.CreateFMul(r, r);
+    Value* p = Poly(r, {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1,
+                        5.0000001201E-1});
+    Value* y = b_.CreateFAdd(b_.CreateFAdd(b_.CreateFMul(p, z), r), F(1));
+    Value* e = ScaleByPow2(y, n);
+    Value* inf = F(std::numeric_limits<float>::infinity());
+    e = b_.CreateSelect(b_.CreateFCmpOGT(x, F(88.72283935546875)), inf, e);
+    e = b_.CreateSelect(b_.CreateFCmpOLT(x, F(-104.0)), F(0), e);
+    return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, e);
+  }
+  Value* LogF32(Value* x) {
+    // Subnormals are scaled into the normal range first.
+    Value* tiny = b_.CreateFCmpOLT(x, F(1.17549435e-38));
+    Value* xs = b_.CreateSelect(tiny, b_.CreateFMul(x, F(8388608.0)), x);
+    Value* bits = b_.CreateBitCast(xs, b_.getInt32Ty());
+    Value* e = b_.CreateSIToFP(b_.CreateSub(b_.CreateLShr(bits, 23), b_.getInt32(126)), b_.getFloatTy());
+    e = b_.CreateSelect(tiny, b_.CreateFSub(e, F(23)), e);
+    Value* m = b_.CreateBitCast(b_.CreateOr(b_.CreateAnd(bits, b_.getInt32(0x007fffff)), b_.getInt32(0x3f000000)),
+                                b_.getFloatTy());  // in [0.5, 1)
+    Value* low = b_.CreateFCmpOLT(m, F(0.707106781186547524));
+    e = b_.CreateSelect(low, b_.CreateFSub(e, F(1)), e);
+    Value* t = b_.CreateFSub(b_.CreateSelect(low, b_.CreateFAdd(m, m), m), F(1));
+    Value* z = b_.CreateFMul(t, t);
+    Value* y = b_.CreateFMul(b_.CreateFMul(Poly(t, {7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
+                                                    1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1,
+                                                    -2.4999993993E-1, 3.3333331174E-1}),
+                                         t),
+                             z);
+    y = b_.CreateFAdd(y, b_.CreateFMul(e, F(-2.12194440e-4)));
+    y = b_.CreateFSub(y, b_.CreateFMul(z, F(0.5)));
+    Value* r = b_.CreateFAdd(b_.CreateFAdd(t, y), b_.CreateFMul(e, F(0.693359375)));
+    Value* inf = F(std::numeric_limits<float>::infinity());
+    r = b_.CreateSelect(b_.CreateFCmpOEQ(x, inf), inf, r);
+    r = b_.CreateSelect(b_.CreateFCmpOEQ(x, F(0)), F(-std::numeric_limits<float>::infinity()), r);
+    return b_.CreateSelect(b_.CreateFCmpULT(x, F(0)), F(std::numeric_limits<float>::quiet_NaN()), r);  // NaN too
+  }
+  Value* TanhF32(Value* x) {
+    Value* a = Intrinsic(llvm::Intrinsic::fabs, x);
+    // |x| > 0.625: 1 - 2/(e^{2|x|} + 1); below, an odd polynomial keeps the relative error small.
+    Value* big = b_.CreateFSub(F(1), b_.CreateFDiv(F(2), b_.CreateFAdd(ExpF32(b_.CreateFAdd(a, a)), F(1))));
+    big = b_.CreateCopySign(big, x);
+    Value* z = b_.CreateFMul(x, x);
+    Value* small = b_.CreateFAdd(
+        b_.CreateFMul(b_.CreateFMul(Poly(z, {-5.70498872745E-3, 2.06390887954E-2, -5.37397155531E-2, 1.33314422036E-1,
+                                             -3.33332819422E-1}),
+                                    z),
+                      x),
+        x);
+    Value* r = b_.CreateSelect(b_.CreateFCmpOGT(a, F(0.625)), big, small);
+    r = b_.CreateSelect(b_.CreateFCmpOEQ(x, F(0)), x, r);  // keeps the sign of zero
+    return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, r);
   }
 
   // ---- Philox4x32-10, as support/philox.h ----
