@@ -41,6 +41,17 @@ void BM_CharRnnTrainStep(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(model->TrainStep({x, y}));
 }
 
+// Streaming inference: one LSTM(256, 256) step at batch 1, state kept between calls.
+void BM_StreamingLstmStep(benchmark::State& state) {
+  loom::nn::Model m("Streaming");
+  auto x = m.Input("x", loom::DType::kF32, {-1, 1, 256});
+  m.Output(m.LSTM("lstm", x, 256, 256, {.batch_first = true}).output);
+  auto model = TheJit().Compile(m, {.batch = 1, .streaming = true}, 1);
+  loom::Tensor in(loom::DType::kF32, {1, 1, 256});
+  (void)(*model)->Step({in});
+  for (auto _ : state) benchmark::DoNotOptimize((*model)->Step({in}));
+}
+
 // Compile time (emission and LLVM, no cache) of an LSTM's forward for a sequence length:
 // the scan is a loop, so the time should not depend on it.
 void BM_CompileLstmForward(benchmark::State& state) {
@@ -58,6 +69,7 @@ void BM_CompileLstmForward(benchmark::State& state) {
 BENCHMARK(BM_SentimentForward)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SentimentTrainStep)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CharRnnTrainStep)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StreamingLstmStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CompileLstmForward)->Arg(50)->Arg(5000)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace

@@ -83,8 +83,18 @@ def main():
             copt.step()
 
         s = median_ms(char_step, reps=21)
+        lstm = torch.nn.LSTM(256, 256, batch_first=True)
+        state = [torch.zeros(1, 1, 256), torch.zeros(1, 1, 256)]
+        xt = torch.zeros(1, 1, 256)
+
+        def stream_step():
+            with torch.no_grad():
+                _, (h, c) = lstm(xt, (state[0], state[1]))
+                state[0], state[1] = h, c
+
+        st = median_ms(stream_step, reps=101)
         print(f"threads={threads}: sentiment forward {f:.1f} ms, sentiment train step {t:.1f} ms, "
-              f"char-rnn train step {s:.3f} ms")
+              f"char-rnn train step {s:.3f} ms, streaming LSTM step {st * 1000:.1f} us")
 
 
 if __name__ == "__main__":

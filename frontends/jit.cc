@@ -1,5 +1,6 @@
 #include "frontends/jit.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/autodiff/train_step.h"
 #include "frontends/params.h"
@@ -50,8 +51,11 @@ absl::StatusOr<codegen::CompiledFunction*> CompiledModel::Function(const std::st
   auto it = functions_.find(name);
   if (it != functions_.end()) return it->second.get();
   if (module_->FindFunction(name) == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("model '", module_->name(), "' has no @", name,
-                                                      name == "train_step" ? " (it needs a loss and an optimizer)" : ""));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", module_->name(), "' has no @", name,
+        name == "train_step" ? " (it needs a loss and an optimizer)"
+        : name == "step"     ? " (compile it with LowerOptions::streaming)"
+                             : ""));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, jit_.Executable(*module_, name));
   auto f = std::make_unique<codegen::CompiledFunction>(std::move(e));
@@ -67,6 +71,19 @@ absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch)
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("train_step"));
   ASSIGN_OR_RETURN(std::vector<Tensor> loss, f->Run(batch, globals_));
   return static_cast<float>(loss[0].GetDouble(0));
+}
+
+absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor>& inputs) {
+  ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("step"));
+  return f->Run(inputs, globals_);
+}
+
+void CompiledModel::ResetState() {
+  for (const ir::Global& g : module_->globals()) {
+    if (!g.trainable && (absl::EndsWith(g.name, ".h_n") || absl::EndsWith(g.name, ".c_n"))) {
+      globals_[g.name] = Tensor(g.type.dtype, g.type.shape);
+    }
+  }
 }
 
 std::vector<std::string> CompiledModel::ParameterNames() const {

@@ -36,6 +36,10 @@ class CompiledModel {
   // One training step on a batch (every input, targets included): returns the loss
   // before the update, and updates the parameters and optimizer state.
   absl::StatusOr<float> TrainStep(const std::vector<Tensor>& batch);
+  // Streaming inference (compile with LowerOptions::streaming): one time step, the
+  // recurrent state kept from the previous call; ResetState starts a new stream.
+  absl::StatusOr<std::vector<Tensor>> Step(const std::vector<Tensor>& inputs);
+  void ResetState();
 
   std::vector<std::string> ParameterNames() const;  // PyTorch state_dict keys, in order
   absl::StatusOr<Tensor> Parameter(const std::string& name) const;

@@ -380,8 +380,9 @@ absl::Status CheckTraining(const ModelFile& file) {
 
 }  // namespace
 
-absl::Status Lowerer::LowerFunction(ir::Function* f, bool training) {
+absl::Status Lowerer::LowerFunction(ir::Function* f, bool training, bool streaming) {
   training_ = training;
+  streaming_ = streaming;
   values_.clear();
   loaded_.clear();
   b_ = std::make_unique<Builder>(&f->body());
@@ -407,10 +408,14 @@ absl::Status Lowerer::LowerFunction(ir::Function* f, bool training) {
     if (batch_dims > 1) {
       return ir::ErrorAt(file_.InputLoc(i), absl::StrCat("input '", in.name(), "' has more than one -1"));
     }
+    if (streaming && batch_dims == 1 && shape.size() >= 2) {
+      // The time dimension sits beside the batch: [B, T, ...] or [T, B, ...].
+      shape[in.shape(0) == -1 ? 1 : 0] = 1;
+    }
     values_[in.name()] = f->body().AddArgument({FromProtoDType(in.dtype()), shape}, in.name());
   }
   for (int i = 0; i < model_.layer_size(); ++i) RETURN_IF_ERROR(LowerLayer(*this, i));
-  if (!training && options_.value_types) {
+  if (!training && !streaming && options_.value_types) {
     for (const auto& [name, v] : values_) (*options_.value_types)[name] = v->type();
   }
   std::vector<Value*> results;
@@ -444,6 +449,9 @@ absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file,
   }
   if (file.model.has_loss()) {
     RETURN_IF_ERROR(lowerer.LowerFunction(module->AddFunction("loss"), /*training=*/true));
+  }
+  if (options.streaming && file.model.output_size() > 0) {
+    RETURN_IF_ERROR(lowerer.LowerFunction(module->AddFunction("step"), /*training=*/false, /*streaming=*/true));
   }
   absl::Status verified = ir::Verify(*module);
   if (!verified.ok()) {

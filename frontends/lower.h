@@ -1,5 +1,6 @@
-// Lowering a model description to IR: @forward (inference: dropout off) and, when the
-// model has a loss, @loss (training mode: dropout on, the loss as a scalar). Parameters
+// Lowering a model description to IR: @forward (inference: dropout off), when the model
+// has a loss @loss (training mode: dropout on, the loss as a scalar), and on request
+// @step (streaming inference, one time step per call). Parameters
 // become module params named by PyTorch's state_dict keys, with PyTorch's initializers.
 #ifndef LOOM_FRONTENDS_LOWER_H_
 #define LOOM_FRONTENDS_LOWER_H_
@@ -17,6 +18,10 @@ namespace loom::frontends {
 struct LowerOptions {
   int64_t batch = 1;  // binds -1 in input shapes
   int64_t vocab = 0;  // binds -1 in layer sizes; 0: not bound
+  // Also add @step: one time step (each input's time dimension, the one beside the
+  // batch, is 1), with every recurrent layer's state kept in module state
+  // ("<layer>.h_n", "<layer>.c_n") from one call to the next — streaming inference.
+  bool streaming = false;
   // When set, receives the type of every named value of @forward (layer outputs).
   std::map<std::string, ir::TensorType>* value_types = nullptr;
 };

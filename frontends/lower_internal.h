@@ -18,7 +18,7 @@ class Lowerer {
       : file_(file), model_(file.model), options_(options), module_(module) {}
 
   // Lowers into `f`: inference when !training, else with dropout and the loss.
-  absl::Status LowerFunction(ir::Function* f, bool training);
+  absl::Status LowerFunction(ir::Function* f, bool training, bool streaming = false);
 
   // Recurrent layers (lower_recurrent.cc).
   struct Sequence {
@@ -64,6 +64,7 @@ class Lowerer {
   ir::Module& module_;
   std::unique_ptr<Builder> b_;
   bool training_ = false;
+  bool streaming_ = false;
   std::map<std::string, Value*> values_;
   std::map<std::string, Value*> loaded_;
 };

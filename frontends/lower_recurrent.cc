@@ -83,10 +83,10 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
   int64_t T = in.T, B = in.B;
   int dirs = rec.bidirectional() ? 2 : 1;
   double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
-  // Truncated BPTT: in training, each call starts from the state the previous call ended
-  // in (module state "<layer>.h_n", "<layer>.c_n"); the gradient stops at that boundary,
-  // since state is not trained.
-  bool carry = training_ && model_.training().carry_state();
+  // Truncated BPTT in training, and streaming inference: each call starts from the state
+  // the previous call ended in (module state "<layer>.h_n", "<layer>.c_n"); the gradient
+  // stops at that boundary, since state is not trained.
+  bool carry = (training_ && model_.training().carry_state()) || streaming_;
   std::map<std::string, Value*> carried;
   if (carry) {
     for (const char* which : {".h_n", ".c_n"}) {

@@ -90,3 +90,45 @@ TEST(JitApiTest, ModelsWithoutALossHaveNoTrainStep) {
 
 }  // namespace
 }  // namespace loom
+
+namespace loom {
+namespace {
+
+// Streaming one step at a time gives the same outputs as the whole sequence at once.
+TEST(JitApiTest, StreamingStepsMatchTheWholeSequence) {
+  const int64_t T = 7;
+  nn::Model m("Stream");
+  auto x = m.Input("x", DType::kF32, {-1, T, 3});
+  auto lstm = m.LSTM("lstm", x, 3, 4, {.num_layers = 2, .batch_first = true});
+  m.Output(m.Linear("head", lstm.output, 4, 2));
+  auto jit = Jit::Create();
+  auto model = (*jit)->Compile(m, {.batch = 2, .streaming = true}, /*seed=*/5);
+  ASSERT_TRUE(model.ok()) << model.status();
+  Tensor xs = Ramp({2, T, 3}, 0.2f);
+  auto whole = (*model)->Forward({xs});
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  for (int pass = 0; pass < 2; ++pass) {  // twice: ResetState starts the stream again
+    (*model)->ResetState();
+    for (int64_t t = 0; t < T; ++t) {
+      Tensor xt(DType::kF32, {2, 1, 3});
+      for (int64_t b = 0; b < 2; ++b) {
+        for (int64_t i = 0; i < 3; ++i) xt.values<float>()[b * 3 + i] = xs.values<float>()[(b * T + t) * 3 + i];
+      }
+      auto y = (*model)->Step({xt});
+      ASSERT_TRUE(y.ok()) << y.status();
+      ASSERT_EQ((*y)[0].shape(), (Shape{2, 1, 2}));
+      for (int64_t b = 0; b < 2; ++b) {
+        for (int64_t k = 0; k < 2; ++k) {
+          EXPECT_NEAR((*y)[0].values<float>()[b * 2 + k], (*whole)[0].values<float>()[(b * T + t) * 2 + k], 1e-5)
+              << "pass " << pass << " t " << t;
+        }
+      }
+    }
+  }
+  auto plain = (*jit)->Compile(m, {.batch = 2}, 5);
+  EXPECT_EQ((*plain)->Step({Tensor(DType::kF32, {2, 1, 3})}).status().message(),
+            "model 'Stream' has no @step (compile it with LowerOptions::streaming)");
+}
+
+}  // namespace
+}  // namespace loom
