@@ -1,5 +1,6 @@
 #include "compiler/codegen/emitter.h"
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <unordered_map>
@@ -73,10 +74,57 @@ class Emitter {
     return b_.getFloatTy();
   }
   Value* I64(int64_t v) { return b_.getInt64(v); }
+  // The arena plan: a buffer is taken from the free list (first fit) when its value is
+  // defined and given back after the value's last use; scratch_bytes_ is the high water.
+  struct Slot {
+    int64_t offset, bytes;
+  };
   Value* Alloc(const ir::TensorType& t) {
-    int64_t offset = scratch_bytes_;
-    scratch_bytes_ += Align64(std::max<int64_t>(1, t.num_elements()) * DTypeSize(t.dtype));
-    return b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offset);
+    int64_t bytes = Align64(std::max<int64_t>(1, t.num_elements()) * DTypeSize(t.dtype));
+    int64_t offset = -1;
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if (it->bytes < bytes) continue;
+      offset = it->offset;
+      it->offset += bytes;
+      it->bytes -= bytes;
+      if (it->bytes == 0) free_.erase(it);
+      break;
+    }
+    if (offset < 0) {
+      offset = scratch_bytes_;
+      scratch_bytes_ += bytes;
+    }
+    Value* p = b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offset);
+    slots_[p] = {offset, bytes};
+    return p;
+  }
+  void FreeSlot(Value* p) {
+    Slot s = slots_.at(p);
+    auto it = std::lower_bound(free_.begin(), free_.end(), s.offset,
+                               [](const Slot& a, int64_t off) { return a.offset < off; });
+    it = free_.insert(it, s);
+    // Merge with the neighbours.
+    if (it + 1 != free_.end() && it->offset + it->bytes == (it + 1)->offset) {
+      it->bytes += (it + 1)->bytes;
+      free_.erase(it + 1);
+    }
+    if (it != free_.begin() && (it - 1)->offset + (it - 1)->bytes == it->offset) {
+      (it - 1)->bytes += it->bytes;
+      free_.erase(it);
+    }
+  }
+  // Values share an arena buffer when one aliases another (reshape): count its holders.
+  // Only op results hold buffers; block arguments point into their parent's values.
+  void Hold(const ir::Value* v) {
+    auto it = ptr_.find(v);
+    if (it == ptr_.end() || !slots_.count(it->second)) return;
+    ++holders_[it->second];
+    held_.insert(v);
+  }
+  void Release(const ir::Value* v) {
+    if (!held_.erase(v)) return;
+    Value* p = ptr_.at(v);
+    if (--holders_[p] == 0) FreeSlot(p);
   }
   int64_t Bytes(const ir::TensorType& t) { return t.num_elements() * DTypeSize(t.dtype); }
   Value* Load(DType d, Value* base, Value* index) {
@@ -308,14 +356,32 @@ class Emitter {
 
   // ---- Blocks and ops ----
   absl::Status EmitBlock(const ir::Block& block) {
+    // Regions are isolated, so a value's last use is among this block's own ops.
+    std::unordered_map<const ir::Value*, int> last_use;
+    int index = 0;
+    for (const auto& op : block.ops()) {
+      for (ir::Value* v : op->operands()) last_use[v] = index;
+      ++index;
+    }
+    index = 0;
     for (const auto& op : block.ops()) {
       if (op->code() == OpCode::kReturn) {
         for (int i = 0; i < op->num_operands(); ++i) Copy(outputs_[i], ptr_.at(op->operand(i)), Bytes(op->operand(i)->type()));
-        continue;
+      } else if (op->code() != OpCode::kYield) {  // the scan emitter copies what is yielded
+        absl::Status s = EmitOp(*op);
+        if (!s.ok()) return ir::ErrorAt(op->loc(), s.message());
+        for (ir::Value* r : op->results()) {
+          Hold(r);
+          if (!r->has_uses()) Release(r);
+        }
       }
-      if (op->code() == OpCode::kYield) continue;  // the scan emitter reads yields itself
-      absl::Status s = EmitOp(*op);
-      if (!s.ok()) return ir::ErrorAt(op->loc(), s.message());
+      // A yielded value's buffer is released here, but nothing is allocated before the
+      // scan emitter copies it out, so its bytes are still there.
+      std::unordered_set<const ir::Value*> seen;
+      for (ir::Value* v : op->operands()) {
+        if (seen.insert(v).second && last_use.at(v) == index) Release(v);
+      }
+      ++index;
     }
     return absl::OkStatus();
   }
@@ -723,7 +789,10 @@ class Emitter {
     b_.SetInsertPoint(exit);
     // The final carries are in whichever buffer the last step wrote: A after an even
     // number of steps, B after an odd one.
-    for (int c = 0; c < nc; ++c) ptr_[op.result(c)] = length % 2 == 0 ? bufa[c] : bufb[c];
+    for (int c = 0; c < nc; ++c) {
+      ptr_[op.result(c)] = length % 2 == 0 ? bufa[c] : bufb[c];
+      FreeSlot(length % 2 == 0 ? bufb[c] : bufa[c]);
+    }
     for (int o = nc; o < op.num_results(); ++o) ptr_[op.result(o)] = outs[o - nc];
     return absl::OkStatus();
   }
@@ -736,6 +805,10 @@ class Emitter {
   Value* scratch_ = nullptr;
   int64_t scratch_bytes_ = 0;
   std::unordered_map<const ir::Value*, Value*> ptr_;
+  std::unordered_map<Value*, Slot> slots_;   // arena buffers by their pointer
+  std::unordered_map<Value*, int> holders_;  // live values in each
+  std::unordered_set<const ir::Value*> held_;
+  std::vector<Slot> free_;                   // sorted by offset
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, Value*> globals_;
   std::unordered_set<std::string> stored_;

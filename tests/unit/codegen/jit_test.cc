@@ -206,3 +206,37 @@ TEST(JitTest, TrainStepMatchesTheInterpreter) {
 
 }  // namespace
 }  // namespace loom::codegen
+
+namespace loom::codegen {
+namespace {
+
+// The arena plan must keep a value alive past a scan whose body reads it as an
+// invariant, even though the body's own last use of it comes first.
+TEST(JitTest, ArenaKeepsInvariantsAliveAcrossScans) {
+  auto m = testing::ParseAndVerify(testing::MainModule(
+      "%x: f32[4], %xs: f32[3,4]", "f32[4]",
+      "    %w = exp %x : f32[4]\n"
+      "    %c = scan carries(%x) steps(%xs) invariants(%w) {length = 3} {\n"
+      "    ^bb(%cp: f32[4], %s: f32[4], %wi: f32[4]):\n"
+      "      %m = mul %cp, %wi : f32[4]\n"
+      "      %n = add %m, %s : f32[4]\n"
+      "      yield %n\n"
+      "    } : f32[4]\n"
+      "    %q = neg %c : f32[4]\n"
+      "    %z = add %w, %q : f32[4]\n"
+      "    return %z"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::vector<Tensor> inputs = {Tensor::FromVector<float>({4}, {0.1f, 0.2f, 0.3f, 0.4f}),
+                                Tensor::FromVector<float>({3, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})};
+  ir::Interpreter interp(**m);
+  auto want = interp.Run("main", inputs);
+  auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+  ASSERT_TRUE(want.ok() && compiled.ok());
+  CompiledFunction::Globals globals;
+  auto got = (*compiled)->Run(inputs, globals);
+  ASSERT_TRUE(got.ok());
+  ExpectClose((*got)[0], (*want)[0], "z");
+}
+
+}  // namespace
+}  // namespace loom::codegen
