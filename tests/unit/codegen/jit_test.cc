@@ -123,10 +123,13 @@ TEST(JitTest, WrongInputsAreErrors) {
 namespace loom::codegen {
 namespace {
 
-// Both seed models train the same in native code as in the interpreter.
-TEST(JitTest, SeedModelsTrainLikeTheInterpreter) {
+// Both seed models and the custom peephole cell train the same in native code as in the
+// interpreter.
+TEST(JitTest, ExampleModelsTrainLikeTheInterpreter) {
   for (const auto& [file_name, options] : std::vector<std::pair<std::string, frontends::LowerOptions>>{
-           {"char_rnn.pbtxt", {.batch = 2, .vocab = 7}}, {"sentiment_lstm.pbtxt", {.batch = 2}}}) {
+           {"char_rnn.pbtxt", {.batch = 2, .vocab = 7}},
+           {"sentiment_lstm.pbtxt", {.batch = 2}},
+           {"peephole_lstm.pbtxt", {.batch = 2}}}) {
     auto file = frontends::LoadModelFile(std::string(LOOM_SOURCE_DIR) + "/examples/" + file_name);
     ASSERT_TRUE(file.ok());
     auto module = frontends::LowerModel(*file, options);
@@ -138,7 +141,9 @@ TEST(JitTest, SeedModelsTrainLikeTheInterpreter) {
     ASSERT_TRUE(compiled.ok()) << compiled.status();
     std::vector<Tensor> batch = testing::RandomInputs(*(*module)->FindFunction("train_step"), 3);
     for (Tensor& t : batch) {
-      if (t.dtype() == DType::kI64) for (int64_t& v : t.values<int64_t>()) v = v % 7;  // token ids
+      if (t.dtype() == DType::kI64) {
+        for (int64_t& v : t.values<int64_t>()) v = t.rank() == 1 ? 1 + v % 12 : v % 7;  // lengths or token ids
+      }
       if (t.dtype() == DType::kF32 && t.rank() == 2 && t.shape()[1] == 1) {
         for (float& v : t.values<float>()) v = v > 0;  // labels
       }
