@@ -8,6 +8,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -59,29 +60,49 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(int opt_level) {
     return ToStatus(std::move(e), "cannot register the runtime kernels");
   }
   // O3 with the real TargetMachine: without it the vectorizers assume no vector registers.
-  llvm::OptimizationLevel level = opt_level == 3   ? llvm::OptimizationLevel::O3
-                                 : opt_level == 1 ? llvm::OptimizationLevel::O1
-                                 : opt_level == 0 ? llvm::OptimizationLevel::O0
-                                                  : llvm::OptimizationLevel::O2;
+  engine->target_ = target;
+  engine->opt_level_ = opt_level;
+  JitEngine* self = engine.get();
   engine->jit_->getIRTransformLayer().setTransform(
-      [target, level](llvm::orc::ThreadSafeModule tsm, llvm::orc::MaterializationResponsibility&)
+      [self](llvm::orc::ThreadSafeModule tsm, llvm::orc::MaterializationResponsibility&)
           -> llvm::Expected<llvm::orc::ThreadSafeModule> {
-        tsm.withModuleDo([&](llvm::Module& m) {
-          llvm::LoopAnalysisManager lam;
-          llvm::FunctionAnalysisManager fam;
-          llvm::CGSCCAnalysisManager cgam;
-          llvm::ModuleAnalysisManager mam;
-          llvm::PassBuilder pb(target.get());
-          pb.registerModuleAnalyses(mam);
-          pb.registerCGSCCAnalyses(cgam);
-          pb.registerFunctionAnalyses(fam);
-          pb.registerLoopAnalyses(lam);
-          pb.crossRegisterProxies(lam, fam, cgam, mam);
-          pb.buildPerModuleDefaultPipeline(level).run(m, mam);
-        });
+        tsm.withModuleDo([&](llvm::Module& m) { self->Optimize(m); });
         return tsm;
       });
   return engine;
+}
+
+// LLVM's default pipeline with the real TargetMachine: without it the vectorizers assume
+// no vector registers.
+void JitEngine::Optimize(llvm::Module& m) const {
+  llvm::OptimizationLevel level = opt_level_ == 3   ? llvm::OptimizationLevel::O3
+                                  : opt_level_ == 1 ? llvm::OptimizationLevel::O1
+                                  : opt_level_ == 0 ? llvm::OptimizationLevel::O0
+                                                    : llvm::OptimizationLevel::O2;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(target_.get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(level).run(m, mam);
+}
+
+absl::StatusOr<std::string> JitEngine::Assembly(std::unique_ptr<llvm::Module> module) {
+  Prepare(*module);
+  Optimize(*module);
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (target_->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
+    return absl::InternalError("this target cannot emit assembly");
+  }
+  pm.run(*module);
+  return std::string(buffer.begin(), buffer.end());
 }
 
 void JitEngine::Prepare(llvm::Module& module) const {

@@ -15,6 +15,7 @@
 namespace llvm {
 class LLVMContext;
 class Module;
+class TargetMachine;
 namespace orc {
 class LLJIT;
 }
@@ -33,11 +34,17 @@ class JitEngine {
                             const std::string& symbol);
   // Sets the target triple, data layout and CPU attributes that Add expects.
   void Prepare(llvm::Module& module) const;
+  // The optimized module as this CPU's assembly (what Add would run), for --emit=asm.
+  absl::StatusOr<std::string> Assembly(std::unique_ptr<llvm::Module> module);
   const std::string& cpu() const { return cpu_; }
 
  private:
   JitEngine() = default;
+  void Optimize(llvm::Module& module) const;
+
   std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::shared_ptr<llvm::TargetMachine> target_;
+  int opt_level_ = 2;
   std::string cpu_, features_;
 };
 

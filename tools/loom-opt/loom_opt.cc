@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/codegen/emitter.h"
+#include "compiler/codegen/jit_engine.h"
 #include "compiler/passes/explicit_lengths.h"
 #include "compiler/passes/pass_manager.h"
 #include "llvm/IR/LLVMContext.h"
@@ -40,8 +41,10 @@ Options:
   --verify-each            verify the module after every pass
   --print-after-all        print the module after every pass (to stderr)
   --pass-timing            print each pass's wall time (to stderr)
-  --emit=text|binary|llvm  output format (default text); llvm prints the LLVM IR the
-                           code generator emits for every function, before optimization
+  --emit=text|binary|llvm|asm
+                           output format (default text); llvm prints the LLVM IR the
+                           code generator emits for every function, before optimization;
+                           asm the optimized machine code for this CPU
   -o FILE                  write the output to FILE (default standard output)
   --run=FUNC               after the passes, run FUNC with the reference interpreter
                            and print its results instead of the module
@@ -108,8 +111,8 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
     } else if (arg == "--random-inputs") {
       o.random_inputs = true;
     } else if (auto v = value("--emit")) {
-      if (*v != "text" && *v != "binary" && *v != "llvm") {
-        return absl::InvalidArgumentError("--emit takes text, binary or llvm");
+      if (*v != "text" && *v != "binary" && *v != "llvm" && *v != "asm") {
+        return absl::InvalidArgumentError("--emit takes text, binary, llvm or asm");
       }
       o.emit = *v;
     } else if (arg == "-o" && i + 1 < argc) {
@@ -192,8 +195,12 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
   return absl::OkStatus();
 }
 
-// Every function's generated LLVM IR, in one module.
-absl::StatusOr<std::string> EmitLlvm(const ir::Module& module) {
+// Every function's generated LLVM IR, or (asm) this CPU's optimized assembly of it.
+absl::StatusOr<std::string> EmitLlvm(const ir::Module& module, bool assembly) {
+  std::unique_ptr<codegen::JitEngine> engine;
+  if (assembly) {
+    ASSIGN_OR_RETURN(engine, codegen::JitEngine::Create());
+  }
   std::unique_ptr<ir::Module> copy = ir::CloneModule(module);
   llvm::LLVMContext context;
   std::string text;
@@ -203,9 +210,15 @@ absl::StatusOr<std::string> EmitLlvm(const ir::Module& module) {
     ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> m,
                      codegen::EmitFunction(*copy, *f, context, "loom_" + f->name(), &layout));
     llvm::raw_string_ostream os(text);
-    os << "; @" << f->name() << ": buffers = " << layout.inputs.size() << " inputs, " << layout.outputs.size()
-       << " outputs, " << layout.globals.size() << " globals, scratch of " << layout.scratch_bytes << " bytes\n";
-    m->print(os, nullptr);
+    os << (assembly ? "# @" : "; @") << f->name() << ": buffers = " << layout.inputs.size() << " inputs, "
+       << layout.outputs.size() << " outputs, " << layout.globals.size() << " globals, scratch of "
+       << layout.scratch_bytes << " bytes\n";
+    if (assembly) {
+      ASSIGN_OR_RETURN(std::string asm_text, engine->Assembly(std::move(m)));
+      os << asm_text;
+    } else {
+      m->print(os, nullptr);
+    }
   }
   return text;
 }
@@ -239,8 +252,8 @@ absl::Status Main(const Options& o) {
 
   if (!o.run.empty()) return RunFunction(*module, o);
   std::string out;
-  if (o.emit == "llvm") {
-    ASSIGN_OR_RETURN(out, EmitLlvm(*module));
+  if (o.emit == "llvm" || o.emit == "asm") {
+    ASSIGN_OR_RETURN(out, EmitLlvm(*module, o.emit == "asm"));
   } else {
     out = o.emit == "binary" ? ir::SerializeModule(*module) : ir::Print(*module);
   }
