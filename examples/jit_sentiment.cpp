@@ -1,5 +1,5 @@
 // The SentimentLSTM built in C++ with loom::nn, compiled to native code with loom::Jit,
-// trained for a few steps on generated data, then asked for predictions.
+// trained for 120 steps on generated data, then asked for predictions.
 //
 // The data: each sequence is 50 token ids; positive sequences draw most tokens from the
 // first half of the vocabulary, negative ones from the second, so the task is learnable
@@ -19,7 +19,7 @@ int main() {
   auto fc = m.Linear("fc", m.Dropout("dropout", m.Select("last_hidden", lstm.h_n, 0, -1), 0.5), 256, 1);
   m.Output(fc);
   m.BCEWithLogitsLoss(fc, label);
-  m.training().mutable_optimizer()->set_lr(0.001);
+  m.training().mutable_optimizer()->set_lr(0.005);
   m.training().mutable_optimizer()->mutable_adam();
 
   auto jit = loom::Jit::Create();
@@ -43,11 +43,11 @@ int main() {
     }
   };
   loom::Tensor x(loom::DType::kI64, {32, 50}), y(loom::DType::kF32, {32, 1});
-  for (int step = 1; step <= 30; ++step) {
+  for (int step = 1; step <= 120; ++step) {
     batch(x, y);
     auto loss = (*model)->TrainStep({x, y});
     if (!loss.ok()) return std::fprintf(stderr, "%s\n", std::string(loss.status().message()).c_str()), 1;
-    if (step % 5 == 0 || step == 1) std::printf("step %2d  loss %.4f\n", step, *loss);
+    if (step % 20 == 0 || step == 1) std::printf("step %2d  loss %.4f\n", step, *loss);
   }
   batch(x, y);
   auto logits = (*model)->Forward({x});
