@@ -114,6 +114,13 @@ class Emitter {
     }
   }
   // Values share an arena buffer when one aliases another (reshape): count its holders.
+  // Where op result v is written: the next-carry buffer when a scan body yields v as a
+  // carry (so carries cost no copy per step), else a fresh arena buffer.
+  Value* Dest(const ir::Value* v) {
+    auto it = preassigned_.find(v);
+    return it != preassigned_.end() ? it->second : Alloc(v->type());
+  }
+
   // Only op results hold buffers; block arguments point into their parent's values.
   void Hold(const ir::Value* v) {
     auto it = ptr_.find(v);
@@ -391,7 +398,7 @@ class Emitter {
   absl::Status EmitOp(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
     if (op.info().has(ir::kElementwise)) {
-      Value* dst = Alloc(out);
+      Value* dst = Dest(op.result(0));
       For(I64(out.num_elements()), [&](Value* i) {
         std::vector<Value*> x;
         for (ir::Value* v : op.operands()) x.push_back(Load(v->type().dtype, P(v), i));
@@ -418,7 +425,7 @@ class Emitter {
           ptr_[op.result(0)] = globals_.at(name);
           return absl::OkStatus();
         }
-        Value* dst = Alloc(out);  // a later store must not change this value
+        Value* dst = Dest(op.result(0));  // a later store must not change this value
         Copy(dst, globals_.at(name), Bytes(out));
         ptr_[op.result(0)] = dst;
         return absl::OkStatus();
@@ -468,7 +475,7 @@ class Emitter {
           strides[d] = os[d] * (interior[d] + 1);
           base += op.IntsAttr("low")[d] * os[d];
         }
-        Value* dst = Alloc(out);
+        Value* dst = Dest(op.result(0));
         b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
         ForShape(x.shape, [&](const Index& idx) {
           Store(x.dtype, dst, Offset(idx, strides, base), Load(x.dtype, P(op.operand(0)), Linear(idx, x.shape)));
@@ -477,7 +484,7 @@ class Emitter {
         return absl::OkStatus();
       }
       case OpCode::kConcat: {
-        Value* dst = Alloc(out);
+        Value* dst = Dest(op.result(0));
         int64_t axis = op.IntAttr("axis"), offset = 0;
         std::vector<int64_t> os = Strides(out.shape);
         for (ir::Value* v : op.operands()) {
@@ -493,7 +500,7 @@ class Emitter {
       case OpCode::kGather:
       case OpCode::kScatterAdd: return GatherScatter(op);
       case OpCode::kOneHot: {
-        Value* dst = Alloc(out);
+        Value* dst = Dest(op.result(0));
         b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
         const ir::TensorType& ids = op.operand(0)->type();
         int64_t depth = op.IntAttr("depth");
@@ -510,7 +517,7 @@ class Emitter {
         return absl::OkStatus();
       }
       case OpCode::kIota: {
-        Value* dst = Alloc(out);
+        Value* dst = Dest(op.result(0));
         int64_t dim = op.IntAttr("dim");
         ForShape(out.shape, [&](const Index& idx) {
           Value* v = IsFloat(out.dtype) ? b_.CreateSIToFP(idx[dim], Elem(out.dtype))
@@ -532,7 +539,7 @@ class Emitter {
   // out[i] = x[base + sum idx·strides], over out's shape.
   absl::Status Gather(const ir::Op& op, const std::vector<int64_t>& strides, int64_t base) {
     const ir::TensorType& out = op.result(0)->type();
-    Value* dst = Alloc(out);
+    Value* dst = Dest(op.result(0));
     Value* src = P(op.operand(0));
     ForShape(out.shape, [&](const Index& idx) {
       Store(out.dtype, dst, Linear(idx, out.shape), Load(out.dtype, src, Offset(idx, strides, base)));
@@ -546,7 +553,7 @@ class Emitter {
     bool ta = op.BoolAttr("transpose_a"), tb = op.BoolAttr("transpose_b");
     int64_t r = a.rank(), batch = r == 3 ? a.shape[0] : 1;
     int64_t m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - (ta ? 2 : 1)];
-    Value* dst = Alloc(out);
+    Value* dst = Dest(op.result(0));
     ptr_[op.result(0)] = dst;
     if (!IsFloat(out.dtype)) {
       // Integer matmul (rare): the interpreter's loop order, wrapping arithmetic.
@@ -581,7 +588,7 @@ class Emitter {
   absl::Status Reduce(const ir::Op& op) {
     const ir::TensorType &x = op.operand(0)->type(), &out = op.result(0)->type();
     bool max = op.code() == OpCode::kReduceMax;
-    Value* dst = Alloc(out);
+    Value* dst = Dest(op.result(0));
     Value* init;
     if (max) {
       init = IsFloat(out.dtype) ? FConst(out.dtype, -std::numeric_limits<double>::infinity())
@@ -625,7 +632,7 @@ class Emitter {
     const ir::TensorType& ids = op.operand(1)->type();
     const ir::TensorType& out = op.result(0)->type();
     int64_t rows = table.shape[0], row = rows ? table.num_elements() / rows : 0;
-    Value* dst = Alloc(out);
+    Value* dst = Dest(op.result(0));
     if (scatter) {
       Copy(dst, P(op.operand(0)), Bytes(out));
     } else {
@@ -655,7 +662,7 @@ class Emitter {
 
   absl::Status Random(const ir::Op& op) {
     const ir::TensorType& out = op.result(0)->type();
-    Value* dst = Alloc(out);
+    Value* dst = Dest(op.result(0));
     const ir::TensorType& ct = op.operand(0)->type();
     Value* counter = b_.CreateSExt(Load(ct.dtype, P(op.operand(0)), I64(0)), b_.getInt64Ty());
     int64_t seed = op.IntAttr("seed");
@@ -696,7 +703,7 @@ class Emitter {
     const ir::Op& yield = *body.terminator();
     std::vector<Value*> dsts;
     for (ir::Value* r : op.results()) {
-      dsts.push_back(Alloc(r->type()));
+      dsts.push_back(Dest(r));
       ptr_[r] = dsts.back();
     }
     absl::Status status;
@@ -730,7 +737,7 @@ class Emitter {
   }
 
   // for t in time order: the body reads the carries from one buffer of a pair and writes
-  // the next carries into the other, swapped each step; step inputs are read in place at
+  // the next carries into the other (directly, see Dest), swapped each step; step inputs are read in place at
   // offset t; step outputs are written to their slot t.
   absl::Status Scan(const ir::Op& op) {
     const ir::Block& body = *op.region();
@@ -772,8 +779,26 @@ class Emitter {
       ptr_[body.argument(nc + s)] = b_.CreateGEP(b_.getInt8Ty(), P(op.operand(nc + s)), b_.CreateMul(t, I64(slice)));
     }
     for (int v = 0; v < ni; ++v) ptr_[body.argument(nc + ns + v)] = P(op.operand(nc + ns + v));
+    // A carry computed by a body op (not an alias, not a block argument, not already
+    // some other carry) is written straight into its next buffer.
+    std::vector<bool> direct(nc, false);
+    for (int c = 0; c < nc; ++c) {
+      const ir::Value* y = yield.operand(c);
+      const ir::Op* def = y->defining_op();
+      bool aliasing = def == nullptr || def->code() == OpCode::kReshape || def->code() == OpCode::kLoad ||
+                      def->code() == OpCode::kConstant || def->code() == OpCode::kScan;
+      if (aliasing || preassigned_.count(y)) continue;
+      preassigned_[y] = nxt[c];
+      direct[c] = true;
+    }
     RETURN_IF_ERROR(EmitBlock(body));
-    for (int c = 0; c < nc; ++c) Copy(nxt[c], P(yield.operand(c)), Bytes(op.operand(c)->type()));
+    for (int c = 0; c < nc; ++c) {
+      if (direct[c]) {
+        preassigned_.erase(yield.operand(c));
+      } else {
+        Copy(nxt[c], P(yield.operand(c)), Bytes(op.operand(c)->type()));
+      }
+    }
     for (int o = nc; o < yield.num_operands(); ++o) {
       int64_t bytes = Bytes(yield.operand(o)->type());
       Copy(b_.CreateGEP(b_.getInt8Ty(), outs[o - nc], b_.CreateMul(t, I64(bytes))), P(yield.operand(o)), bytes);
@@ -808,6 +833,7 @@ class Emitter {
   std::unordered_map<Value*, Slot> slots_;   // arena buffers by their pointer
   std::unordered_map<Value*, int> holders_;  // live values in each
   std::unordered_set<const ir::Value*> held_;
+  std::unordered_map<const ir::Value*, Value*> preassigned_;  // see Dest
   std::vector<Slot> free_;                   // sorted by offset
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, Value*> globals_;
