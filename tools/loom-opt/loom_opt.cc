@@ -196,7 +196,7 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
 }
 
 // Every function's generated LLVM IR, or (asm) this CPU's optimized assembly of it.
-absl::StatusOr<std::string> EmitLlvm(const ir::Module& module, bool assembly) {
+absl::StatusOr<std::string> EmitCode(const ir::Module& module, bool assembly) {
   std::unique_ptr<codegen::JitEngine> engine;
   if (assembly) {
     ASSIGN_OR_RETURN(engine, codegen::JitEngine::Create());
@@ -253,7 +253,7 @@ absl::Status Main(const Options& o) {
   if (!o.run.empty()) return RunFunction(*module, o);
   std::string out;
   if (o.emit == "llvm" || o.emit == "asm") {
-    ASSIGN_OR_RETURN(out, EmitLlvm(*module, o.emit == "asm"));
+    ASSIGN_OR_RETURN(out, EmitCode(*module, o.emit == "asm"));
   } else {
     out = o.emit == "binary" ? ir::SerializeModule(*module) : ir::Print(*module);
   }
