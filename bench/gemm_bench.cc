@@ -1,5 +1,6 @@
 // Loom's Sgemm next to OpenBLAS's cblas_sgemm (single thread) on the LSTM gate shapes:
-// [32, K]·[K, 1024]ᵀ for K = 356 (layer 0: input 100 + hidden 256) and 512 (layer 1).
+// [M, K]·[K, 1024]ᵀ for K = 356 (layer 0: input 100 + hidden 256) and 512 (layer 1) at
+// batch M = 32, and K = 256 at batch 1 (a streaming step). Arguments: M, K.
 // Run: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 build/bench/gemm_bench
 // (Debian's OpenBLAS 0.3.21 does not recognise this CPU and would fall back to SSE3.)
 #include <cblas.h>
@@ -28,7 +29,7 @@ void Flops(benchmark::State& state, int64_t m, int64_t n, int64_t k) {
 }
 
 void BM_LoomSgemm(benchmark::State& state) {
-  int64_t m = 32, n = 1024, k = state.range(0);
+  int64_t m = state.range(0), n = 1024, k = state.range(1);
   Operands o(m, n, k);
   for (auto _ : state) {
     loom::Sgemm(false, true, m, n, k, o.a.data(), k, o.w.data(), k, o.c.data(), n, false);
@@ -38,8 +39,22 @@ void BM_LoomSgemm(benchmark::State& state) {
   state.SetLabel(loom::SgemmKernelName());
 }
 
+// The weight packed once outside the timed loop, as the JIT does for a loop-invariant
+// weight inside a scan.
+void BM_LoomSgemmPackedB(benchmark::State& state) {
+  int64_t m = state.range(0), n = 1024, k = state.range(1);
+  Operands o(m, n, k);
+  std::vector<float> packed(loom::PackedBFloats(n, k));
+  loom::PackB(true, n, k, o.w.data(), k, packed.data());
+  for (auto _ : state) {
+    loom::SgemmPackedB(false, m, n, k, o.a.data(), k, packed.data(), o.c.data(), n, false);
+    benchmark::DoNotOptimize(o.c.data());
+  }
+  Flops(state, m, n, k);
+}
+
 void BM_OpenBlasSgemm(benchmark::State& state) {
-  int64_t m = 32, n = 1024, k = state.range(0);
+  int64_t m = state.range(0), n = 1024, k = state.range(1);
   Operands o(m, n, k);
   for (auto _ : state) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, o.a.data(), k, o.w.data(), k, 0.0f,
@@ -49,8 +64,10 @@ void BM_OpenBlasSgemm(benchmark::State& state) {
   Flops(state, m, n, k);
 }
 
-BENCHMARK(BM_LoomSgemm)->Arg(356)->Arg(512);
-BENCHMARK(BM_OpenBlasSgemm)->Arg(356)->Arg(512);
+void Shapes(benchmark::internal::Benchmark* b) { b->Args({32, 356})->Args({32, 512})->Args({1, 256}); }
+BENCHMARK(BM_LoomSgemm)->Apply(Shapes);
+BENCHMARK(BM_LoomSgemmPackedB)->Apply(Shapes);
+BENCHMARK(BM_OpenBlasSgemm)->Apply(Shapes);
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 namespace loom {
 namespace {
 
+using gemm_internal::KernelSet;
 using gemm_internal::kMr;
 using gemm_internal::kNr;
 
@@ -22,8 +23,10 @@ std::unique_ptr<float, Free> Buffer(int64_t floats) {
   return std::unique_ptr<float, Free>(static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64))));
 }
 
+int64_t RoundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
 // B[pc:pc+kc, jc:jc+nc] of op(B) into panels of kNr columns, zero-padded.
-void PackB(bool trans, const float* b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc, float* out) {
+void PackPanels(bool trans, const float* b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc, float* out) {
   for (int64_t jp = 0; jp < nc; jp += kNr) {
     int64_t w = std::min<int64_t>(kNr, nc - jp);
     float* panel = out + jp * kc;
@@ -66,56 +69,21 @@ void PackA(bool trans, const float* a, int64_t lda, int64_t ic, int64_t mc, int6
   }
 }
 
-gemm_internal::MicroKernel ChooseKernel() {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f")) return gemm_internal::MicroKernelAvx512;
-#endif
-  return gemm_internal::MicroKernelPortable;
-}
-
-}  // namespace
-
-namespace gemm_internal {
-
-void MicroKernelPortable(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr,
-                         bool accumulate) {
-  float acc[kMr][kNr] = {};
-  for (int64_t p = 0; p < kc; ++p) {
-    for (int i = 0; i < kMr; ++i) {
-      float av = ap[p * kMr + i];
-      for (int j = 0; j < kNr; ++j) acc[i][j] += av * bp[p * kNr + j];
-    }
+bool ZeroSized(int64_t m, int64_t n, int64_t k, float* c, int64_t ldc, bool accumulate) {
+  if (m <= 0 || n <= 0) return true;
+  if (k > 0) return false;
+  if (!accumulate) {
+    for (int64_t i = 0; i < m; ++i) std::memset(c + i * ldc, 0, n * sizeof(float));
   }
-  for (int i = 0; i < mr; ++i) {
-    for (int j = 0; j < nr; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
-  }
+  return true;
 }
 
-}  // namespace gemm_internal
-
-const char* SgemmKernelName() {
-  return ChooseKernel() == gemm_internal::MicroKernelPortable ? "portable" : "avx512";
-}
-
-void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  static const gemm_internal::MicroKernel kernel = ChooseKernel();
-  gemm_internal::SgemmWith(kernel, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-}
-
-void gemm_internal::SgemmWith(MicroKernel kernel, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                              const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
-                              bool accumulate) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) {
-      for (int64_t i = 0; i < m; ++i) std::memset(c + i * ldc, 0, n * sizeof(float));
-    }
-    return;
-  }
-  // Each B micro-panel is packed right before the tiles that use it, while it is in L1.
-  int64_t mc_max = std::min(kMc, (m + kMr - 1) / kMr * kMr);
-  auto bpack = Buffer(std::min(kKc, k) * kNr);
+// The blocked loops over K, M and N around the micro-kernel. panel(pc, kc, jr, nr)
+// gives the B panel for those rows and columns, ldbp floats per row.
+template <typename Panel>
+void Blocked(const KernelSet& ks, bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+             float* c, int64_t ldc, bool accumulate, int64_t ldbp, Panel panel) {
+  int64_t mc_max = std::min(kMc, RoundUp(m, kMr));
   auto apack = Buffer(std::min(kKc, k) * mc_max);
   for (int64_t pc = 0; pc < k; pc += kKc) {
     int64_t kc = std::min(kKc, k - pc);
@@ -125,14 +93,111 @@ void gemm_internal::SgemmWith(MicroKernel kernel, bool trans_a, bool trans_b, in
       PackA(trans_a, a, lda, ic, mc, pc, kc, apack.get());
       for (int64_t jr = 0; jr < n; jr += kNr) {
         int64_t nr = std::min<int64_t>(kNr, n - jr);
-        PackB(trans_b, b, ldb, pc, kc, jr, nr, bpack.get());
+        const float* bp = panel(pc, kc, jr, nr);
         for (int64_t ir = 0; ir < mc; ir += kMr) {
-          kernel(kc, apack.get() + ir * kc, bpack.get(), c + (ic + ir) * ldc + jr, ldc,
-                 static_cast<int>(std::min<int64_t>(kMr, mc - ir)), static_cast<int>(nr), acc);
+          ks.tile(kc, apack.get() + ir * kc, bp, ldbp, c + (ic + ir) * ldc + jr, ldc,
+                  static_cast<int>(std::min<int64_t>(kMr, mc - ir)), static_cast<int>(nr), acc);
         }
       }
     }
   }
+}
+
+void MicroKernelPortable(int64_t kc, const float* ap, const float* bp, int64_t ldbp, float* c, int64_t ldc, int mr,
+                         int nr, bool accumulate) {
+  float acc[kMr][kNr] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int i = 0; i < kMr; ++i) {
+      float av = ap[p * kMr + i];
+      for (int j = 0; j < nr; ++j) acc[i][j] += av * bp[p * ldbp + j];
+    }
+  }
+  for (int i = 0; i < mr; ++i) {
+    for (int j = 0; j < nr; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+  }
+}
+
+void DotKernelPortable(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                       float* c, int64_t ldc, bool accumulate) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0;
+      for (int64_t p = 0; p < k; ++p) sum += a[i * lda + p] * b[j * ldb + p];
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+    }
+  }
+}
+
+}  // namespace
+
+namespace gemm_internal {
+
+KernelSet PortableKernels() { return {"portable", MicroKernelPortable, DotKernelPortable}; }
+
+KernelSet BestKernels() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return {"avx512", MicroKernelAvx512, DotKernelAvx512};
+#endif
+  return PortableKernels();
+}
+
+void SgemmWith(const KernelSet& ks, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+               int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  if (ZeroSized(m, n, k, c, ldc, accumulate)) return;
+  if (m <= kMr && trans_b) {
+    // Few rows against Bᵀ: dot products over contiguous rows beat transposing B.
+    if (!trans_a) return ks.dot(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    auto rows = Buffer(m * k);
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t p = 0; p < k; ++p) rows.get()[i * k + p] = a[p * lda + i];
+    }
+    return ks.dot(m, n, k, rows.get(), k, b, ldb, c, ldc, accumulate);
+  }
+  if (m <= kMr) {
+    // One row tile uses each element of B once: read it in place.
+    return Blocked(ks, trans_a, m, n, k, a, lda, c, ldc, accumulate, ldb,
+                   [&](int64_t pc, int64_t, int64_t jr, int64_t) { return b + pc * ldb + jr; });
+  }
+  // Each B micro-panel is packed right before the tiles that use it, while it is in L1.
+  auto bpack = Buffer(std::min(kKc, k) * kNr);
+  Blocked(ks, trans_a, m, n, k, a, lda, c, ldc, accumulate, kNr, [&](int64_t pc, int64_t kc, int64_t jr, int64_t nr) {
+    PackPanels(trans_b, b, ldb, pc, kc, jr, nr, bpack.get());
+    return static_cast<const float*>(bpack.get());
+  });
+}
+
+void SgemmPackedBWith(const KernelSet& ks, bool trans_a, int64_t m, int64_t n, int64_t k, const float* a,
+                      int64_t lda, const float* packed_b, float* c, int64_t ldc, bool accumulate) {
+  if (ZeroSized(m, n, k, c, ldc, accumulate)) return;
+  int64_t npad = RoundUp(n, kNr);
+  Blocked(ks, trans_a, m, n, k, a, lda, c, ldc, accumulate, kNr,
+          [&](int64_t pc, int64_t kc, int64_t jr, int64_t) { return packed_b + pc * npad + jr * kc; });
+}
+
+}  // namespace gemm_internal
+
+// The K blocks of kKc rows one after another; within one, the kNr-wide panels.
+int64_t PackedBFloats(int64_t n, int64_t k) { return RoundUp(n, kNr) * std::max<int64_t>(k, 1); }
+
+void PackB(bool trans_b, int64_t n, int64_t k, const float* b, int64_t ldb, float* packed) {
+  int64_t npad = RoundUp(n, kNr);
+  for (int64_t pc = 0; pc < k; pc += kKc) {
+    PackPanels(trans_b, b, ldb, pc, std::min(kKc, k - pc), 0, n, packed + pc * npad);
+  }
+}
+
+const char* SgemmKernelName() { return gemm_internal::BestKernels().name; }
+
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  static const KernelSet kernels = gemm_internal::BestKernels();
+  gemm_internal::SgemmWith(kernels, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+void SgemmPackedB(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                  const float* packed_b, float* c, int64_t ldc, bool accumulate) {
+  static const KernelSet kernels = gemm_internal::BestKernels();
+  gemm_internal::SgemmPackedBWith(kernels, trans_a, m, n, k, a, lda, packed_b, c, ldc, accumulate);
 }
 
 }  // namespace loom

@@ -1,32 +1,56 @@
-// The AVX-512 micro-kernel: an 8×32 tile of C in 16 zmm accumulators; each step over K
-// loads one 32-wide row of the B panel (2 zmm) and broadcasts 8 values of A.
+// The AVX-512 kernels. The micro-kernel holds an 8×32 tile of C in 16 zmm accumulators;
+// each step over K loads one 32-wide row of B (2 zmm) and broadcasts 8 values of A. The
+// dot kernel serves a few rows of A against Bᵀ without packing.
 // Compiled with -mavx512f; only called when the CPU has it.
 #include <immintrin.h>
+
+#include <algorithm>
+#include <type_traits>
 
 #include "runtime/gemm.h"
 
 namespace loom::gemm_internal {
+namespace {
 
-void MicroKernelAvx512(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr,
-                       bool accumulate) {
-  __m512 acc[kMr][2];
-  for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p) {
-    __m512 b0 = _mm512_load_ps(bp + p * kNr);
-    __m512 b1 = _mm512_load_ps(bp + p * kNr + 16);
+__mmask16 Mask(int64_t n) { return n >= 16 ? 0xffff : n <= 0 ? 0 : static_cast<__mmask16>((1u << n) - 1); }
+
+// MR rows of the tile; kFull when all 32 columns are there (no masked loads). Fewer rows leave FMA latency exposed, so the loop over K is
+// split into U interleaved partial sums, keeping 16 accumulators in flight.
+template <int MR, bool kFull>
+void Tile(int64_t kc, const float* ap, const float* bp, int64_t ldbp, float* c, int64_t ldc, int mr, int nr,
+          bool accumulate) {
+  constexpr int U = kMr / MR;
+  __mmask16 m0 = Mask(nr), m1 = Mask(nr - 16);
+  __m512 acc[U][MR][2];
+  for (int u = 0; u < U; ++u) {
+    for (int i = 0; i < MR; ++i) acc[u][i][0] = acc[u][i][1] = _mm512_setzero_ps();
+  }
+  auto step = [&](int slot, int64_t p) __attribute__((always_inline)) {
+    const float* brow = bp + p * ldbp;
+    __m512 b0 = kFull ? _mm512_loadu_ps(brow) : _mm512_maskz_loadu_ps(m0, brow);
+    __m512 b1 = kFull ? _mm512_loadu_ps(brow + 16) : _mm512_maskz_loadu_ps(m1, brow + 16);
     const float* a = ap + p * kMr;
 #pragma GCC unroll 8
-    for (int i = 0; i < kMr; ++i) {
+    for (int i = 0; i < MR; ++i) {
       __m512 av = _mm512_set1_ps(a[i]);
-      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+      acc[slot][i][0] = _mm512_fmadd_ps(av, b0, acc[slot][i][0]);
+      acc[slot][i][1] = _mm512_fmadd_ps(av, b1, acc[slot][i][1]);
     }
+  };
+  // Whole groups of U steps, then the rest into the first partial sums.
+  int64_t p = 0;
+  for (; p + U <= kc; p += U) {
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) step(u, p + u);
   }
-  __mmask16 m0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
-  __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : static_cast<__mmask16>((1u << (nr - 16)) - 1);
+  for (; p < kc; ++p) step(0, p);
   for (int i = 0; i < mr; ++i) {
+    __m512 r0 = acc[0][i][0], r1 = acc[0][i][1];
+    for (int u = 1; u < U; ++u) {
+      r0 = _mm512_add_ps(r0, acc[u][i][0]);
+      r1 = _mm512_add_ps(r1, acc[u][i][1]);
+    }
     float* row = c + i * ldc;
-    __m512 r0 = acc[i][0], r1 = acc[i][1];
     if (accumulate) {
       r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, row));
       r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, row + 16));
@@ -34,6 +58,65 @@ void MicroKernelAvx512(int64_t kc, const float* ap, const float* bp, float* c, i
     _mm512_mask_storeu_ps(row, m0, r0);
     _mm512_mask_storeu_ps(row + 16, m1, r1);
   }
+}
+
+// M rows of A against JB rows of B, 16 lanes of K at a time (masked at the end).
+template <int M, int JB>
+void Dots(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, int jb, float* c, int64_t ldc,
+          bool accumulate) {
+  __m512 acc[M][JB];
+  for (int i = 0; i < M; ++i) {
+    for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  for (int64_t p = 0; p < k; p += 16) {
+    __mmask16 mask = Mask(k - p);
+    __m512 bv[JB];
+    // Rows past jb repeat row 0: in bounds, and their sums are dropped.
+    for (int j = 0; j < JB; ++j) bv[j] = _mm512_maskz_loadu_ps(mask, b + (j < jb ? j : 0) * ldb + p);
+    for (int i = 0; i < M; ++i) {
+      __m512 av = _mm512_maskz_loadu_ps(mask, a + i * lda + p);
+      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < M; ++i) {
+    for (int j = 0; j < jb; ++j) {
+      float sum = _mm512_reduce_add_ps(acc[i][j]);
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+    }
+  }
+}
+
+template <int M>
+void DotRows(int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+             bool accumulate) {
+  constexpr int JB = M <= 2 ? 8 : 4;
+  for (int64_t j = 0; j < n; j += JB) {
+    Dots<M, JB>(k, a, lda, b + j * ldb, ldb, static_cast<int>(std::min<int64_t>(JB, n - j)), c + j, ldc, accumulate);
+  }
+}
+
+}  // namespace
+
+void MicroKernelAvx512(int64_t kc, const float* ap, const float* bp, int64_t ldbp, float* c, int64_t ldc, int mr,
+                       int nr, bool accumulate) {
+  auto tile = [&](auto rows) {
+    constexpr int MR = decltype(rows)::value;
+    if (nr == kNr) return Tile<MR, true>(kc, ap, bp, ldbp, c, ldc, mr, nr, accumulate);
+    Tile<MR, false>(kc, ap, bp, ldbp, c, ldc, mr, nr, accumulate);
+  };
+  if (mr == 1) return tile(std::integral_constant<int, 1>());
+  if (mr == 2) return tile(std::integral_constant<int, 2>());
+  if (mr <= 4) return tile(std::integral_constant<int, 4>());
+  tile(std::integral_constant<int, 8>());
+}
+
+void DotKernelAvx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                     float* c, int64_t ldc, bool accumulate) {
+  // Four rows of A at a time (16 accumulators), the rest one or two at a time.
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) DotRows<4>(n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, accumulate);
+  for (; i + 2 <= m; i += 2) DotRows<2>(n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, accumulate);
+  for (; i < m; ++i) DotRows<1>(n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, accumulate);
 }
 
 }  // namespace loom::gemm_internal

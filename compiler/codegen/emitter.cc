@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -12,6 +13,7 @@
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "runtime/kernels_abi.h"
 #include "support/status_macros.h"
 
 namespace loom::codegen {
@@ -62,6 +64,8 @@ class Emitter {
   }
 
  private:
+  using PackedKey = std::pair<const ir::Value*, bool>;  // a weight, transposed or not
+
   // ---- Types, memory, loops ----
   llvm::Type* Elem(DType d) {
     switch (d) {
@@ -79,8 +83,9 @@ class Emitter {
   struct Slot {
     int64_t offset, bytes;
   };
-  Value* Alloc(const ir::TensorType& t) {
-    int64_t bytes = Align64(std::max<int64_t>(1, t.num_elements()) * DTypeSize(t.dtype));
+  Value* Alloc(const ir::TensorType& t) { return AllocBytes(std::max<int64_t>(1, t.num_elements()) * DTypeSize(t.dtype)); }
+  Value* AllocBytes(int64_t size) {
+    int64_t bytes = Align64(size);
     int64_t offset = -1;
     for (auto it = free_.begin(); it != free_.end(); ++it) {
       if (it->bytes < bytes) continue;
@@ -571,6 +576,13 @@ class Emitter {
       });
       return absl::OkStatus();
     }
+    if (auto it = packed_.find({op.operand(1), tb}); it != packed_.end() && batch == 1) {
+      llvm::FunctionCallee gemm = out_.getOrInsertFunction(
+          "loom_sgemm_packed_b", b_.getVoidTy(), b_.getInt32Ty(), b_.getInt64Ty(), b_.getInt64Ty(), b_.getInt64Ty(),
+          b_.getPtrTy(), b_.getPtrTy(), b_.getPtrTy());
+      b_.CreateCall(gemm, {b_.getInt32(ta), I64(m), I64(n), I64(k), P(op.operand(0)), it->second, dst});
+      return absl::OkStatus();
+    }
     const char* name = out.dtype == DType::kF32 ? "loom_sgemm" : "loom_dgemm";
     llvm::FunctionCallee gemm = out_.getOrInsertFunction(
         name, b_.getVoidTy(), b_.getInt32Ty(), b_.getInt32Ty(), b_.getInt64Ty(), b_.getInt64Ty(), b_.getInt64Ty(),
@@ -756,6 +768,7 @@ class Emitter {
     }
     std::vector<Value*> outs;
     for (int o = nc; o < op.num_results(); ++o) outs.push_back(Alloc(op.result(o)->type()));
+    std::vector<PackedKey> packed = PackInvariantWeights(op);
 
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     llvm::BasicBlock* loop = llvm::BasicBlock::Create(ctx_, "scan", fn_);
@@ -819,7 +832,42 @@ class Emitter {
       FreeSlot(length % 2 == 0 ? bufb[c] : bufa[c]);
     }
     for (int o = nc; o < op.num_results(); ++o) ptr_[op.result(o)] = outs[o - nc];
+    for (const PackedKey& key : packed) {
+      FreeSlot(packed_.at(key));
+      packed_.erase(key);
+    }
     return absl::OkStatus();
+  }
+
+  // A weight that every step multiplies by (a scan invariant as a matmul's right
+  // operand) is packed for the GEMM once, before the loop, instead of once per step.
+  // Returns what it packed, to be freed after the loop.
+  std::vector<PackedKey> PackInvariantWeights(const ir::Op& scan) {
+    std::vector<PackedKey> keys;
+    if (scan.IntAttr("length") < 2) return keys;
+    const ir::Block& body = *scan.region();
+    int first = scan.segment_sizes()[0] + scan.segment_sizes()[1];
+    for (const auto& op : body.ops()) {
+      if (op->code() != OpCode::kMatmul || op->result(0)->type().dtype != DType::kF32 ||
+          op->result(0)->type().rank() != 2) {
+        continue;
+      }
+      const ir::Value* w = op->operand(1);
+      bool tb = op->BoolAttr("transpose_b");
+      bool invariant = w->defining_op() == nullptr && w->parent_block() == &body && w->index() >= first;
+      if (!invariant || packed_.count({w, tb})) continue;
+      int arg = w->index();
+      const ir::TensorType& t = w->type();
+      int64_t n = tb ? t.shape[0] : t.shape[1], k = tb ? t.shape[1] : t.shape[0];
+      Value* buffer = AllocBytes(loom_sgemm_packed_b_bytes(n, k));
+      llvm::FunctionCallee pack = out_.getOrInsertFunction("loom_sgemm_pack_b", b_.getVoidTy(), b_.getInt32Ty(),
+                                                           b_.getInt64Ty(), b_.getInt64Ty(), b_.getPtrTy(),
+                                                           b_.getPtrTy());
+      b_.CreateCall(pack, {b_.getInt32(tb), I64(n), I64(k), P(scan.operand(arg)), buffer});
+      packed_[{w, tb}] = buffer;
+      keys.push_back({w, tb});
+    }
+    return keys;
   }
 
   const ir::Module& module_;
@@ -834,6 +882,7 @@ class Emitter {
   std::unordered_map<Value*, int> holders_;  // live values in each
   std::unordered_set<const ir::Value*> held_;
   std::unordered_map<const ir::Value*, Value*> preassigned_;  // see Dest
+  std::map<PackedKey, Value*> packed_;  // see PackInvariantWeights
   std::vector<Slot> free_;                   // sorted by offset
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, Value*> globals_;

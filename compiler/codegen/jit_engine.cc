@@ -54,8 +54,10 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(int opt_level) {
   // The runtime kernels generated code calls, resolved to this process's copies.
   llvm::orc::SymbolMap kernels;
   auto& es = engine->jit_->getExecutionSession();
-  kernels[es.intern("loom_sgemm")] = {llvm::orc::ExecutorAddr::fromPtr(&loom_sgemm), llvm::JITSymbolFlags::Exported};
-  kernels[es.intern("loom_dgemm")] = {llvm::orc::ExecutorAddr::fromPtr(&loom_dgemm), llvm::JITSymbolFlags::Exported};
+#define LOOM_DEFINE_KERNEL(name) \
+  kernels[es.intern(#name)] = {llvm::orc::ExecutorAddr::fromPtr(&name), llvm::JITSymbolFlags::Exported};
+  LOOM_RUNTIME_KERNELS(LOOM_DEFINE_KERNEL)
+#undef LOOM_DEFINE_KERNEL
   if (llvm::Error e = engine->jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(kernels)))) {
     return ToStatus(std::move(e), "cannot register the runtime kernels");
   }

@@ -17,7 +17,9 @@ struct Shape3 {
   int64_t m, n, k;
 };
 
-void Check(gemm_internal::MicroKernel kernel, bool ta, bool tb, Shape3 s, bool accumulate, uint64_t seed) {
+// B is used as given, or packed first (PackB + SgemmPackedB).
+void Check(const gemm_internal::KernelSet& kernels, bool ta, bool tb, Shape3 s, bool accumulate, uint64_t seed,
+           bool prepack = false) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> u(-1, 1);
   int64_t lda = (ta ? s.m : s.k) + 3, ldb = (tb ? s.k : s.n) + 1, ldc = s.n + 5;
@@ -26,7 +28,15 @@ void Check(gemm_internal::MicroKernel kernel, bool ta, bool tb, Shape3 s, bool a
   for (float& v : b) v = u(rng);
   for (float& v : c) v = u(rng);
   std::vector<float> c0 = c;
-  gemm_internal::SgemmWith(kernel, ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate);
+  if (prepack) {
+    std::vector<float> packed(PackedBFloats(s.n, s.k));
+    PackB(tb, s.n, s.k, b.data(), ldb, packed.data());
+    gemm_internal::SgemmPackedBWith(kernels, ta, s.m, s.n, s.k, a.data(), lda, packed.data(), c.data(), ldc,
+                                    accumulate);
+  } else {
+    gemm_internal::SgemmWith(kernels, ta, tb, s.m, s.n, s.k, a.data(), lda, b.data(), ldb, c.data(), ldc,
+                             accumulate);
+  }
   for (int64_t i = 0; i < s.m; ++i) {
     for (int64_t j = 0; j < s.n; ++j) {
       double want = accumulate ? c0[i * ldc + j] : 0;
@@ -42,20 +52,27 @@ void Check(gemm_internal::MicroKernel kernel, bool ta, bool tb, Shape3 s, bool a
   }
 }
 
-std::vector<gemm_internal::MicroKernel> Kernels() {
-  std::vector<gemm_internal::MicroKernel> kernels = {gemm_internal::MicroKernelPortable};
-  if (std::string(SgemmKernelName()) == "avx512") kernels.push_back(gemm_internal::MicroKernelAvx512);
+std::vector<gemm_internal::KernelSet> Kernels() {
+  std::vector<gemm_internal::KernelSet> kernels = {gemm_internal::PortableKernels()};
+  if (std::string(SgemmKernelName()) != "portable") kernels.push_back(gemm_internal::BestKernels());
   return kernels;
 }
 
 TEST(GemmTest, MatchesReferenceOnEdgeShapes) {
-  const Shape3 shapes[] = {{1, 1, 1}, {8, 32, 5}, {7, 31, 9}, {9, 33, 300}, {32, 100, 17}, {3, 70, 513}, {130, 40, 2}};
+  // Rows 1..8 take the unpacked small-batch paths (every row count of the dot kernel);
+  // K not a multiple of the kernels' unrolling.
+  const Shape3 shapes[] = {{1, 1, 1},   {2, 45, 17},   {3, 70, 513}, {4, 9, 33},    {5, 19, 40},
+                           {6, 33, 300}, {7, 31, 9},   {8, 32, 5},   {9, 33, 300},  {32, 100, 17},
+                           {130, 40, 2}, {1, 300, 257}, {1, 40, 13}, {2, 40, 7}};
   uint64_t seed = 0;
   for (Shape3 s : shapes) {
     for (bool ta : {false, true}) {
       for (bool tb : {false, true}) {
         for (bool acc : {false, true}) {
-          for (auto kernel : Kernels()) Check(kernel, ta, tb, s, acc, ++seed);
+          for (const auto& kernels : Kernels()) {
+            Check(kernels, ta, tb, s, acc, ++seed);
+            Check(kernels, ta, tb, s, acc, ++seed, /*prepack=*/true);
+          }
         }
       }
     }
@@ -63,9 +80,11 @@ TEST(GemmTest, MatchesReferenceOnEdgeShapes) {
 }
 
 TEST(GemmTest, LstmGateShapes) {
-  for (auto kernel : Kernels()) {
-    Check(kernel, false, true, {32, 1024, 356}, false, 1);
-    Check(kernel, false, true, {32, 1024, 512}, true, 2);
+  for (const auto& kernels : Kernels()) {
+    Check(kernels, false, true, {32, 1024, 356}, false, 1);
+    Check(kernels, false, true, {32, 1024, 512}, true, 2, /*prepack=*/true);
+    Check(kernels, false, true, {1, 1024, 256}, false, 3);
+    Check(kernels, false, false, {1, 256, 1024}, true, 4, /*prepack=*/true);
   }
 }
 
