@@ -126,6 +126,15 @@ Value* Block::AddArgument(TensorType type, std::string name_hint) {
   return args_.back().get();
 }
 
+Value* Block::InsertArgument(int i, TensorType type, std::string name_hint) {
+  auto arg = std::unique_ptr<Value>(new Value(std::move(type), nullptr, this, i));
+  arg->set_name_hint(std::move(name_hint));
+  Value* v = arg.get();
+  args_.insert(args_.begin() + i, std::move(arg));
+  for (size_t j = i + 1; j < args_.size(); ++j) args_[j]->index_ = static_cast<int>(j);
+  return v;
+}
+
 void Block::EraseArgument(int i) {
   args_.erase(args_.begin() + i);
   for (size_t j = i; j < args_.size(); ++j) args_[j]->index_ = static_cast<int>(j);

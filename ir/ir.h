@@ -147,6 +147,8 @@ class Block {
   Block& operator=(const Block&) = delete;
 
   Value* AddArgument(TensorType type, std::string name_hint = "");
+  // Inserts an argument before argument i (the scan segment it belongs to).
+  Value* InsertArgument(int i, TensorType type, std::string name_hint = "");
   // Removes argument i, which must have no uses.
   void EraseArgument(int i);
   int num_arguments() const { return static_cast<int>(args_.size()); }

@@ -31,6 +31,7 @@ enum OpTraits : unsigned {
   kSideEffect = 1u << 1,
   kTerminator = 1u << 2,
   kRegion = 1u << 3,
+  kIndexing = 1u << 4,
 };
 inline constexpr int kVariadic = -1;
 

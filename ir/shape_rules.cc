@@ -427,23 +427,32 @@ absl::StatusOr<Types> InferFusion(const Op& op) {
   if (yield == nullptr || yield->code() != OpCode::kYield || yield->num_operands() == 0) {
     return Bad(op, "body must end in 'yield' with at least one value");
   }
+  // Every body value has the fused shape; an argument of another shape may only be
+  // read through an indexing op (a slice of it, a broadcast of it).
   const Shape& shape = yield->operand(0)->type().shape;
   for (int i = 0; i < op.num_operands(); ++i) {
     if (body->argument(i)->type() != op.operand(i)->type()) {
       return Bad(op, "body argument ", i, " is ", Ty(body->argument(i)), " for operand ",
                  Ty(op.operand(i)));
     }
-    if (op.operand(i)->type().shape != shape) {
-      return Bad(op, "operand ", Ty(op.operand(i)), " does not have the fused shape ",
-                 ShapeToString(shape));
+    if (op.operand(i)->type().shape == shape) continue;
+    for (const Use& use : body->argument(i)->uses()) {
+      if (!use.user->info().has(kIndexing)) {
+        return Bad(op, "operand ", Ty(op.operand(i)), " does not have the fused shape ",
+                   ShapeToString(shape), " and is used by '", use.user->name(), "', not read through an indexing op");
+      }
     }
   }
-  Types results;
   for (const auto& inner : body->ops()) {
+    bool indexing = inner->info().has(kIndexing);
     bool elementwise = inner->info().has(kElementwise) || inner->code() == OpCode::kConstant ||
                        inner->code() == OpCode::kYield;
-    if (!elementwise) return Bad(op, "body may hold only elementwise ops, found '",
-                                 inner->name(), "'");
+    if (!elementwise && !indexing) {
+      return Bad(op, "body may hold only elementwise and indexing ops, found '", inner->name(), "'");
+    }
+    if (indexing && inner->operand(0)->defining_op() != nullptr) {
+      return Bad(op, "'", inner->name(), "' in a body may only read a body argument");
+    }
     for (Value* r : inner->results()) {
       if (r->type().shape != shape) {
         return Bad(op, "body value ", Ty(r), " does not have the fused shape ",
@@ -451,6 +460,7 @@ absl::StatusOr<Types> InferFusion(const Op& op) {
       }
     }
   }
+  Types results;
   for (Value* v : yield->operands()) results.push_back(v->type());
   return results;
 }

@@ -12,15 +12,15 @@
 namespace loom::codegen {
 
 absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& jit, const ir::Module& module,
-                                                                    const std::string& function) {
+                                                                    const std::string& function,
+                                                                    const std::string& pipeline) {
   std::unique_ptr<ir::Module> copy = ir::CloneModule(module);
   ir::Function* f = copy->FindFunction(function);
   if (f == nullptr) return absl::NotFoundError(absl::StrCat("no function @", function));
   RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(f->body()).status());
-  // Autodiff and the frontends leave redundancy that would otherwise become loops.
-  passes::PassManager cleanup({.verify_each = false});
-  RETURN_IF_ERROR(cleanup.AddPipeline("canonicalize,cse,dce"));
-  RETURN_IF_ERROR(cleanup.Run(*copy));
+  passes::PassManager passes({.verify_each = false});
+  RETURN_IF_ERROR(passes.AddPipeline(pipeline));
+  RETURN_IF_ERROR(passes.Run(*copy));
   auto context = std::make_unique<llvm::LLVMContext>();
   auto compiled = std::make_shared<Executable>();
   // Every compilation gets its own symbol: one JIT holds many modules.
@@ -37,8 +37,9 @@ CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
     : executable_(std::move(executable)), scratch_(DType::kI1, {executable_->layout.scratch_bytes}) {}
 
 absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Compile(JitEngine& jit, const ir::Module& module,
-                                                                            const std::string& function) {
-  ASSIGN_OR_RETURN(std::shared_ptr<const Executable> executable, CompileExecutable(jit, module, function));
+                                                                            const std::string& function,
+                                                                            const std::string& pipeline) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Executable> executable, CompileExecutable(jit, module, function, pipeline));
   return std::make_unique<CompiledFunction>(std::move(executable));
 }
 

@@ -21,9 +21,15 @@ struct Executable {
   BufferLayout layout;
 };
 
-// Compiles @function of `module` (which need not outlive the result).
+// The passes every compiled function goes through (after lengths are made explicit):
+// the loop optimizations, then the cleanup autodiff and the frontends need, then fusion.
+inline constexpr char kDefaultPipeline[] =
+    "hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion";
+
+// Compiles @function of `module` (which need not outlive the result) after `pipeline`.
 absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& jit, const ir::Module& module,
-                                                                    const std::string& function);
+                                                                    const std::string& function,
+                                                                    const std::string& pipeline = kDefaultPipeline);
 
 class CompiledFunction {
  public:
@@ -31,7 +37,8 @@ class CompiledFunction {
 
   explicit CompiledFunction(std::shared_ptr<const Executable> executable);
   static absl::StatusOr<std::unique_ptr<CompiledFunction>> Compile(JitEngine& jit, const ir::Module& module,
-                                                                   const std::string& function);
+                                                                   const std::string& function,
+                                                                   const std::string& pipeline = kDefaultPipeline);
 
   // Runs on `inputs`, reading and updating `globals` (every module global, by name).
   absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, Globals& globals);

@@ -12,6 +12,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
 #include "runtime/kernels_abi.h"
 #include "support/status_macros.h"
@@ -140,12 +141,14 @@ class Emitter {
   }
   int64_t Bytes(const ir::TensorType& t) { return t.num_elements() * DTypeSize(t.dtype); }
   Value* Load(DType d, Value* base, Value* index) {
-    Value* v = b_.CreateLoad(Elem(d), b_.CreateGEP(Elem(d), base, index));
-    return d == DType::kI1 ? b_.CreateICmpNE(v, b_.getInt8(0)) : v;
+    llvm::LoadInst* load = b_.CreateLoad(Elem(d), b_.CreateGEP(Elem(d), base, index));
+    if (written_scope_) load->setMetadata(llvm::LLVMContext::MD_noalias, written_scope_);
+    return d == DType::kI1 ? b_.CreateICmpNE(load, b_.getInt8(0)) : static_cast<Value*>(load);
   }
   void Store(DType d, Value* base, Value* index, Value* v) {
     if (d == DType::kI1) v = b_.CreateZExt(v, b_.getInt8Ty());
-    b_.CreateStore(v, b_.CreateGEP(Elem(d), base, index));
+    llvm::StoreInst* store = b_.CreateStore(v, b_.CreateGEP(Elem(d), base, index));
+    if (written_scope_) store->setMetadata(llvm::LLVMContext::MD_alias_scope, written_scope_);
   }
   void Copy(Value* dst, Value* src, int64_t bytes) {
     if (bytes > 0) b_.CreateMemCpy(dst, llvm::MaybeAlign(1), src, llvm::MaybeAlign(1), bytes);
@@ -444,32 +447,9 @@ class Emitter {
       case OpCode::kMatmul: return Matmul(op);
       case OpCode::kReduceSum:
       case OpCode::kReduceMax: return Reduce(op);
-      case OpCode::kTranspose: {
-        std::vector<int64_t> in = Strides(op.operand(0)->type().shape), strides;
-        for (int64_t p : op.IntsAttr("perm")) strides.push_back(in[p]);
-        return Gather(op, strides, 0);
-      }
-      case OpCode::kBroadcastInDim: {
-        const ir::TensorType& x = op.operand(0)->type();
-        std::vector<int64_t> in = Strides(x.shape), strides(out.rank(), 0);
-        const auto& dims = op.IntsAttr("dims");
-        for (size_t i = 0; i < dims.size(); ++i) {
-          if (x.shape[i] != 1) strides[dims[i]] = in[i];
-        }
-        return Gather(op, strides, 0);
-      }
-      case OpCode::kSlice: {
-        const ir::TensorType& x = op.operand(0)->type();
-        std::vector<int64_t> in = Strides(x.shape), strides(x.rank());
-        std::vector<int64_t> steps(x.rank(), 1);
-        if (op.HasAttr("strides")) steps = op.IntsAttr("strides");
-        int64_t base = 0;
-        for (int64_t d = 0; d < x.rank(); ++d) {
-          strides[d] = in[d] * steps[d];
-          base += op.IntsAttr("start")[d] * in[d];
-        }
-        return Gather(op, strides, base);
-      }
+      case OpCode::kTranspose:
+      case OpCode::kBroadcastInDim:
+      case OpCode::kSlice: return Gather(op, IndexAccess(op));
       case OpCode::kPad: {
         const ir::TensorType& x = op.operand(0)->type();
         std::vector<int64_t> os = Strides(out.shape), strides(x.rank());
@@ -541,13 +521,45 @@ class Emitter {
     return absl::UnimplementedError(absl::StrCat("no code generator for '", op.name(), "'"));
   }
 
-  // out[i] = x[base + sum idx·strides], over out's shape.
-  absl::Status Gather(const ir::Op& op, const std::vector<int64_t>& strides, int64_t base) {
+  // An indexing op reads x[base + sum idx·strides] for the result index idx.
+  struct Access {
+    std::vector<int64_t> strides;
+    int64_t base = 0;
+  };
+  Access IndexAccess(const ir::Op& op) {
+    const ir::TensorType &x = op.operand(0)->type(), &out = op.result(0)->type();
+    std::vector<int64_t> in = Strides(x.shape);
+    Access a;
+    switch (op.code()) {
+      case OpCode::kTranspose:
+        for (int64_t p : op.IntsAttr("perm")) a.strides.push_back(in[p]);
+        break;
+      case OpCode::kBroadcastInDim: {
+        a.strides.assign(out.rank(), 0);
+        const auto& dims = op.IntsAttr("dims");
+        for (size_t i = 0; i < dims.size(); ++i) {
+          if (x.shape[i] != 1) a.strides[dims[i]] = in[i];
+        }
+        break;
+      }
+      default: {  // slice
+        std::vector<int64_t> steps(x.rank(), 1);
+        if (op.HasAttr("strides")) steps = op.IntsAttr("strides");
+        for (int64_t d = 0; d < x.rank(); ++d) {
+          a.strides.push_back(in[d] * steps[d]);
+          a.base += op.IntsAttr("start")[d] * in[d];
+        }
+      }
+    }
+    return a;
+  }
+
+  absl::Status Gather(const ir::Op& op, const Access& access) {
     const ir::TensorType& out = op.result(0)->type();
     Value* dst = Dest(op.result(0));
     Value* src = P(op.operand(0));
     ForShape(out.shape, [&](const Index& idx) {
-      Store(out.dtype, dst, Linear(idx, out.shape), Load(out.dtype, src, Offset(idx, strides, base)));
+      Store(out.dtype, dst, Linear(idx, out.shape), Load(out.dtype, src, Offset(idx, access.strides, access.base)));
     });
     ptr_[op.result(0)] = dst;
     return absl::OkStatus();
@@ -709,7 +721,8 @@ class Emitter {
     return absl::OkStatus();
   }
 
-  // One loop over the fused shape; the body's ops become scalar code in it.
+  // One loop nest over the fused shape; the body's ops become scalar code in it and its
+  // indexing ops loads at their index. Without indexing ops the nest is one flat loop.
   absl::Status Fusion(const ir::Op& op) {
     const ir::Block& body = *op.region();
     const ir::Op& yield = *body.terminator();
@@ -718,14 +731,33 @@ class Emitter {
       dsts.push_back(Dest(r));
       ptr_[r] = dsts.back();
     }
+    // The results never share memory with the operands (the arena plan gives each a
+    // buffer of its own): saying so spares the vectorizer a runtime overlap check per
+    // pair of pointers, which with many operands it would give up on.
+    llvm::MDBuilder md(ctx_);
+    llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("fusion");
+    written_scope_ = llvm::MDNode::get(ctx_, md.createAnonymousAliasScope(domain, "results"));
+    const Shape& shape = op.result(0)->type().shape;
+    bool indexing = false;
+    for (const auto& inner : body.ops()) indexing |= inner->info().has(ir::kIndexing);
+    Shape space = indexing ? shape : Shape{NumElements(shape)};
     absl::Status status;
-    For(I64(op.result(0)->type().num_elements()), [&](Value* i) {
+    ForShape(space, [&](const Index& idx) {
+      Value* i = Linear(idx, space);
       std::unordered_map<const ir::Value*, Value*> scalar;
       for (int a = 0; a < op.num_operands(); ++a) {
+        if (op.operand(a)->type().shape != shape) continue;  // read through indexing ops only
         scalar[body.argument(a)] = Load(op.operand(a)->type().dtype, P(op.operand(a)), i);
       }
       for (const auto& inner : body.ops()) {
         if (inner->code() == OpCode::kYield) continue;
+        if (inner->info().has(ir::kIndexing)) {
+          Access access = IndexAccess(*inner);
+          const ir::Value* arg = inner->operand(0);
+          scalar[inner->result(0)] = Load(arg->type().dtype, P(op.operand(arg->index())),
+                                          Offset(idx, access.strides, access.base));
+          continue;
+        }
         if (inner->code() == OpCode::kConstant) {
           const Tensor& t = inner->Attr<Tensor>("value");
           DType d = t.dtype();
@@ -745,6 +777,7 @@ class Emitter {
       }
       for (int y = 0; y < yield.num_operands(); ++y) Store(op.result(y)->type().dtype, dsts[y], i, scalar.at(yield.operand(y)));
     });
+    written_scope_ = nullptr;
     return status;
   }
 
@@ -883,6 +916,7 @@ class Emitter {
   std::unordered_set<const ir::Value*> held_;
   std::unordered_map<const ir::Value*, Value*> preassigned_;  // see Dest
   std::map<PackedKey, Value*> packed_;  // see PackInvariantWeights
+  llvm::MDNode* written_scope_ = nullptr;  // inside a fusion loop: the scope of its stores
   std::vector<Slot> free_;                   // sorted by offset
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, Value*> globals_;
