@@ -1,8 +1,14 @@
 // Model-level timings through loom::Jit: the SentimentLSTM (batch 32, sequence 50)
 // forward and training step with Adam, the char-RNN training step (hidden 100,
-// sequence 25, batch 1), and compile time for sequence lengths 50 and 5000.
+// sequence 25, batch 1), a gate-by-gate GRU's training step, a streaming LSTM step, and compile time for sequence lengths 50
+// and 5000. Each model runs with the default pipeline ("full") and with each loop
+// optimization turned off ("-gate-fusion", ...), to show what each buys.
 // Run: build/bench/model_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <map>
 #include <string>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 #include "benchmark/benchmark.h"
 #include "compiler/codegen/compiled_function.h"
@@ -10,43 +16,67 @@
 
 namespace {
 
-loom::Jit& TheJit() {
-  static loom::Jit* jit = loom::Jit::Create()->release();
+// The pipeline variants: the default one, the default one without one pass, and none of
+// the three (cleanup only).
+const char* const kVariants[] = {"full", "-hoist-input-projection", "-gate-fusion", "-elementwise-fusion", "none"};
+
+std::string Pipeline(const std::string& variant) {
+  if (variant == "none") return "canonicalize,cse,dce";
+  std::vector<std::string> passes;
+  for (absl::string_view pass : absl::StrSplit(loom::codegen::kDefaultPipeline, ',')) {
+    if ("-" + std::string(pass) != variant) passes.emplace_back(pass);
+  }
+  return absl::StrJoin(passes, ",");
+}
+
+loom::Jit& JitFor(const std::string& variant) {
+  static auto* jits = new std::map<std::string, std::unique_ptr<loom::Jit>>();
+  auto& jit = (*jits)[variant];
+  if (!jit) jit = std::move(*loom::Jit::Create({.pipeline = Pipeline(variant)}));
   return *jit;
 }
 
-std::unique_ptr<loom::CompiledModel> Compile(const std::string& file, loom::frontends::LowerOptions options) {
+std::unique_ptr<loom::CompiledModel> Compile(const std::string& variant, const std::string& file,
+                                             loom::frontends::LowerOptions options) {
   auto f = loom::frontends::LoadModelFile(LOOM_SOURCE_DIR "/examples/" + file);
-  return std::move(*TheJit().Compile(*f, options, 1));
+  return std::move(*JitFor(variant).Compile(*f, options, 1));
 }
 
-void BM_SentimentForward(benchmark::State& state) {
-  auto model = Compile("sentiment_lstm.pbtxt", {.batch = 32});
+void BM_SentimentForward(benchmark::State& state, std::string variant) {
+  auto model = Compile(variant, "sentiment_lstm.pbtxt", {.batch = 32});
   loom::Tensor x(loom::DType::kI64, {32, 50});
   (void)model->Forward({x});  // compiles
   for (auto _ : state) benchmark::DoNotOptimize(model->Forward({x}));
 }
 
-void BM_SentimentTrainStep(benchmark::State& state) {
-  auto model = Compile("sentiment_lstm.pbtxt", {.batch = 32});
+void BM_SentimentTrainStep(benchmark::State& state, std::string variant) {
+  auto model = Compile(variant, "sentiment_lstm.pbtxt", {.batch = 32});
   loom::Tensor x(loom::DType::kI64, {32, 50}), y(loom::DType::kF32, {32, 1});
   (void)model->TrainStep({x, y});
   for (auto _ : state) benchmark::DoNotOptimize(model->TrainStep({x, y}));
 }
 
-void BM_CharRnnTrainStep(benchmark::State& state) {
-  auto model = Compile("char_rnn.pbtxt", {.batch = 1, .vocab = 65});
+// A custom cell written gate by gate (examples/gru_by_gate.pbtxt): what gate-fusion is for.
+void BM_GruByGateTrainStep(benchmark::State& state, std::string variant) {
+  auto model = Compile(variant, "gru_by_gate.pbtxt", {.batch = 16});
+  loom::Tensor x(loom::DType::kF32, {16, 32, 64}), y(loom::DType::kF32, {16, 32, 8});
+  (void)model->TrainStep({x, y});
+  for (auto _ : state) benchmark::DoNotOptimize(model->TrainStep({x, y}));
+}
+
+void BM_CharRnnTrainStep(benchmark::State& state, std::string variant) {
+  auto model = Compile(variant, "char_rnn.pbtxt", {.batch = 1, .vocab = 65});
   loom::Tensor x(loom::DType::kI64, {1, 25}), y(loom::DType::kI64, {1, 25});
   (void)model->TrainStep({x, y});
   for (auto _ : state) benchmark::DoNotOptimize(model->TrainStep({x, y}));
 }
 
 // Streaming inference: one LSTM(256, 256) step at batch 1, state kept between calls.
-void BM_StreamingLstmStep(benchmark::State& state) {
+void BM_StreamingLstmStep(benchmark::State& state, std::string variant) {
   loom::nn::Model m("Streaming");
   auto x = m.Input("x", loom::DType::kF32, {-1, 1, 256});
   m.Output(m.LSTM("lstm", x, 256, 256, {.batch_first = true}).output);
-  auto model = TheJit().Compile(m, {.batch = 1, .streaming = true}, 1);
+  auto model = JitFor(variant).Compile(m, {.batch = 1, .streaming = true}, 1);
   loom::Tensor in(loom::DType::kF32, {1, 1, 256});
   (void)(*model)->Step({in});
   for (auto _ : state) benchmark::DoNotOptimize((*model)->Step({in}));
@@ -66,12 +96,25 @@ void BM_CompileLstmForward(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_SentimentForward)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SentimentTrainStep)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CharRnnTrainStep)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_StreamingLstmStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CompileLstmForward)->Arg(50)->Arg(5000)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (const char* v : kVariants) {
+    std::string variant = v;
+    benchmark::RegisterBenchmark(("SentimentForward/" + variant).c_str(), BM_SentimentForward, variant)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("SentimentTrainStep/" + variant).c_str(), BM_SentimentTrainStep, variant)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("GruByGateTrainStep/" + variant).c_str(), BM_GruByGateTrainStep, variant)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("CharRnnTrainStep/" + variant).c_str(), BM_CharRnnTrainStep, variant)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("StreamingLstmStep/" + variant).c_str(), BM_StreamingLstmStep, variant)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/autodiff/train_step.h"
+#include "compiler/passes/pass_manager.h"
 #include "frontends/params.h"
 #include "frontends/training.h"
 #include "ir/interpreter.h"
@@ -11,8 +12,9 @@
 
 namespace loom {
 
-absl::StatusOr<std::unique_ptr<Jit>> Jit::Create() {
+absl::StatusOr<std::unique_ptr<Jit>> Jit::Create(JitOptions options) {
   auto jit = std::unique_ptr<Jit>(new Jit());
+  jit->options_ = std::move(options);
   ASSIGN_OR_RETURN(jit->engine_, codegen::JitEngine::Create());
   return jit;
 }
@@ -22,7 +24,7 @@ absl::StatusOr<std::shared_ptr<const codegen::Executable>> Jit::Executable(const
   std::string key = absl::StrCat(function, "\n", ir::Print(module));
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
-  ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, codegen::CompileExecutable(*engine_, module, function));
+  ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, codegen::CompileExecutable(*engine_, module, function, options_.pipeline));
   cache_[key] = e;
   return e;
 }
@@ -31,6 +33,13 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::Mod
                                                             const frontends::LowerOptions& options, uint64_t seed) {
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, frontends::LowerModel(file, options));
   if (file.model.has_loss() && file.model.training().has_optimizer()) {
+    // Projections hoisted out of the scans before autodiff get their gradients after the
+    // reverse scans as single GEMMs too.
+    if (absl::StrContains(options_.pipeline, "hoist-input-projection")) {
+      passes::PassManager hoist({.verify_each = false});
+      RETURN_IF_ERROR(hoist.AddPipeline("hoist-input-projection,dce"));
+      RETURN_IF_ERROR(hoist.Run(*module));
+    }
     ASSIGN_OR_RETURN(autodiff::TrainStepOptions train, frontends::TrainStepOptionsFor(file));
     RETURN_IF_ERROR(autodiff::AddTrainStep(*module, train).status());
   }

@@ -61,9 +61,15 @@ class CompiledModel {
   std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions_;
 };
 
+struct JitOptions {
+  // The passes each function goes through before code generation (loom-opt's names,
+  // comma-separated); e.g. without "elementwise-fusion" to measure what it buys.
+  std::string pipeline = codegen::kDefaultPipeline;
+};
+
 class Jit {
  public:
-  static absl::StatusOr<std::unique_ptr<Jit>> Create();
+  static absl::StatusOr<std::unique_ptr<Jit>> Create(JitOptions options = {});
 
   // Lowers, adds @train_step when the model has a loss and an optimizer, and
   // initializes the parameters from `seed`. Functions compile on first use.
@@ -76,6 +82,7 @@ class Jit {
   friend class CompiledModel;
   absl::StatusOr<std::shared_ptr<const codegen::Executable>> Executable(const ir::Module& module,
                                                                        const std::string& function);
+  JitOptions options_;
   std::unique_ptr<codegen::JitEngine> engine_;
   std::map<std::string, std::shared_ptr<const codegen::Executable>> cache_;  // by printed IR + function
 };
