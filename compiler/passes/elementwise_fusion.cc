@@ -118,8 +118,9 @@ class Grouping {
   int next_ = 0;
 };
 
-// Replaces `members` (in block order) by one fusion op at the last member.
-absl::Status Fuse(Block& block, const std::vector<Op*>& members) {
+// Replaces `members` (in block order) by one fusion op at the last member. A group
+// nobody reads stays, for dce.
+absl::StatusOr<bool> Fuse(Block& block, const std::vector<Op*>& members) {
   std::unordered_set<const Op*> inside(members.begin(), members.end());
   std::vector<Value*> operands, results;
   std::unordered_set<const Value*> seen;
@@ -136,6 +137,7 @@ absl::Status Fuse(Block& block, const std::vector<Op*>& members) {
       }
     }
   }
+  if (results.empty()) return false;
   auto body = std::make_unique<Block>();
   std::unordered_map<const Value*, Value*> map;
   for (Value* v : operands) map[v] = body->AddArgument(v->type(), v->name_hint());
@@ -154,7 +156,7 @@ absl::Status Fuse(Block& block, const std::vector<Op*>& members) {
     results[i]->ReplaceAllUsesWith(fusion->result(i));
   }
   for (auto it = members.rbegin(); it != members.rend(); ++it) block.Erase(*it);
-  return absl::OkStatus();
+  return true;
 }
 
 bool OnlySliced(const Value* v) {
@@ -230,8 +232,8 @@ absl::StatusOr<bool> FuseBlock(Block& block) {
   Grouping grouping(block);
   for (const auto& op : block.ops()) grouping.Visit(op.get());
   for (const std::vector<Op*>& members : grouping.Groups()) {
-    RETURN_IF_ERROR(Fuse(block, members));
-    changed = true;
+    ASSIGN_OR_RETURN(bool fused, Fuse(block, members));
+    changed |= fused;
   }
   return changed;
 }

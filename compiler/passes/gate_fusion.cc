@@ -7,10 +7,12 @@
 //          %i = slice %if [0:B, 0:H]   %f = slice %if [0:B, H:2H]
 //
 // A custom cell's per-gate products become one GEMM; so do the reverse scan's products
-// of the gate gradients with W_ih and W_hh. It pays where the weight concatenation is
-// paid once for many products: the weights are invariants of the enclosing scan (the
-// concat goes before the loop), or the product has many rows (a hoisted projection).
+// of the gate gradients with the layer's input and state (the weight gradients). It
+// pays where the concatenation is cheap next to the product: the right operands are
+// invariants of the enclosing scan (the concat goes before the loop), or the product has
+// many rows (a hoisted projection; the [4H, ·] weight gradients).
 // Parameters themselves keep PyTorch's layout; only the function concatenates them.
+#include <algorithm>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -28,20 +30,23 @@ using ir::Op;
 using ir::OpCode;
 using ir::Value;
 
-// Below this many rows, concatenating the weights on every call costs about as much as
-// the separate products.
-constexpr int64_t kMinRowsOutsideLoops = 16;
+// Below this many rows of the product, concatenating the right operands where they are
+// (every call, or every step) costs about as much as the separate products.
+constexpr int64_t kMinRows = 16;
 
 absl::Status FuseGroup(Block& block, Op* scan, const std::vector<Op*>& mms) {
   Op* first = mms.front();
   bool tb = first->BoolAttr("transpose_b");
   std::vector<Value*> weights;
-  for (Op* m : mms) weights.push_back(scan ? ScanOperandOf(*scan, m->operand(1)) : m->operand(1));
   // The concatenation: before the scan for invariants, else before the first product.
-  ir::Builder outer = scan ? ir::Builder(scan->parent(), scan) : ir::Builder(&block, first);
+  bool invariant = scan && std::all_of(mms.begin(), mms.end(), [&](Op* m) {
+    return IsScanArgument(*scan, m->operand(1), kScanInvariants);
+  });
+  ir::Builder outer = invariant ? ir::Builder(scan->parent(), scan) : ir::Builder(&block, first);
   outer.set_loc(first->loc());
+  for (Op* m : mms) weights.push_back(invariant ? ScanOperandOf(*scan, m->operand(1)) : m->operand(1));
   ASSIGN_OR_RETURN(Value * concat, outer.Concat(weights, tb ? 0 : 1));
-  Value* w = scan ? AddScanOperand(*scan, kScanInvariants, concat) : concat;
+  Value* w = invariant ? AddScanOperand(*scan, kScanInvariants, concat) : concat;
   ir::Builder b(&block, first);
   b.set_loc(first->loc());
   ASSIGN_OR_RETURN(Value * fused, b.Build(OpCode::kMatmul, {first->operand(0), w}, first->attrs()));
@@ -75,10 +80,8 @@ absl::StatusOr<bool> FuseBlock(Block& block, Op* scan) {
     bool ta = op->BoolAttr("transpose_a"), tb = op->BoolAttr("transpose_b");
     const ir::TensorType& w = op->operand(1)->type();
     bool invariant = scan && IsScanArgument(*scan, op->operand(1), kScanInvariants);
-    bool many_rows = !scan && op->result(0)->type().shape[0] >= kMinRowsOutsideLoops;
-    // The weight must exist before the first product of its group.
-    const Op* def = op->operand(1)->defining_op();
-    if (!invariant && !(many_rows && (def == nullptr || def->code() == OpCode::kLoad))) continue;
+    bool many_rows = op->result(0)->type().shape[0] >= kMinRows;
+    if (!invariant && !many_rows) continue;
     auto key = std::make_tuple(op->operand(0), ta, tb, tb ? w.shape[1] : w.shape[0], w.dtype);
     if (!groups.count(key)) order.push_back(key);
     groups[key].push_back(op.get());
@@ -86,7 +89,7 @@ absl::StatusOr<bool> FuseBlock(Block& block, Op* scan) {
   for (const auto& key : order) {
     std::vector<Op*>& mms = groups.at(key);
     if (mms.size() < 2) continue;
-    // A loaded weight must be loaded before the first product uses the fused one.
+    // Every right operand must exist before the first product, where the fused one goes.
     bool ready = true;
     for (Op* m : mms) {
       const Op* def = m->operand(1)->defining_op();

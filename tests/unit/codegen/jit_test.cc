@@ -13,31 +13,13 @@
 #include "ir/interpreter.h"
 #include "ir/printer.h"
 #include "runtime/npy.h"
+#include "tests/unit/codegen/jit_test_util.h"
 #include "tests/unit/testing/golden.h"
 #include "tests/unit/testing/ir_test_util.h"
 #include "tests/unit/testing/random_module.h"
 
 namespace loom::codegen {
 namespace {
-
-JitEngine& Jit() {
-  static JitEngine* jit = [] {
-    auto j = JitEngine::Create();
-    EXPECT_TRUE(j.ok()) << j.status();
-    return j->release();
-  }();
-  return *jit;
-}
-
-// Equal, or within 1e-4 relative (1e-5 absolute): GEMM sums in another order, with FMA.
-void ExpectClose(const Tensor& got, const Tensor& want, const std::string& what) {
-  ASSERT_EQ(ir::TypeOf(got), ir::TypeOf(want)) << what;
-  for (int64_t i = 0; i < want.num_elements(); ++i) {
-    double g = got.GetDouble(i), w = want.GetDouble(i);
-    if (g == w || (std::isnan(g) && std::isnan(w))) continue;
-    ASSERT_LE(std::abs(g - w), 1e-4 * std::abs(w) + 1e-5) << what << "[" << i << "]: jit " << g << " vs interpreter " << w;
-  }
-}
 
 TEST(JitTest, RandomModulesMatchTheInterpreter) {
   for (int seed = 0; seed < 120; ++seed) {
