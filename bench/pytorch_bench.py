@@ -36,6 +36,30 @@ class CharRNN(torch.nn.Module):
         return self.fc(out), h
 
 
+class GruByGate(torch.nn.Module):
+    """examples/gru_by_gate.pbtxt as a PyTorch user writes a custom cell: a loop over time
+    with one Linear per gate product."""
+
+    def __init__(self, inp=64, hidden=128, out=8):
+        super().__init__()
+        self.hidden = hidden
+        self.w = torch.nn.ModuleList(torch.nn.Linear(inp, hidden) for _ in range(3))
+        self.u = torch.nn.ModuleList(torch.nn.Linear(hidden, hidden, bias=False) for _ in range(3))
+        self.head = torch.nn.Linear(hidden, out)
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.hidden)
+        ys = []
+        for t in range(x.shape[1]):
+            xt = x[:, t]
+            z = torch.sigmoid(self.w[0](xt) + self.u[0](h))
+            r = torch.sigmoid(self.w[1](xt) + self.u[1](h))
+            n = torch.tanh(self.w[2](xt) + r * self.u[2](h))
+            h = n + z * (h - n)
+            ys.append(h)
+        return self.head(torch.stack(ys, 1))
+
+
 def median_ms(fn, reps=7, warmup=2):
     for _ in range(warmup):
         fn()
@@ -93,8 +117,19 @@ def main():
                 state[0], state[1] = h, c
 
         st = median_ms(stream_step, reps=101)
+        g = GruByGate()
+        gx, gy = torch.zeros(16, 32, 64), torch.zeros(16, 32, 8)
+        gopt = torch.optim.Adam(g.parameters(), lr=0.01)
+
+        def gru_step():
+            gopt.zero_grad()
+            torch.nn.functional.mse_loss(g(gx), gy).backward()
+            gopt.step()
+
+        gs = median_ms(gru_step, reps=21)
         print(f"threads={threads}: sentiment forward {f:.1f} ms, sentiment train step {t:.1f} ms, "
-              f"char-rnn train step {s:.3f} ms, streaming LSTM step {st * 1000:.1f} us")
+              f"char-rnn train step {s:.3f} ms, gate-by-gate GRU train step {gs:.2f} ms, "
+              f"streaming LSTM step {st * 1000:.1f} us")
 
 
 if __name__ == "__main__":

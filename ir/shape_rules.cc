@@ -428,19 +428,23 @@ absl::StatusOr<Types> InferFusion(const Op& op) {
     return Bad(op, "body must end in 'yield' with at least one value");
   }
   // Every body value has the fused shape; an argument of another shape may only be
-  // read through an indexing op (a slice of it, a broadcast of it).
+  // read through indexing ops (a slice of it, a broadcast of a slice of it), whose
+  // intermediate results may have any shape as long as only indexing ops read them.
   const Shape& shape = yield->operand(0)->type().shape;
+  auto only_indexed = [](const Value* v) {
+    for (const Use& use : v->uses()) {
+      if (!use.user->info().has(kIndexing)) return false;
+    }
+    return true;
+  };
   for (int i = 0; i < op.num_operands(); ++i) {
     if (body->argument(i)->type() != op.operand(i)->type()) {
       return Bad(op, "body argument ", i, " is ", Ty(body->argument(i)), " for operand ",
                  Ty(op.operand(i)));
     }
-    if (op.operand(i)->type().shape == shape) continue;
-    for (const Use& use : body->argument(i)->uses()) {
-      if (!use.user->info().has(kIndexing)) {
-        return Bad(op, "operand ", Ty(op.operand(i)), " does not have the fused shape ",
-                   ShapeToString(shape), " and is used by '", use.user->name(), "', not read through an indexing op");
-      }
+    if (op.operand(i)->type().shape != shape && !only_indexed(body->argument(i))) {
+      return Bad(op, "operand ", Ty(op.operand(i)), " does not have the fused shape ", ShapeToString(shape),
+                 " and is not only read through indexing ops");
     }
   }
   for (const auto& inner : body->ops()) {
@@ -450,13 +454,13 @@ absl::StatusOr<Types> InferFusion(const Op& op) {
     if (!elementwise && !indexing) {
       return Bad(op, "body may hold only elementwise and indexing ops, found '", inner->name(), "'");
     }
-    if (indexing && inner->operand(0)->defining_op() != nullptr) {
-      return Bad(op, "'", inner->name(), "' in a body may only read a body argument");
+    const Op* source = indexing ? inner->operand(0)->defining_op() : nullptr;
+    if (source != nullptr && !source->info().has(kIndexing)) {
+      return Bad(op, "'", inner->name(), "' in a body may only read a body argument or another indexing op");
     }
     for (Value* r : inner->results()) {
-      if (r->type().shape != shape) {
-        return Bad(op, "body value ", Ty(r), " does not have the fused shape ",
-                   ShapeToString(shape));
+      if (r->type().shape != shape && !(indexing && only_indexed(r))) {
+        return Bad(op, "body value ", Ty(r), " does not have the fused shape ", ShapeToString(shape));
       }
     }
   }

@@ -449,7 +449,7 @@ class Emitter {
       case OpCode::kReduceMax: return Reduce(op);
       case OpCode::kTranspose:
       case OpCode::kBroadcastInDim:
-      case OpCode::kSlice: return Gather(op, IndexAccess(op));
+      case OpCode::kSlice: return Gather(op, IndexAccess(op, {Strides(op.operand(0)->type().shape)}));
       case OpCode::kPad: {
         const ir::TensorType& x = op.operand(0)->type();
         std::vector<int64_t> os = Strides(out.shape), strides(x.rank());
@@ -526,10 +526,13 @@ class Emitter {
     std::vector<int64_t> strides;
     int64_t base = 0;
   };
-  Access IndexAccess(const ir::Op& op) {
+  // `operand` says how the operand's elements are found: its own row-major strides, or, in
+  // a fusion, the access of the indexing op that produces it (chains compose).
+  Access IndexAccess(const ir::Op& op, const Access& operand) {
     const ir::TensorType &x = op.operand(0)->type(), &out = op.result(0)->type();
-    std::vector<int64_t> in = Strides(x.shape);
+    const std::vector<int64_t>& in = operand.strides;
     Access a;
+    a.base = operand.base;
     switch (op.code()) {
       case OpCode::kTranspose:
         for (int64_t p : op.IntsAttr("perm")) a.strides.push_back(in[p]);
@@ -745,6 +748,7 @@ class Emitter {
     ForShape(space, [&](const Index& idx) {
       Value* i = Linear(idx, space);
       std::unordered_map<const ir::Value*, Value*> scalar;
+      std::unordered_map<const ir::Value*, Access> access;
       for (int a = 0; a < op.num_operands(); ++a) {
         if (op.operand(a)->type().shape != shape) continue;  // read through indexing ops only
         scalar[body.argument(a)] = Load(op.operand(a)->type().dtype, P(op.operand(a)), i);
@@ -752,10 +756,17 @@ class Emitter {
       for (const auto& inner : body.ops()) {
         if (inner->code() == OpCode::kYield) continue;
         if (inner->info().has(ir::kIndexing)) {
-          Access access = IndexAccess(*inner);
-          const ir::Value* arg = inner->operand(0);
-          scalar[inner->result(0)] = Load(arg->type().dtype, P(op.operand(arg->index())),
-                                          Offset(idx, access.strides, access.base));
+          // Chains of indexing ops compose into one access of the argument they start from.
+          const ir::Value* x = inner->operand(0);
+          Access in = x->defining_op() ? access.at(x) : Access{Strides(x->type().shape)};
+          access[inner->result(0)] = IndexAccess(*inner, in);
+          const ir::Value* arg = x;
+          while (arg->defining_op() != nullptr) arg = arg->defining_op()->operand(0);
+          bool read = inner->result(0)->type().shape == shape;  // else only indexed further
+          if (read) {
+            const Access& a = access.at(inner->result(0));
+            scalar[inner->result(0)] = Load(arg->type().dtype, P(op.operand(arg->index())), Offset(idx, a.strides, a.base));
+          }
           continue;
         }
         if (inner->code() == OpCode::kConstant) {

@@ -47,8 +47,16 @@ class Grouping {
     if (!Fusible(*op)) return;
     const Shape& shape = op->result(0)->type().shape;
     int group = NewGroup(op);
-    // An indexing op reads a value from outside: it starts a group of its own.
-    if (op->info().has(ir::kIndexing)) return;
+    Op* source = op->operand(0)->defining_op();
+    if (op->info().has(ir::kIndexing)) {
+      // An indexing op reads a value from outside, or extends a chain of indexing ops
+      // that it alone reads (a broadcast of a slice: one composed access).
+      if (source != nullptr && group_of_.count(source) && source->info().has(ir::kIndexing) &&
+          source->result(0)->uses().size() == 1) {
+        Merge(group_of_.at(source), group);
+      }
+      return;
+    }
     for (Value* v : op->operands()) {
       Op* def = v->defining_op();
       if (def == nullptr || !group_of_.count(def) || def->result(0)->type().shape != shape) continue;
@@ -81,8 +89,9 @@ class Grouping {
   }
 
   // `other` may join `group` (whose last member is `last`) if no outside user of its
-  // members comes before `last`, and no indexing op of either reads a member (a fusion
-  // body indexes its arguments only).
+  // members comes before `last` or reads a value of another shape than `last`'s (the
+  // intermediate of an indexing chain), and no indexing op of either reads an elementwise
+  // member (a fusion body indexes its arguments only).
   bool CanMerge(int group, int other, const Op* last) const {
     auto in_either = [&](const Op* o) {
       auto it = group_of_.find(o);
@@ -91,7 +100,8 @@ class Grouping {
     for (int g : {group, other}) {
       for (const Op* m : members_.at(g)) {
         const Op* def = m->operand(0)->defining_op();
-        if (m->info().has(ir::kIndexing) && def != nullptr && in_either(def)) return false;
+        bool reads_member = def != nullptr && in_either(def) && !def->info().has(ir::kIndexing);
+        if (m->info().has(ir::kIndexing) && reads_member) return false;
       }
     }
     for (const Op* m : members_.at(other)) {
@@ -99,6 +109,7 @@ class Grouping {
         if (in_either(use.user)) continue;
         auto it = position_.find(use.user);
         if (it == position_.end() || it->second < position_.at(last)) return false;
+        if (m->result(0)->type().shape != last->result(0)->type().shape) return false;
       }
     }
     return true;
