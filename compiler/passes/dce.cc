@@ -125,24 +125,10 @@ absl::StatusOr<bool> CleanBlock(Block& block) {
   return changed;
 }
 
-class Dce : public Pass {
- public:
-  absl::string_view name() const override { return "dce"; }
-  absl::StatusOr<bool> Run(ir::Module& module) override {
-    bool changed = false;
-    for (const auto& f : module.functions()) {
-      ASSIGN_OR_RETURN(bool c, CleanBlock(f->body()));
-      changed |= c;
-    }
-    return changed;
-  }
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Pass>> CreateDcePass(absl::string_view options) {
-  if (!options.empty()) return absl::InvalidArgumentError("dce takes no options");
-  return std::make_unique<Dce>();
+  return MakeBodyPass("dce", options, CleanBlock);
 }
 
 }  // namespace loom::passes

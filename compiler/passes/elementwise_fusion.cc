@@ -249,24 +249,10 @@ absl::StatusOr<bool> FuseBlock(Block& block) {
   return changed;
 }
 
-class ElementwiseFusion : public Pass {
- public:
-  absl::string_view name() const override { return "elementwise-fusion"; }
-  absl::StatusOr<bool> Run(ir::Module& module) override {
-    bool changed = false;
-    for (const auto& f : module.functions()) {
-      ASSIGN_OR_RETURN(bool c, FuseBlock(f->body()));
-      changed |= c;
-    }
-    return changed;
-  }
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Pass>> CreateElementwiseFusionPass(absl::string_view options) {
-  if (!options.empty()) return absl::InvalidArgumentError("elementwise-fusion takes no options");
-  return std::make_unique<ElementwiseFusion>();
+  return MakeBodyPass("elementwise-fusion", options, FuseBlock);
 }
 
 }  // namespace loom::passes

@@ -76,26 +76,8 @@ absl::StatusOr<bool> MakeAllLengthsExplicit(ir::Block& block) {
   return !scans.empty();
 }
 
-namespace {
-
-class ExplicitLengths : public Pass {
- public:
-  absl::string_view name() const override { return "explicit-lengths"; }
-  absl::StatusOr<bool> Run(ir::Module& module) override {
-    bool changed = false;
-    for (const auto& f : module.functions()) {
-      ASSIGN_OR_RETURN(bool c, MakeAllLengthsExplicit(f->body()));
-      changed |= c;
-    }
-    return changed;
-  }
-};
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<Pass>> CreateExplicitLengthsPass(absl::string_view options) {
-  if (!options.empty()) return absl::InvalidArgumentError("explicit-lengths takes no options");
-  return std::make_unique<ExplicitLengths>();
+  return MakeBodyPass("explicit-lengths", options, MakeAllLengthsExplicit);
 }
 
 }  // namespace loom::passes

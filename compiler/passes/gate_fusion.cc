@@ -102,24 +102,10 @@ absl::StatusOr<bool> FuseBlock(Block& block, Op* scan) {
   return changed;
 }
 
-class GateFusion : public Pass {
- public:
-  absl::string_view name() const override { return "gate-fusion"; }
-  absl::StatusOr<bool> Run(ir::Module& module) override {
-    bool changed = false;
-    for (const auto& f : module.functions()) {
-      ASSIGN_OR_RETURN(bool c, FuseBlock(f->body(), nullptr));
-      changed |= c;
-    }
-    return changed;
-  }
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Pass>> CreateGateFusionPass(absl::string_view options) {
-  if (!options.empty()) return absl::InvalidArgumentError("gate-fusion takes no options");
-  return std::make_unique<GateFusion>();
+  return MakeBodyPass("gate-fusion", options, [](ir::Block& body) { return FuseBlock(body, nullptr); });
 }
 
 }  // namespace loom::passes

@@ -107,24 +107,10 @@ absl::StatusOr<bool> HoistBlock(Block& block) {
   return changed;
 }
 
-class HoistInputProjection : public Pass {
- public:
-  absl::string_view name() const override { return "hoist-input-projection"; }
-  absl::StatusOr<bool> Run(ir::Module& module) override {
-    bool changed = false;
-    for (const auto& f : module.functions()) {
-      ASSIGN_OR_RETURN(bool c, HoistBlock(f->body()));
-      changed |= c;
-    }
-    return changed;
-  }
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Pass>> CreateHoistInputProjectionPass(absl::string_view options) {
-  if (!options.empty()) return absl::InvalidArgumentError("hoist-input-projection takes no options");
-  return std::make_unique<HoistInputProjection>();
+  return MakeBodyPass("hoist-input-projection", options, HoistBlock);
 }
 
 }  // namespace loom::passes

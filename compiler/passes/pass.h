@@ -17,6 +17,12 @@ class Pass {
   virtual absl::StatusOr<bool> Run(ir::Module& module) = 0;
 };
 
+// Most passes rewrite each function body on its own and take no options: this makes
+// one from the rewrite of a body (which says whether it changed anything).
+using BodyRewrite = absl::StatusOr<bool> (*)(ir::Block& body);
+absl::StatusOr<std::unique_ptr<Pass>> MakeBodyPass(absl::string_view name, absl::string_view options,
+                                                   BodyRewrite rewrite);
+
 }  // namespace loom::passes
 
 #endif  // LOOM_COMPILER_PASSES_PASS_H_

@@ -82,7 +82,9 @@ TEST(LoopOptimizationsTest, EachPassKeepsEveryExampleModelsResults) {
         ASSERT_TRUE(pm.AddPipeline(pipeline).ok());
         ASSERT_TRUE(pm.Run(*optimized).ok()) << context;
         bool expect_change = pipeline != "gate-fusion" || (c.gate_pattern && fn == "forward");
-        if (expect_change) EXPECT_NE(ir::Print(*optimized), ir::Print(*model)) << context << " changed nothing";
+        if (expect_change) {
+          EXPECT_NE(ir::Print(*optimized), ir::Print(*model)) << context << " changed nothing";
+        }
 
         Outcome got = Interpret(*optimized, fn, inputs);
         ASSERT_EQ(got.results.size(), want.results.size()) << context;
