@@ -87,12 +87,28 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor
   return f->Run(inputs, globals_);
 }
 
+namespace {
+bool IsCarried(const ir::Global& g) {
+  return !g.trainable && (absl::EndsWith(g.name, ".h_n") || absl::EndsWith(g.name, ".c_n"));
+}
+}  // namespace
+
 void CompiledModel::ResetState() {
   for (const ir::Global& g : module_->globals()) {
-    if (!g.trainable && (absl::EndsWith(g.name, ".h_n") || absl::EndsWith(g.name, ".c_n"))) {
-      globals_[g.name] = Tensor(g.type.dtype, g.type.shape);
-    }
+    if (IsCarried(g)) globals_[g.name] = Tensor(g.type.dtype, g.type.shape);
   }
+}
+
+std::map<std::string, Tensor> CompiledModel::CarriedState() const {
+  std::map<std::string, Tensor> state;
+  for (const ir::Global& g : module_->globals()) {
+    if (IsCarried(g)) state.emplace(g.name, globals_.at(g.name));
+  }
+  return state;
+}
+
+void CompiledModel::SetCarriedState(const std::map<std::string, Tensor>& state) {
+  for (const auto& [name, t] : state) globals_[name] = t;
 }
 
 std::vector<std::string> CompiledModel::ParameterNames() const {
@@ -120,14 +136,16 @@ absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) 
   return absl::OkStatus();
 }
 
-absl::Status CompiledModel::SaveCheckpoint(const std::string& path) const {
+absl::Status CompiledModel::SaveCheckpoint(const std::string& path,
+                                          const std::map<std::string, std::string>& metadata) const {
   Checkpoint c;
   c.model = module_->name();
+  c.metadata = metadata;
   for (const ir::Global& g : module_->globals()) c.tensors.emplace_back(g.name, globals_.at(g.name));
   return loom::SaveCheckpoint(path, c);
 }
 
-absl::Status CompiledModel::LoadCheckpoint(const std::string& path) {
+absl::StatusOr<std::map<std::string, std::string>> CompiledModel::LoadCheckpoint(const std::string& path) {
   ASSIGN_OR_RETURN(Checkpoint c, loom::LoadCheckpoint(path));
   ASSIGN_OR_RETURN(Checkpoint params, frontends::ParamsFromCheckpoint(*module_, c, path));
   for (auto& [name, t] : params.tensors) globals_[name] = std::move(t);
@@ -136,7 +154,7 @@ absl::Status CompiledModel::LoadCheckpoint(const std::string& path) {
     if (g.trainable) continue;
     if (const Tensor* t = c.Find(g.name); t && ir::TypeOf(*t) == g.type) globals_[g.name] = *t;
   }
-  return absl::OkStatus();
+  return c.metadata;
 }
 
 }  // namespace loom

@@ -40,13 +40,19 @@ class CompiledModel {
   // recurrent state kept from the previous call; ResetState starts a new stream.
   absl::StatusOr<std::vector<Tensor>> Step(const std::vector<Tensor>& inputs);
   void ResetState();
+  // The recurrent state kept between calls (by Step, and by TrainStep under truncated
+  // BPTT), to set aside and restore — e.g. around a validation pass.
+  std::map<std::string, Tensor> CarriedState() const;
+  void SetCarriedState(const std::map<std::string, Tensor>& state);
 
   std::vector<std::string> ParameterNames() const;  // PyTorch state_dict keys, in order
   absl::StatusOr<Tensor> Parameter(const std::string& name) const;
   absl::Status SetParameter(const std::string& name, Tensor value);
-  // Parameters, optimizer state and counters, atomically written.
-  absl::Status SaveCheckpoint(const std::string& path) const;
-  absl::Status LoadCheckpoint(const std::string& path);
+  // Parameters, optimizer state and counters, atomically written, with `metadata` (a
+  // training run's vocabulary and position in its data).
+  absl::Status SaveCheckpoint(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
+  // Returns the checkpoint's metadata.
+  absl::StatusOr<std::map<std::string, std::string>> LoadCheckpoint(const std::string& path);
 
   const ir::Module& module() const { return *module_; }
 

@@ -15,6 +15,10 @@ namespace loom::cli {
 
 int SummaryCommand(const std::vector<std::string>& argv);
 int ParamsCommand(const std::vector<std::string>& argv);
+int TrainCommand(const std::vector<std::string>& argv);
+int SampleCommand(const std::vector<std::string>& argv);
+int EvalCommand(const std::vector<std::string>& argv);
+int RunCommand(const std::vector<std::string>& argv);
 
 // Shared: loads a model file and lowers it with --batch and --vocab.
 struct LoadedModel {

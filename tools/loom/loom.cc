@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "summary") return loom::cli::SummaryCommand(args);
   if (command == "params") return loom::cli::ParamsCommand(args);
+  if (command == "train") return loom::cli::TrainCommand(args);
+  if (command == "sample") return loom::cli::SampleCommand(args);
+  if (command == "eval") return loom::cli::EvalCommand(args);
+  if (command == "run") return loom::cli::RunCommand(args);
   std::cerr << "loom: unknown command '" << command << "'\n" << loom::cli::kUsage;
   return 2;
 }

@@ -1,0 +1,44 @@
+// Labelled text: one example per line, "LABEL<TAB>TEXT" with LABEL 0 or 1 — binary text
+// classification (spam/ham, sentiment). Words are lower-cased runs of letters and
+// digits; the vocabulary keeps the most frequent words, capped at the model's embedding
+// size, with two reserved ids: 0 pads, 1 stands for a word outside the vocabulary.
+#ifndef LOOM_RUNTIME_DATA_LABELLED_TEXT_H_
+#define LOOM_RUNTIME_DATA_LABELLED_TEXT_H_
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace loom::data {
+
+struct LabelledExample {
+  std::vector<std::string> words;
+  float label;
+};
+
+absl::StatusOr<std::vector<LabelledExample>> LoadLabelledText(const std::string& path);
+
+class WordVocab {
+ public:
+  static constexpr int64_t kPad = 0, kUnknown = 1;
+  // The max_size - 2 most frequent words of `examples` (ties in first-seen order).
+  static WordVocab Build(const std::vector<LabelledExample>& examples, int64_t max_size);
+  // From Serialize()'s form: one word per line, from id 2 on.
+  static WordVocab Parse(const std::string& serialized);
+  std::string Serialize() const;
+
+  int64_t size() const { return static_cast<int64_t>(words_.size()) + 2; }
+  // The first `length` words' ids, padded at the front (so a classifier reading the
+  // last hidden state sees the text last).
+  std::vector<int64_t> Encode(const std::vector<std::string>& words, int64_t length) const;
+
+ private:
+  std::vector<std::string> words_;
+  std::unordered_map<std::string, int64_t> ids_;
+};
+
+}  // namespace loom::data
+
+#endif  // LOOM_RUNTIME_DATA_LABELLED_TEXT_H_

@@ -1,0 +1,72 @@
+// loom run MODEL --params CKPT --input x.npy[,more.npy] --output y.npy[,more.npy]: the
+// model's forward on arrays, in native code. The batch is the inputs' first dimension;
+// the vocabulary the checkpoint's (or --vocab).
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "frontends/jit.h"
+#include "runtime/checkpoint.h"
+#include "runtime/npy.h"
+#include "support/status_macros.h"
+#include "tools/loom/commands.h"
+#include "tools/loom/session.h"
+
+namespace loom::cli {
+namespace {
+
+absl::Status RunModel(const Args& args) {
+  if (args.positional.size() != 1 || !args.Has("--input") || !args.Has("--output")) {
+    return absl::InvalidArgumentError(
+        "usage: loom run MODEL.pbtxt --input x.npy[,...] --output y.npy[,...] [--params CKPT] [--vocab N]");
+  }
+  ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
+  std::vector<std::string> in_paths = absl::StrSplit(args.Get("--input"), ',');
+  std::vector<std::string> out_paths = absl::StrSplit(args.Get("--output"), ',');
+  std::vector<Tensor> inputs;
+  for (const std::string& p : in_paths) {
+    ASSIGN_OR_RETURN(Tensor t, ReadNpy(p));
+    inputs.push_back(std::move(t));
+  }
+  // Inputs are the model's, less the loss's target and lengths, in order.
+  std::vector<const frontends::proto::Input*> wanted;
+  for (const auto& in : file.model.input()) {
+    if (in.name() != file.model.loss().target()) wanted.push_back(&in);
+  }
+  if (inputs.size() != wanted.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("the model takes ", wanted.size(), " inputs (",
+                                                   wanted.empty() ? "" : wanted[0]->name(), wanted.size() > 1 ? ", ..." : "",
+                                                   "), got ", inputs.size()));
+  }
+  frontends::LowerOptions options;
+  options.batch = inputs[0].rank() > 0 ? inputs[0].shape()[0] : 1;
+  ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 0));
+  if (args.Has("--params") && options.vocab == 0) {
+    ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(args.Get("--params")));
+    options.vocab = VocabOfCheckpoint(c.metadata);
+  }
+  ASSIGN_OR_RETURN(auto jit, Jit::Create());
+  ASSIGN_OR_RETURN(auto model, jit->Compile(file, options, 0));
+  if (args.Has("--params")) RETURN_IF_ERROR(model->LoadCheckpoint(args.Get("--params")).status());
+  ASSIGN_OR_RETURN(std::vector<Tensor> outputs, model->Forward(inputs));
+  if (out_paths.size() > outputs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("the model has ", outputs.size(), " outputs, --output names ",
+                                                   out_paths.size()));
+  }
+  for (size_t i = 0; i < out_paths.size(); ++i) {
+    RETURN_IF_ERROR(WriteNpy(out_paths[i], outputs[i]));
+    std::cout << "wrote " << out_paths[i] << " " << ir::TypeOf(outputs[i]).ToString() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& argv) {
+  auto args = ParseArgs(argv, {"--input", "--output", "--params", "--vocab"}, {});
+  if (!args.ok()) return Fail(args.status());
+  absl::Status s = RunModel(*args);
+  return s.ok() ? 0 : Fail(s);
+}
+
+}  // namespace loom::cli

@@ -1,0 +1,92 @@
+#include "tools/loom/session.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "runtime/checkpoint.h"
+#include "runtime/data/char_corpus.h"
+#include "runtime/data/labelled_text.h"
+#include "support/status_macros.h"
+
+namespace loom::cli {
+namespace {
+
+absl::StatusOr<double> GetDouble(const Args& args, const std::string& flag, double dflt) {
+  if (!args.Has(flag)) return dflt;
+  double v;
+  if (!absl::SimpleAtod(args.Get(flag), &v)) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " takes a number, got '", args.Get(flag), "'"));
+  }
+  return v;
+}
+
+// --seq sets the time dimension of the data input and of every input that shares it.
+absl::Status SetSequenceLength(frontends::proto::Model& m, int64_t seq) {
+  int64_t old = -2;
+  for (const auto& in : m.input()) {
+    if (in.name() != m.loss().target() && in.shape_size() >= 2) {
+      old = in.shape(1);
+      break;
+    }
+  }
+  if (old == -2) return absl::InvalidArgumentError("--seq: the model has no sequence input");
+  for (auto& in : *m.mutable_input()) {
+    if (in.shape_size() >= 2 && in.shape(1) == old) in.set_shape(1, seq);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<frontends::ModelFile> ModelOfCheckpoint(const std::string& path) {
+  ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(path));
+  auto it = c.metadata.find("model");
+  if (it == c.metadata.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a checkpoint from loom train (no model description)"));
+  }
+  return frontends::ParseModelText(it->second, path + " (model)");
+}
+
+int64_t VocabOfCheckpoint(const std::map<std::string, std::string>& metadata) {
+  if (auto it = metadata.find("vocab"); it != metadata.end()) {
+    auto v = data::CharVocab::Parse(it->second);
+    return v.ok() ? v->size() : 0;
+  }
+  if (auto it = metadata.find("words"); it != metadata.end()) return data::WordVocab::Parse(it->second).size();
+  return 0;
+}
+
+absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string& data_path, const Args& args,
+                                    const std::string& checkpoint, double default_val_split) {
+  Session s;
+  s.file = std::move(file);
+  frontends::proto::Model& m = s.file.model;
+  if (args.Has("--seq")) {
+    ASSIGN_OR_RETURN(int64_t seq, args.GetInt("--seq", 0));
+    if (seq < 1) return absl::InvalidArgumentError("--seq must be at least 1");
+    RETURN_IF_ERROR(SetSequenceLength(m, seq));
+  }
+  ASSIGN_OR_RETURN(double lr, GetDouble(args, "--lr", m.training().optimizer().lr()));
+  if (!(lr > 0)) return absl::InvalidArgumentError("--lr must be positive");
+  m.mutable_training()->mutable_optimizer()->set_lr(lr);
+  ASSIGN_OR_RETURN(s.batch, args.GetInt("--batch", m.training().batch_size() > 0 ? m.training().batch_size() : 1));
+  if (s.batch < 1) return absl::InvalidArgumentError("--batch must be at least 1");
+  ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", m.training().seed()));
+  s.seed = static_cast<uint64_t>(seed);
+  ASSIGN_OR_RETURN(double val_split, GetDouble(args, "--val-split", default_val_split));
+  if (val_split < 0 || val_split > 1) return absl::InvalidArgumentError("--val-split must be in [0, 1]");
+  if (!checkpoint.empty()) {
+    ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(checkpoint));
+    s.metadata = c.metadata;
+  }
+  ASSIGN_OR_RETURN(s.data, OpenDataset(s.file, data_path, {s.batch, val_split, s.seed, s.metadata}));
+  ASSIGN_OR_RETURN(s.jit, Jit::Create());
+  frontends::LowerOptions options;
+  options.batch = s.batch;
+  options.vocab = s.data->vocab();
+  options.streaming = s.data->streams();
+  ASSIGN_OR_RETURN(s.model, s.jit->Compile(s.file, options, s.seed));
+  if (!checkpoint.empty()) RETURN_IF_ERROR(s.model->LoadCheckpoint(checkpoint).status());
+  return s;
+}
+
+}  // namespace loom::cli

@@ -1,0 +1,43 @@
+// A model file made ready for a data file, for `loom train` and `loom eval`: --seq and
+// --lr applied to the description, the data opened to the model's shapes (with the
+// vocabulary of a checkpoint when there is one), then lowered with the data's
+// vocabulary and compiled by the JIT.
+#ifndef LOOM_TOOLS_LOOM_SESSION_H_
+#define LOOM_TOOLS_LOOM_SESSION_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "frontends/jit.h"
+#include "frontends/model_file.h"
+#include "tools/loom/args.h"
+#include "tools/loom/datasets.h"
+
+namespace loom::cli {
+
+struct Session {
+  frontends::ModelFile file;
+  std::unique_ptr<Dataset> data;
+  std::unique_ptr<Jit> jit;
+  std::unique_ptr<CompiledModel> model;
+  int64_t batch = 1;
+  uint64_t seed = 1;
+  // The checkpoint's metadata when one was loaded (--resume, --params).
+  std::map<std::string, std::string> metadata;
+};
+
+// `checkpoint` (may be empty) is loaded into the model, and its vocabulary used.
+// `val_split` 1 holds out all the data (evaluation).
+absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string& data_path, const Args& args,
+                                    const std::string& checkpoint, double default_val_split = 0.1);
+
+// The model description a checkpoint from `loom train` carries.
+absl::StatusOr<frontends::ModelFile> ModelOfCheckpoint(const std::string& path);
+// The vocabulary size a checkpoint from `loom train` was trained with (0: none).
+int64_t VocabOfCheckpoint(const std::map<std::string, std::string>& metadata);
+
+}  // namespace loom::cli
+
+#endif  // LOOM_TOOLS_LOOM_SESSION_H_

@@ -1,0 +1,165 @@
+// loom train MODEL --data PATH: compiles the model's training step with the JIT and runs
+// it over the data, validating after every epoch. With --save, the checkpoint (model,
+// optimizer state, carried state, vocabulary and the position in the data) is written
+// atomically after every epoch, at the end and on Ctrl-C, and a CSV log of the run
+// beside it (CKPT.csv, for `loom plot`). --resume continues a run exactly where its
+// checkpoint left it: same batches in the same order, same optimizer state.
+#include <csignal>
+#include <cstdio>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "google/protobuf/text_format.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "support/status_macros.h"
+#include "tools/loom/commands.h"
+#include "tools/loom/progress.h"
+#include "tools/loom/session.h"
+
+namespace loom::cli {
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+void OnInterrupt(int) { interrupted = 1; }
+
+struct Position {
+  int64_t epoch = 0, batch = 0, step = 0;
+};
+
+absl::StatusOr<Position> PositionOf(const std::map<std::string, std::string>& metadata, const std::string& path) {
+  Position p;
+  for (auto [key, field] : {std::pair<const char*, int64_t*>{"epoch", &p.epoch}, {"batch", &p.batch}, {"step", &p.step}}) {
+    auto it = metadata.find(key);
+    if (it == metadata.end() || !absl::SimpleAtoi(it->second, field)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": not a training checkpoint (no '", key, "' to resume from)"));
+    }
+  }
+  return p;
+}
+
+class Run {
+ public:
+  Run(Session& s, std::string save) : s_(s), save_(std::move(save)) {}
+
+  absl::Status Save(const Position& p) {
+    if (save_.empty()) return absl::OkStatus();
+    std::map<std::string, std::string> metadata = s_.data->Metadata();
+    metadata["epoch"] = absl::StrCat(p.epoch);
+    metadata["batch"] = absl::StrCat(p.batch);
+    metadata["step"] = absl::StrCat(p.step);
+    metadata["seed"] = absl::StrCat(s_.seed);
+    // The description as trained (--seq, --lr applied), so `loom sample CKPT` needs no
+    // model file.
+    google::protobuf::TextFormat::PrintToString(s_.file.model, &metadata["model"]);
+    return s_.model->SaveCheckpoint(save_, metadata);
+  }
+
+  // step,epoch,loss,<metric>: the mean training loss since the last row; the metric on
+  // epoch ends.
+  void Log(const Position& p, double loss, const std::string& metric, double value) {
+    if (save_.empty()) return;
+    std::string path = save_ + ".csv";
+    bool fresh = !std::ifstream(path).good();
+    std::ofstream out(path, std::ios::app);
+    if (fresh) out << "step,epoch,loss,val_" << metric << "\n";
+    out << p.step << "," << p.epoch << "," << absl::StrFormat("%.6g", loss) << ","
+        << (std::isnan(value) ? "" : absl::StrFormat("%.6g", value)) << "\n";
+  }
+
+ private:
+  Session& s_;
+  std::string save_;
+};
+
+absl::Status Train(const Args& args) {
+  if (args.positional.size() != 1 || !args.Has("--data")) {
+    return absl::InvalidArgumentError("usage: loom train MODEL.pbtxt --data PATH [options] (see loom --help)");
+  }
+  std::string resume = args.Get("--resume"), save = args.Get("--save", resume);
+  // From here on Ctrl-C stops at the next step boundary, with a checkpoint.
+  std::signal(SIGINT, OnInterrupt);
+  ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
+  ASSIGN_OR_RETURN(Session s, OpenSession(std::move(file), args.Get("--data"), args, resume));
+  if (s.data->batches_per_epoch() < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(args.Get("--data"), ": too little data for one batch of ",
+                                                   s.batch, " (less --val-split, a smaller --batch or --seq)"));
+  }
+  Position p;
+  if (!resume.empty()) {
+    ASSIGN_OR_RETURN(p, PositionOf(s.metadata, resume));
+  }
+  ASSIGN_OR_RETURN(int64_t epochs, args.GetInt("--epochs", args.Has("--steps") ? INT64_MAX : 1));
+  ASSIGN_OR_RETURN(int64_t steps, args.GetInt("--steps", INT64_MAX));
+  int64_t per_epoch = s.data->batches_per_epoch();
+  int64_t last = std::min(steps, epochs > INT64_MAX / per_epoch ? INT64_MAX : epochs * per_epoch);
+  if (p.step >= last) {
+    return absl::InvalidArgumentError(absl::StrCat("the run is already at step ", p.step, " of ", last));
+  }
+  auto [units, unit] = s.data->units_per_batch();
+  std::cerr << absl::StrFormat("training %s on %s: %d batches of %d %s per epoch, steps %d to %d\n",
+                               s.file.model.name(), args.Get("--data"), per_epoch, units, unit, p.step, last);
+  Run run(s, save);
+  if (resume.empty() && !save.empty()) std::remove((save + ".csv").c_str());  // a new run, a new log
+  Progress progress(p.step, last - p.step, units, unit);
+  double loss_sum = 0;
+  int64_t loss_count = 0, log_every = std::max<int64_t>(1, per_epoch / 10);
+  std::string metric_name = "metric";
+  while (p.step < last) {
+    ASSIGN_OR_RETURN(float loss, s.model->TrainStep(s.data->Batch(p.epoch, p.batch)));
+    if (!std::isfinite(loss)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the loss is ", loss, " at step ", p.step + 1, "; stopped",
+          save.empty() ? "" : absl::StrCat(" (", save, " holds the last epoch's parameters)")));
+    }
+    ++p.step;
+    loss_sum += loss;
+    ++loss_count;
+    bool epoch_end = ++p.batch == per_epoch;
+    if (epoch_end) {
+      ++p.epoch;
+      p.batch = 0;
+    }
+    progress.Step(p.step, p.batch == 0 ? p.epoch : p.epoch + 1, loss);
+    if (epoch_end || p.step == last) {
+      ASSIGN_OR_RETURN(Metric m, s.data->Validate(*s.model));
+      metric_name = m.name;
+      run.Log(p, loss_sum / loss_count, m.name, m.value);
+      loss_sum = loss_count = 0;
+      progress.Note(absl::StrFormat("epoch %d, step %d: loss %.4f, %s", p.epoch, p.step, loss, m.text), m.text);
+      RETURN_IF_ERROR(run.Save(p));
+    } else if (p.step % log_every == 0) {
+      run.Log(p, loss_sum / loss_count, metric_name, NAN);
+      loss_sum = loss_count = 0;
+    }
+    if (interrupted) {
+      RETURN_IF_ERROR(run.Save(p));
+      progress.Finish();
+      return absl::CancelledError(absl::StrCat(
+          "interrupted at step ", p.step,
+          save.empty() ? "" : absl::StrCat("; saved ", save, " (continue with --resume ", save, ")")));
+    }
+  }
+  progress.Finish();
+  if (!save.empty()) std::cerr << "saved " << save << " (log: " << save << ".csv)\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int TrainCommand(const std::vector<std::string>& argv) {
+  auto args = ParseArgs(argv, {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split",
+                               "--save", "--resume"},
+                        {});
+  if (!args.ok()) return Fail(args.status());
+  absl::Status s = Train(*args);
+  if (absl::IsCancelled(s)) {
+    std::cerr << "loom: " << s.message() << "\n";
+    return 130;
+  }
+  return s.ok() ? 0 : Fail(s);
+}
+
+}  // namespace loom::cli
