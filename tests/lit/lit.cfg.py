@@ -14,6 +14,7 @@ config.test_exec_root = os.path.join(config.loom_tools_dir, "..", "tests", "lit"
 config.substitutions.append(("%loom-opt", os.path.join(config.loom_tools_dir, "loom-opt", "loom-opt")))
 config.substitutions.append(("%loom ", os.path.join(config.loom_tools_dir, "loom", "loom") + " "))
 config.substitutions.append(("%examples", os.path.join(config.loom_source_dir, "examples")))
+config.substitutions.append(("%repo", config.loom_source_dir))
 config.environment["PATH"] = os.pathsep.join(
     [os.path.join(config.loom_tools_dir, "loom-opt"), config.llvm_tools_dir,
      config.environment.get("PATH", "")])

@@ -105,6 +105,7 @@ class CharDataset : public Dataset {
 
   int64_t vocab() const override { return vocab_.size(); }
   bool streams() const override { return true; }
+  std::string metric() const override { return "bits/char"; }
   // The text in `batch` contiguous streams, walked in order (the hidden state may carry
   // from one batch to the next: truncated BPTT).
   int64_t batches_per_epoch() const override { return std::max<int64_t>(0, (stream_ - 1) / seq_); }
@@ -193,6 +194,7 @@ class LabelledDataset : public Dataset {
   }
 
   int64_t vocab() const override { return words_.size(); }
+  std::string metric() const override { return "accuracy"; }
   int64_t batches_per_epoch() const override { return static_cast<int64_t>(train_.size()) / batch_; }
   std::vector<Tensor> Batch(int64_t epoch, int64_t index) const override {
     std::vector<int64_t> order = Permutation(static_cast<int64_t>(train_.size()), seed_, epoch);
@@ -304,6 +306,7 @@ class SeriesDataset : public Dataset {
   }
 
   int64_t vocab() const override { return 0; }
+  std::string metric() const override { return "mse"; }
   int64_t batches_per_epoch() const override { return train_windows_ / batch_; }
   std::vector<Tensor> Batch(int64_t epoch, int64_t index) const override {
     std::vector<int64_t> order = Permutation(train_windows_, seed_, epoch);

@@ -38,8 +38,9 @@ class Dataset {
   virtual std::vector<Tensor> Batch(int64_t epoch, int64_t index) const = 0;
   // What a batch holds, for throughput: {count, "chars"}.
   virtual std::pair<int64_t, std::string> units_per_batch() const = 0;
-  // The model's metric on the held-out part.
+  // The model's metric on the held-out part, and its name.
   virtual absl::StatusOr<Metric> Validate(CompiledModel& model) const = 0;
+  virtual std::string metric() const = 0;
   // What a checkpoint must keep to read data the same way again (the vocabulary, the
   // normalization).
   virtual std::map<std::string, std::string> Metadata() const = 0;

@@ -1,6 +1,8 @@
 // loom run MODEL --params CKPT --input x.npy[,more.npy] --output y.npy[,more.npy]: the
 // model's forward on arrays, in native code. The batch is the inputs' first dimension;
-// the vocabulary the checkpoint's (or --vocab).
+// the vocabulary the checkpoint's (or --vocab). A forecasting model from loom train
+// takes and gives values in the data's units: the checkpoint's column means and
+// deviations standardize the input and undo it on the output.
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -41,9 +43,25 @@ absl::Status RunModel(const Args& args) {
   frontends::LowerOptions options;
   options.batch = inputs[0].rank() > 0 ? inputs[0].shape()[0] : 1;
   ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 0));
-  if (args.Has("--params") && options.vocab == 0) {
+  std::vector<double> mean, stddev;
+  if (args.Has("--params")) {
     ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(args.Get("--params")));
-    options.vocab = VocabOfCheckpoint(c.metadata);
+    if (options.vocab == 0) options.vocab = VocabOfCheckpoint(c.metadata);
+    if (c.metadata.count("mean") && c.metadata.count("std")) {
+      for (absl::string_view v : absl::StrSplit(c.metadata.at("mean"), ',')) mean.push_back(std::stod(std::string(v)));
+      for (absl::string_view v : absl::StrSplit(c.metadata.at("std"), ',')) stddev.push_back(std::stod(std::string(v)));
+    }
+  }
+  if (!mean.empty()) {
+    Tensor& x = inputs[0];
+    int64_t f = x.rank() > 0 ? x.shape().back() : 0;
+    if (x.dtype() != DType::kF32 || f != static_cast<int64_t>(mean.size())) {
+      return absl::InvalidArgumentError(absl::StrCat(in_paths[0], ": the model reads ", mean.size(),
+                                                     " features (f32), got ", ir::TypeOf(x).ToString()));
+    }
+    for (int64_t i = 0; i < x.num_elements(); ++i) {
+      x.values<float>()[i] = static_cast<float>((x.values<float>()[i] - mean[i % f]) / stddev[i % f]);
+    }
   }
   ASSIGN_OR_RETURN(auto jit, Jit::Create());
   ASSIGN_OR_RETURN(auto model, jit->Compile(file, options, 0));
@@ -52,6 +70,13 @@ absl::Status RunModel(const Args& args) {
   if (out_paths.size() > outputs.size()) {
     return absl::InvalidArgumentError(absl::StrCat("the model has ", outputs.size(), " outputs, --output names ",
                                                    out_paths.size()));
+  }
+  if (!mean.empty() && outputs[0].dtype() == DType::kF32) {
+    Tensor& y = outputs[0];
+    int64_t g = y.rank() > 0 ? y.shape().back() : 1;
+    for (int64_t i = 0; i < y.num_elements(); ++i) {
+      y.values<float>()[i] = static_cast<float>(y.values<float>()[i] * stddev[i % g] + mean[i % g]);
+    }
   }
   for (size_t i = 0; i < out_paths.size(); ++i) {
     RETURN_IF_ERROR(WriteNpy(out_paths[i], outputs[i]));

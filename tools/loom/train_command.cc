@@ -106,7 +106,6 @@ absl::Status Train(const Args& args) {
   Progress progress(p.step, last - p.step, units, unit);
   double loss_sum = 0;
   int64_t loss_count = 0, log_every = std::max<int64_t>(1, per_epoch / 10);
-  std::string metric_name = "metric";
   while (p.step < last) {
     ASSIGN_OR_RETURN(float loss, s.model->TrainStep(s.data->Batch(p.epoch, p.batch)));
     if (!std::isfinite(loss)) {
@@ -125,13 +124,12 @@ absl::Status Train(const Args& args) {
     progress.Step(p.step, p.batch == 0 ? p.epoch : p.epoch + 1, loss);
     if (epoch_end || p.step == last) {
       ASSIGN_OR_RETURN(Metric m, s.data->Validate(*s.model));
-      metric_name = m.name;
-      run.Log(p, loss_sum / loss_count, m.name, m.value);
+      run.Log(p, loss_sum / loss_count, s.data->metric(), m.value);
       loss_sum = loss_count = 0;
       progress.Note(absl::StrFormat("epoch %d, step %d: loss %.4f, %s", p.epoch, p.step, loss, m.text), m.text);
       RETURN_IF_ERROR(run.Save(p));
     } else if (p.step % log_every == 0) {
-      run.Log(p, loss_sum / loss_count, metric_name, NAN);
+      run.Log(p, loss_sum / loss_count, s.data->metric(), NAN);
       loss_sum = loss_count = 0;
     }
     if (interrupted) {
