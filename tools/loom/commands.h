@@ -19,6 +19,8 @@ int TrainCommand(const std::vector<std::string>& argv);
 int SampleCommand(const std::vector<std::string>& argv);
 int EvalCommand(const std::vector<std::string>& argv);
 int RunCommand(const std::vector<std::string>& argv);
+int PlotCommand(const std::vector<std::string>& argv);
+int GradFlowCommand(const std::vector<std::string>& argv);
 
 // Shared: loads a model file and lowers it with --batch and --vocab.
 struct LoadedModel {

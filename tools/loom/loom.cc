@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
   if (command == "sample") return loom::cli::SampleCommand(args);
   if (command == "eval") return loom::cli::EvalCommand(args);
   if (command == "run") return loom::cli::RunCommand(args);
+  if (command == "plot") return loom::cli::PlotCommand(args);
+  if (command == "gradflow") return loom::cli::GradFlowCommand(args);
   std::cerr << "loom: unknown command '" << command << "'\n" << loom::cli::kUsage;
   return 2;
 }
