@@ -1,5 +1,5 @@
-// loom: the command-line front door. `loom summary`, `loom params`; training, sampling
-// and running come with the JIT.
+// loom: the command-line front door: train, evaluate, sample, run, plot, and look at
+// models and their parameters.
 #include <iostream>
 
 #include "absl/strings/match.h"
@@ -12,6 +12,23 @@ namespace loom::cli {
 constexpr char kUsage[] = R"(usage: loom COMMAND [args]
 
 Commands:
+  train MODEL.pbtxt --data PATH [--epochs N] [--steps N] [--batch N] [--seq N] [--lr X]
+        [--seed N] [--val-split F] [--save CKPT] [--resume CKPT]
+      Trains in native code on a data file of the kind the model's loss asks for: a
+      UTF-8 text (language model), LABEL<TAB>TEXT lines (classifier) or a CSV time
+      series (forecasting). Validates after each epoch; with --save, checkpoints then,
+      at the end and on Ctrl-C, and logs CKPT.csv. --resume continues a run exactly.
+      --epochs and --steps count from the start of the run (default: one epoch).
+  eval CKPT --data PATH [--batch N]
+      The trained model's metric on all of PATH (bits/char, accuracy or mse).
+  sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]
+      Text from a trained character model (its checkpoint holds the model and alphabet).
+  run MODEL.pbtxt --input x.npy[,...] --output y.npy[,...] [--params CKPT] [--vocab N]
+      The model's forward on .npy arrays.
+  plot RUN.csv [-o OUT.svg]
+      The loss and validation curves of a run (the CSV beside its checkpoint).
+  gradflow MODEL.pbtxt [--compare OTHER.pbtxt] [--data PATH] [--batch N] [-o OUT.svg]
+      |dL/dh_t| against t for the first recurrent layer, on a log scale.
   summary MODEL.pbtxt [--batch N] [--vocab N] [--ir]
       The model as PyTorch prints it, each layer's output shape and parameter count, and
       the total. --ir prints the lowered IR instead.

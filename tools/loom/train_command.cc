@@ -126,7 +126,9 @@ absl::Status Train(const Args& args) {
       ASSIGN_OR_RETURN(Metric m, s.data->Validate(*s.model));
       run.Log(p, loss_sum / loss_count, s.data->metric(), m.value);
       loss_sum = loss_count = 0;
-      progress.Note(absl::StrFormat("epoch %d, step %d: loss %.4f, %s", p.epoch, p.step, loss, m.text), m.text);
+      std::string when = p.batch == 0 ? absl::StrFormat("epoch %d", p.epoch)
+                                      : absl::StrFormat("epoch %d (%d of %d batches)", p.epoch + 1, p.batch, per_epoch);
+      progress.Note(absl::StrFormat("%s, step %d: loss %.4f, %s", when, p.step, loss, m.text), m.text);
       RETURN_IF_ERROR(run.Save(p));
     } else if (p.step % log_every == 0) {
       run.Log(p, loss_sum / loss_count, s.data->metric(), NAN);
