@@ -1,6 +1,7 @@
 // Loom's Sgemm next to OpenBLAS's cblas_sgemm (single thread) on the LSTM gate shapes:
 // [M, K]·[K, 1024]ᵀ for K = 356 (layer 0: input 100 + hidden 256) and 512 (layer 1) at
-// batch M = 32, and K = 256 at batch 1 (a streaming step). Arguments: M, K.
+// batch M = 32, and K = 256 at batch 1 (a streaming step). Arguments: M, K (and, for
+// Loom's Sgemm, threads).
 // Run: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 build/bench/gemm_bench
 // (Debian's OpenBLAS 0.3.21 does not recognise this CPU and would fall back to SSE3.)
 #include <cblas.h>
@@ -10,6 +11,7 @@
 
 #include "benchmark/benchmark.h"
 #include "runtime/gemm.h"
+#include "runtime/thread_pool.h"
 
 namespace {
 
@@ -30,6 +32,7 @@ void Flops(benchmark::State& state, int64_t m, int64_t n, int64_t k) {
 
 void BM_LoomSgemm(benchmark::State& state) {
   int64_t m = state.range(0), n = 1024, k = state.range(1);
+  loom::SetNumThreads(static_cast<int>(state.range(2)));
   Operands o(m, n, k);
   for (auto _ : state) {
     loom::Sgemm(false, true, m, n, k, o.a.data(), k, o.w.data(), k, o.c.data(), n, false);
@@ -37,6 +40,7 @@ void BM_LoomSgemm(benchmark::State& state) {
   }
   Flops(state, m, n, k);
   state.SetLabel(loom::SgemmKernelName());
+  loom::SetNumThreads(1);
 }
 
 // The weight packed once outside the timed loop, as the JIT does for a loop-invariant
@@ -65,7 +69,8 @@ void BM_OpenBlasSgemm(benchmark::State& state) {
 }
 
 void Shapes(benchmark::internal::Benchmark* b) { b->Args({32, 356})->Args({32, 512})->Args({1, 256}); }
-BENCHMARK(BM_LoomSgemm)->Apply(Shapes);
+// The third argument: threads (the runtime's pool; 1 is the comparison with OpenBLAS).
+BENCHMARK(BM_LoomSgemm)->Args({32, 356, 1})->Args({32, 512, 1})->Args({1, 256, 1})->Args({32, 512, 2})->Args({1600, 512, 1})->Args({1600, 512, 2});
 BENCHMARK(BM_LoomSgemmPackedB)->Apply(Shapes);
 BENCHMARK(BM_OpenBlasSgemm)->Apply(Shapes);
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include "runtime/thread_pool.h"
+
 namespace loom {
 namespace {
 
@@ -67,6 +69,22 @@ void PackA(bool trans, const float* a, int64_t lda, int64_t ic, int64_t mc, int6
       for (int64_t i = h; i < kMr; ++i) col[i] = 0;
     }
   }
+}
+
+// Below this much work, waking the other threads costs more than they save.
+constexpr double kParallelFlops = 4e6;
+
+// body(j0, j1) for column ranges of C that together cover [0, n), each a whole number of
+// kNr-wide panels, one per thread when the product is large enough to share.
+template <typename Body>
+void SplitColumns(int64_t m, int64_t n, int64_t k, Body body) {
+  int64_t parts = std::min<int64_t>(NumThreads(), (n + kNr - 1) / kNr);
+  if (parts < 2 || 2.0 * m * n * k < kParallelFlops) return body(0, n);
+  int64_t per = RoundUp((n + parts - 1) / parts, kNr);
+  ParallelFor(parts, [&](int64_t p) {
+    int64_t j0 = p * per, j1 = std::min(n, j0 + per);
+    if (j0 < j1) body(j0, j1);
+  });
 }
 
 bool ZeroSized(int64_t m, int64_t n, int64_t k, float* c, int64_t ldc, bool accumulate) {
@@ -144,25 +162,34 @@ KernelSet BestKernels() {
 void SgemmWith(const KernelSet& ks, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
   if (ZeroSized(m, n, k, c, ldc, accumulate)) return;
-  if (m <= kMr && trans_b) {
-    // Few rows against Bᵀ: dot products over contiguous rows beat transposing B.
-    if (!trans_a) return ks.dot(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-    auto rows = Buffer(m * k);
+  std::unique_ptr<float, Free> rows;
+  if (m <= kMr && trans_b && trans_a) {
+    // The dot kernel reads rows of A: transpose the few there are once, for every thread.
+    rows = Buffer(m * k);
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t p = 0; p < k; ++p) rows.get()[i * k + p] = a[p * lda + i];
     }
-    return ks.dot(m, n, k, rows.get(), k, b, ldb, c, ldc, accumulate);
   }
-  if (m <= kMr) {
-    // One row tile uses each element of B once: read it in place.
-    return Blocked(ks, trans_a, m, n, k, a, lda, c, ldc, accumulate, ldb,
-                   [&](int64_t pc, int64_t, int64_t jr, int64_t) { return b + pc * ldb + jr; });
-  }
-  // Each B micro-panel is packed right before the tiles that use it, while it is in L1.
-  auto bpack = Buffer(std::min(kKc, k) * kNr);
-  Blocked(ks, trans_a, m, n, k, a, lda, c, ldc, accumulate, kNr, [&](int64_t pc, int64_t kc, int64_t jr, int64_t nr) {
-    PackPanels(trans_b, b, ldb, pc, kc, jr, nr, bpack.get());
-    return static_cast<const float*>(bpack.get());
+  SplitColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+    int64_t nn = j1 - j0;
+    const float* bj = trans_b ? b + j0 * ldb : b + j0;
+    float* cj = c + j0;
+    if (m <= kMr && trans_b) {
+      // Few rows against Bᵀ: dot products over contiguous rows beat transposing B.
+      return rows ? ks.dot(m, nn, k, rows.get(), k, bj, ldb, cj, ldc, accumulate)
+                  : ks.dot(m, nn, k, a, lda, bj, ldb, cj, ldc, accumulate);
+    }
+    if (m <= kMr) {
+      // One row tile uses each element of B once: read it in place.
+      return Blocked(ks, trans_a, m, nn, k, a, lda, cj, ldc, accumulate, ldb,
+                     [&](int64_t pc, int64_t, int64_t jr, int64_t) { return bj + pc * ldb + jr; });
+    }
+    // Each B micro-panel is packed right before the tiles that use it, while it is in L1.
+    auto bpack = Buffer(std::min(kKc, k) * kNr);
+    Blocked(ks, trans_a, m, nn, k, a, lda, cj, ldc, accumulate, kNr, [&](int64_t pc, int64_t kc, int64_t jr, int64_t nr) {
+      PackPanels(trans_b, bj, ldb, pc, kc, jr, nr, bpack.get());
+      return static_cast<const float*>(bpack.get());
+    });
   });
 }
 
@@ -170,8 +197,10 @@ void SgemmPackedBWith(const KernelSet& ks, bool trans_a, int64_t m, int64_t n, i
                       int64_t lda, const float* packed_b, float* c, int64_t ldc, bool accumulate) {
   if (ZeroSized(m, n, k, c, ldc, accumulate)) return;
   int64_t npad = RoundUp(n, kNr);
-  Blocked(ks, trans_a, m, n, k, a, lda, c, ldc, accumulate, kNr,
-          [&](int64_t pc, int64_t kc, int64_t jr, int64_t) { return packed_b + pc * npad + jr * kc; });
+  SplitColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+    Blocked(ks, trans_a, m, j1 - j0, k, a, lda, c + j0, ldc, accumulate, kNr,
+            [&](int64_t pc, int64_t kc, int64_t jr, int64_t) { return packed_b + pc * npad + (j0 + jr) * kc; });
+  });
 }
 
 }  // namespace gemm_internal

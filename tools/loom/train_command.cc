@@ -3,7 +3,8 @@
 // optimizer state, carried state, vocabulary and the position in the data) is written
 // atomically after every epoch, at the end and on Ctrl-C, and a CSV log of the run
 // beside it (CKPT.csv, for `loom plot`). --resume continues a run exactly where its
-// checkpoint left it: same batches in the same order, same optimizer state.
+// checkpoint left it: same batches in the same order, same optimizer state. --threads
+// shares large GEMMs among threads (the results do not change with it).
 #include <csignal>
 #include <cstdio>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include "google/protobuf/text_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "runtime/thread_pool.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/progress.h"
@@ -79,6 +81,9 @@ absl::Status Train(const Args& args) {
     return absl::InvalidArgumentError("usage: loom train MODEL.pbtxt --data PATH [options] (see loom --help)");
   }
   std::string resume = args.Get("--resume"), save = args.Get("--save", resume);
+  ASSIGN_OR_RETURN(int64_t threads, args.GetInt("--threads", 1));
+  if (threads < 1 || threads > 256) return absl::InvalidArgumentError("--threads takes 1 to 256");
+  SetNumThreads(static_cast<int>(threads));
   // From here on Ctrl-C stops at the next step boundary, with a checkpoint.
   std::signal(SIGINT, OnInterrupt);
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
@@ -151,7 +156,7 @@ absl::Status Train(const Args& args) {
 
 int TrainCommand(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split",
-                               "--save", "--resume"},
+                               "--save", "--resume", "--threads"},
                         {});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Train(*args);

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <random>
 #include <vector>
+#include <atomic>
 
 #include <string>
 
 #include "gtest/gtest.h"
+#include "runtime/thread_pool.h"
 
 namespace loom {
 namespace {
@@ -86,6 +88,42 @@ TEST(GemmTest, LstmGateShapes) {
     Check(kernels, false, true, {1, 1024, 256}, false, 3);
     Check(kernels, false, false, {1, 256, 1024}, true, 4, /*prepack=*/true);
   }
+}
+
+// Split across threads, each column of C is computed exactly as on one thread.
+TEST(GemmTest, TwoThreadsGiveTheSameBits) {
+  const Shape3 shapes[] = {{32, 1024, 356}, {4, 1024, 512}, {130, 300, 257}, {1, 2048, 1024}};
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (Shape3 s : shapes) {
+    for (bool tb : {false, true}) {
+      std::vector<float> a(s.m * s.k), b(s.k * s.n), packed(PackedBFloats(s.n, s.k));
+      for (float& v : a) v = u(rng);
+      for (float& v : b) v = u(rng);
+      PackB(tb, s.n, s.k, b.data(), tb ? s.k : s.n, packed.data());
+      std::vector<float> one(s.m * s.n), two(s.m * s.n), one_packed(s.m * s.n), two_packed(s.m * s.n);
+      SetNumThreads(1);
+      Sgemm(false, tb, s.m, s.n, s.k, a.data(), s.k, b.data(), tb ? s.k : s.n, one.data(), s.n, false);
+      SgemmPackedB(false, s.m, s.n, s.k, a.data(), s.k, packed.data(), one_packed.data(), s.n, false);
+      SetNumThreads(2);
+      EXPECT_EQ(NumThreads(), 2);
+      Sgemm(false, tb, s.m, s.n, s.k, a.data(), s.k, b.data(), tb ? s.k : s.n, two.data(), s.n, false);
+      SgemmPackedB(false, s.m, s.n, s.k, a.data(), s.k, packed.data(), two_packed.data(), s.n, false);
+      SetNumThreads(1);
+      EXPECT_EQ(one, two) << s.m << "x" << s.n << "x" << s.k << " tb=" << tb;
+      EXPECT_EQ(one_packed, two_packed) << s.m << "x" << s.n << "x" << s.k << " tb=" << tb;
+    }
+  }
+}
+
+TEST(ThreadPoolTest, RunsEveryIndexOnce) {
+  SetNumThreads(2);
+  for (int64_t n : {0, 1, 2, 3, 100}) {
+    std::vector<std::atomic<int>> hits(n);
+    ParallelFor(n, [&](int64_t i) { hits[i]++; });
+    for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << n << " " << i;
+  }
+  SetNumThreads(1);
 }
 
 TEST(GemmTest, ZeroK) {

@@ -1,0 +1,112 @@
+#include "runtime/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace loom {
+namespace {
+
+// Workers sleep on a condition variable between jobs; a job is a generation number, an
+// index counter the threads take work from, and a count of unfinished items.
+class Pool {
+ public:
+  ~Pool() { Resize(1); }
+
+  void Resize(int threads) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      published_.store(++generation_, std::memory_order_release);
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+    stop_ = false;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  void Run(int64_t n, const std::function<void(int64_t)>& fn) {
+    std::lock_guard<std::mutex> job(job_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fn_ = &fn;
+      n_ = n;
+      next_ = 0;
+      remaining_ = n;
+      published_.store(++generation_, std::memory_order_release);
+    }
+    wake_.notify_all();
+    Drain();
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return remaining_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  // A worker spins a little before it sleeps: in a training step the next product is
+  // usually a few microseconds away, and waking a sleeping thread costs more than that.
+  void Work() {
+    uint64_t seen = 0;
+    for (;;) {
+      for (int spin = 0; spin < kSpins && published_.load(std::memory_order_acquire) == seen; ++spin) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#endif
+      }
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (stop_) return;
+      }
+      Drain();
+    }
+  }
+  static constexpr int kSpins = 20000;  // about 100 µs
+
+  // Takes items until none are left; the last to finish wakes the caller.
+  void Drain() {
+    for (int64_t i; (i = next_.fetch_add(1)) < n_;) {
+      (*fn_)(i);
+      if (remaining_.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> lock(mu_);
+        done_.notify_all();
+      }
+    }
+  }
+
+  std::mutex job_mu_, mu_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  uint64_t generation_ = 0;
+  std::atomic<uint64_t> published_{0};  // generation_, readable without the lock
+  bool stop_ = false;
+  const std::function<void(int64_t)>* fn_ = nullptr;
+  std::atomic<int64_t> n_{0}, next_{0}, remaining_{0};
+};
+
+Pool& ThePool() {
+  static Pool* pool = new Pool();  // never destroyed: workers may outlive static teardown
+  return *pool;
+}
+
+}  // namespace
+
+void SetNumThreads(int n) { ThePool().Resize(std::max(1, n)); }
+int NumThreads() { return ThePool().size(); }
+
+void ParallelFor(int64_t n, const std::function<void(int64_t)>& fn) {
+  if (n <= 1 || NumThreads() == 1) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  ThePool().Run(n, fn);
+}
+
+}  // namespace loom
