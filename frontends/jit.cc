@@ -29,13 +29,12 @@ absl::StatusOr<std::shared_ptr<const codegen::Executable>> Jit::Executable(const
   return e;
 }
 
-absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::ModelFile& file,
-                                                            const frontends::LowerOptions& options, uint64_t seed) {
+absl::StatusOr<std::unique_ptr<ir::Module>> LowerForCompilation(const frontends::ModelFile& file,
+                                                                const frontends::LowerOptions& options,
+                                                                const std::string& pipeline) {
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, frontends::LowerModel(file, options));
   if (file.model.has_loss() && file.model.training().has_optimizer()) {
-    // Projections hoisted out of the scans before autodiff get their gradients after the
-    // reverse scans as single GEMMs too.
-    if (absl::StrContains(options_.pipeline, "hoist-input-projection")) {
+    if (absl::StrContains(pipeline, "hoist-input-projection")) {
       passes::PassManager hoist({.verify_each = false});
       RETURN_IF_ERROR(hoist.AddPipeline("hoist-input-projection,dce"));
       RETURN_IF_ERROR(hoist.Run(*module));
@@ -43,6 +42,12 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::Mod
     ASSIGN_OR_RETURN(autodiff::TrainStepOptions train, frontends::TrainStepOptionsFor(file));
     RETURN_IF_ERROR(autodiff::AddTrainStep(*module, train).status());
   }
+  return module;
+}
+
+absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::ModelFile& file,
+                                                            const frontends::LowerOptions& options, uint64_t seed) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, LowerForCompilation(file, options, options_.pipeline));
   return std::unique_ptr<CompiledModel>(new CompiledModel(*this, std::move(module), seed));
 }
 

@@ -73,6 +73,13 @@ struct JitOptions {
   std::string pipeline = codegen::kDefaultPipeline;
 };
 
+// What Jit::Compile compiles from: the lowered model with @train_step when the model
+// has a loss and an optimizer (its input projections hoisted first when `pipeline` does
+// that, so their gradients come out of the reverse scans as single GEMMs). loomc too.
+absl::StatusOr<std::unique_ptr<ir::Module>> LowerForCompilation(const frontends::ModelFile& file,
+                                                                const frontends::LowerOptions& options,
+                                                                const std::string& pipeline);
+
 class Jit {
  public:
   static absl::StatusOr<std::unique_ptr<Jit>> Create(JitOptions options = {});

@@ -1,6 +1,5 @@
 // The JIT: ORC LLJIT for this CPU (its name and features), with LLVM's default pipeline
-// run through a TargetMachine so the vectorizers see the real vector width. LLVM errors
-// come back as absl::Status.
+// run through the host's Target (target.h). LLVM errors come back as absl::Status.
 //
 // The default level is O2: on the SentimentLSTM train step O3 took 16 s to compile
 // against O2's 3.4 s, for the same 0.13 s per step (the time goes to the runtime GEMM).
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "compiler/codegen/target.h"
 
 namespace llvm {
 class LLVMContext;
@@ -36,16 +36,13 @@ class JitEngine {
   void Prepare(llvm::Module& module) const;
   // The optimized module as this CPU's assembly (what Add would run), for --emit=asm.
   absl::StatusOr<std::string> Assembly(std::unique_ptr<llvm::Module> module);
-  const std::string& cpu() const { return cpu_; }
+  const std::string& cpu() const;
 
  private:
   JitEngine() = default;
-  void Optimize(llvm::Module& module) const;
 
+  std::unique_ptr<Target> target_;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
-  std::shared_ptr<llvm::TargetMachine> target_;
-  int opt_level_ = 2;
-  std::string cpu_, features_;
 };
 
 }  // namespace loom::codegen

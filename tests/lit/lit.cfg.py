@@ -12,7 +12,10 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.loom_tools_dir, "..", "tests", "lit")
 
 config.substitutions.append(("%loom-opt", os.path.join(config.loom_tools_dir, "loom-opt", "loom-opt")))
+config.substitutions.append(("%loomc", os.path.join(config.loom_tools_dir, "loomc", "loomc")))
 config.substitutions.append(("%loom ", os.path.join(config.loom_tools_dir, "loom", "loom") + " "))
+config.substitutions.append(("%cxx", config.cxx))
+config.substitutions.append(("%loom_kernels", config.loom_kernels))
 config.substitutions.append(("%examples", os.path.join(config.loom_source_dir, "examples")))
 config.substitutions.append(("%repo", config.loom_source_dir))
 config.environment["PATH"] = os.pathsep.join(

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "frontends/jit.h"
 #include "runtime/checkpoint.h"
+#include "runtime/data/vocabulary_size.h"
 #include "runtime/npy.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
@@ -46,7 +47,7 @@ absl::Status RunModel(const Args& args) {
   std::vector<double> mean, stddev;
   if (args.Has("--params")) {
     ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(args.Get("--params")));
-    if (options.vocab == 0) options.vocab = VocabOfCheckpoint(c.metadata);
+    if (options.vocab == 0) options.vocab = data::VocabularySize(c.metadata);
     if (c.metadata.count("mean") && c.metadata.count("std")) {
       for (absl::string_view v : absl::StrSplit(c.metadata.at("mean"), ',')) mean.push_back(std::stod(std::string(v)));
       for (absl::string_view v : absl::StrSplit(c.metadata.at("std"), ',')) stddev.push_back(std::stod(std::string(v)));

@@ -3,8 +3,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/checkpoint.h"
-#include "runtime/data/char_corpus.h"
-#include "runtime/data/labelled_text.h"
 #include "support/status_macros.h"
 
 namespace loom::cli {
@@ -44,15 +42,6 @@ absl::StatusOr<frontends::ModelFile> ModelOfCheckpoint(const std::string& path) 
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a checkpoint from loom train (no model description)"));
   }
   return frontends::ParseModelText(it->second, path + " (model)");
-}
-
-int64_t VocabOfCheckpoint(const std::map<std::string, std::string>& metadata) {
-  if (auto it = metadata.find("vocab"); it != metadata.end()) {
-    auto v = data::CharVocab::Parse(it->second);
-    return v.ok() ? v->size() : 0;
-  }
-  if (auto it = metadata.find("words"); it != metadata.end()) return data::WordVocab::Parse(it->second).size();
-  return 0;
 }
 
 absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string& data_path, const Args& args,

@@ -35,8 +35,7 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
 
 // The model description a checkpoint from `loom train` carries.
 absl::StatusOr<frontends::ModelFile> ModelOfCheckpoint(const std::string& path);
-// The vocabulary size a checkpoint from `loom train` was trained with (0: none).
-int64_t VocabOfCheckpoint(const std::map<std::string, std::string>& metadata);
+
 
 }  // namespace loom::cli
 

@@ -1,0 +1,99 @@
+#include "compiler/codegen/target.h"
+
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+namespace loom::codegen {
+
+Target::~Target() = default;
+
+absl::StatusOr<std::unique_ptr<Target>> Target::Create(const std::string& cpu, int opt_level) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  if (opt_level < 0 || opt_level > 3) return absl::InvalidArgumentError("the optimization level is 0 to 3");
+  auto target = std::unique_ptr<Target>(new Target());
+  target->opt_level_ = opt_level;
+  std::string triple = llvm::sys::getProcessTriple();
+  if (cpu == "host") {
+    target->cpu_ = llvm::sys::getHostCPUName().str();
+    std::vector<std::string> features;
+    for (const auto& f : llvm::sys::getHostCPUFeatures()) features.push_back((f.second ? "+" : "-") + f.first().str());
+    target->features_ = absl::StrJoin(features, ",");
+  } else {
+    target->cpu_ = cpu;
+  }
+  std::string error;
+  const llvm::Target* t = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (t == nullptr) return absl::InternalError(absl::StrCat("no LLVM target for ", triple, ": ", error));
+  // Probed with the generic CPU: created with an unknown name, LLVM would warn on stderr.
+  llvm::MCSubtargetInfo* probe = t->createMCSubtargetInfo(triple, "", "");
+  bool known = probe != nullptr && probe->isCPUStringValid(target->cpu_);
+  delete probe;
+  if (!known) return absl::InvalidArgumentError(absl::StrCat("unknown CPU '", cpu, "' for ", triple));
+  llvm::CodeGenOptLevel level = opt_level == 0   ? llvm::CodeGenOptLevel::None
+                                : opt_level == 1 ? llvm::CodeGenOptLevel::Less
+                                : opt_level == 2 ? llvm::CodeGenOptLevel::Default
+                                                 : llvm::CodeGenOptLevel::Aggressive;
+  target->machine_.reset(t->createTargetMachine(triple, target->cpu_, target->features_, llvm::TargetOptions(),
+                                                llvm::Reloc::PIC_, std::nullopt, level));
+  if (!target->machine_) return absl::InternalError(absl::StrCat("cannot create a target machine for ", cpu));
+  return target;
+}
+
+void Target::Prepare(llvm::Module& module) const {
+  module.setDataLayout(machine_->createDataLayout());
+  module.setTargetTriple(machine_->getTargetTriple().str());
+  for (llvm::Function& f : module) {
+    if (f.isDeclaration()) continue;
+    f.addFnAttr("target-cpu", cpu_);
+    if (!features_.empty()) f.addFnAttr("target-features", features_);
+  }
+}
+
+void Target::Optimize(llvm::Module& m) const {
+  llvm::OptimizationLevel level = opt_level_ == 3   ? llvm::OptimizationLevel::O3
+                                  : opt_level_ == 1 ? llvm::OptimizationLevel::O1
+                                  : opt_level_ == 0 ? llvm::OptimizationLevel::O0
+                                                    : llvm::OptimizationLevel::O2;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(machine_.get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  (level == llvm::OptimizationLevel::O0 ? pb.buildO0DefaultPipeline(level) : pb.buildPerModuleDefaultPipeline(level))
+      .run(m, mam);
+}
+
+absl::StatusOr<std::string> Target::Emit(llvm::Module& module, bool assembly) const {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (machine_->addPassesToEmitFile(pm, os, nullptr,
+                                    assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile)) {
+    return absl::InternalError("this target cannot emit that file type");
+  }
+  pm.run(module);
+  return std::string(buffer.begin(), buffer.end());
+}
+
+}  // namespace loom::codegen

@@ -1,0 +1,324 @@
+// loomc: a model file compiled ahead of time. Each requested function (forward, step,
+// train_step, ...) goes through the JIT's pipeline and LLVM for a chosen CPU into one
+// object file (or its assembly, its LLVM IR, or the Loom IR after the passes). With
+// --header, a C++ header declares, per function, a class that owns the function's
+// buffers in the ABI order (inputs, outputs, parameters and state, scratch) and names
+// each; with --params, the checkpoint's parameters are embedded in the object as
+// read-only data and copied in by the class's constructor.
+#include <cctype>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "compiler/codegen/compiled_function.h"
+#include "compiler/codegen/emitter.h"
+#include "compiler/codegen/target.h"
+#include "compiler/passes/explicit_lengths.h"
+#include "compiler/passes/pass_manager.h"
+#include "frontends/jit.h"
+#include "frontends/params.h"
+#include "ir/interpreter.h"
+#include "ir/printer.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Linker/Linker.h"
+#include "llvm/Support/raw_ostream.h"
+#include "runtime/checkpoint.h"
+#include "runtime/data/vocabulary_size.h"
+#include "runtime/npy.h"
+#include "support/status_macros.h"
+
+namespace loom::loomc {
+namespace {
+
+constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir -o OUT [options]
+
+  --emit=obj|asm|llvm|ir  an object file, its assembly, the optimized LLVM IR, or the
+                          Loom IR after the passes (default obj)
+  -o OUT                  the output file (written whole or not at all)
+  --header OUT.h          with obj: a C++ header with a class per function
+  --functions a,b         the functions to compile (default forward; also step,
+                          train_step, loss, as the model has them)
+  --params CKPT           embed these parameters (and size the vocabulary from them)
+  --batch N               the batch size bound to -1 dimensions (default 1)
+  --vocab N               the vocabulary size bound to -1 sizes (default: from --params)
+  --streaming             lower @step (one time step, state kept between calls)
+  --target-cpu CPU        host (default) or an LLVM x86-64 CPU name: x86-64, x86-64-v3,
+                          skylake-avx512, znver4, ...
+  -O0 -O1 -O2 -O3         LLVM's optimization level (default -O2)
+  --print-after-all       the Loom IR after every pass, on stderr
+  --pass-timing           each pass's wall time, on stderr
+)";
+
+struct Options {
+  std::string model, out, header, emit = "obj", params, cpu = "host";
+  std::vector<std::string> functions = {"forward"};
+  int64_t batch = 1, vocab = 0;
+  int opt_level = 2;
+  bool streaming = false, print_after_all = false, timing = false;
+};
+
+absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
+  Options o;
+  auto value = [&](size_t& i, const std::string& a, const std::string& flag) -> absl::StatusOr<std::string> {
+    if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+    if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
+    return args[++i];
+  };
+  auto is = [](const std::string& a, const std::string& flag) { return a == flag || a.rfind(flag + "=", 0) == 0; };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (is(a, "--emit")) {
+      ASSIGN_OR_RETURN(o.emit, value(i, a, "--emit"));
+      if (o.emit != "obj" && o.emit != "asm" && o.emit != "llvm" && o.emit != "ir") {
+        return absl::InvalidArgumentError(absl::StrCat("--emit takes obj, asm, llvm or ir, got '", o.emit, "'"));
+      }
+    } else if (is(a, "-o")) {
+      ASSIGN_OR_RETURN(o.out, value(i, a, "-o"));
+    } else if (is(a, "--header")) {
+      ASSIGN_OR_RETURN(o.header, value(i, a, "--header"));
+    } else if (is(a, "--functions")) {
+      ASSIGN_OR_RETURN(std::string f, value(i, a, "--functions"));
+      o.functions = absl::StrSplit(f, ',', absl::SkipEmpty());
+    } else if (is(a, "--params")) {
+      ASSIGN_OR_RETURN(o.params, value(i, a, "--params"));
+    } else if (is(a, "--target-cpu")) {
+      ASSIGN_OR_RETURN(o.cpu, value(i, a, "--target-cpu"));
+    } else if (is(a, "--batch") || is(a, "--vocab")) {
+      std::string flag = is(a, "--batch") ? "--batch" : "--vocab";
+      ASSIGN_OR_RETURN(std::string v, value(i, a, flag));
+      int64_t n;
+      if (!absl::SimpleAtoi(v, &n) || n < 1) {
+        return absl::InvalidArgumentError(absl::StrCat(flag, " takes a positive integer, got '", v, "'"));
+      }
+      (flag == "--batch" ? o.batch : o.vocab) = n;
+    } else if (a.size() == 3 && a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3') {
+      o.opt_level = a[2] - '0';
+    } else if (a == "--streaming") {
+      o.streaming = true;
+    } else if (a == "--print-after-all") {
+      o.print_after_all = true;
+    } else if (a == "--pass-timing") {
+      o.timing = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option '", a, "'"));
+    } else if (o.model.empty()) {
+      o.model = a;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("one model file, please (got '", o.model, "' and '", a, "')"));
+    }
+  }
+  if (o.model.empty() || o.out.empty()) return absl::InvalidArgumentError("a model file and -o OUT are needed");
+  if (!o.header.empty() && o.emit != "obj") return absl::InvalidArgumentError("--header goes with --emit=obj");
+  return o;
+}
+
+// A C identifier from a model, function or parameter name.
+std::string Identifier(const std::string& name) {
+  std::string id;
+  for (char c : name) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "_" + id;
+  return id;
+}
+
+const char* CType(DType d) {
+  switch (d) {
+    case DType::kF32: return "float";
+    case DType::kF64: return "double";
+    case DType::kI32: return "int32_t";
+    case DType::kI64: return "int64_t";
+    case DType::kI1: return "uint8_t";
+  }
+  return "void";
+}
+
+struct Compiled {
+  std::string function, symbol;
+  codegen::BufferLayout layout;
+  std::vector<std::string> input_names;
+};
+
+// The class for one function: named accessors over its buffers, Run().
+std::string HeaderClass(const std::string& model, const Compiled& c, bool embedded) {
+  const codegen::BufferLayout& l = c.layout;
+  std::ostringstream h;
+  std::string cls = Identifier(model) + "_" + Identifier(c.function);
+  size_t n = l.inputs.size() + l.outputs.size() + l.globals.size() + 1;
+  h << "// @" << c.function << ": " << l.inputs.size() << " inputs, " << l.outputs.size() << " outputs, "
+    << l.globals.size() << " parameters and state buffers, " << l.scratch_bytes << " bytes of scratch.\n";
+  h << "class " << cls << " {\n public:\n";
+  std::vector<std::pair<std::string, const ir::TensorType*>> buffers;
+  for (size_t i = 0; i < l.inputs.size(); ++i) buffers.push_back({"input_" + Identifier(c.input_names[i]), &l.inputs[i]});
+  for (size_t i = 0; i < l.outputs.size(); ++i) buffers.push_back({absl::StrCat("output_", i), &l.outputs[i]});
+  for (size_t i = 0; i < l.globals.size(); ++i) buffers.push_back({Identifier(l.globals[i]), &l.global_types[i]});
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const ir::TensorType& t = *buffers[i].second;
+    std::string where = i < l.inputs.size() ? "input" : i < l.inputs.size() + l.outputs.size() ? "output"
+                                                                                            : "parameter or state @" + l.globals[i - l.inputs.size() - l.outputs.size()];
+    h << "  // " << where << ": " << t.ToString() << "\n";
+    h << "  " << CType(t.dtype) << "* " << buffers[i].first << "() { return static_cast<" << CType(t.dtype)
+      << "*>(buffers_[" << i << "]); }\n";
+    h << "  static constexpr int64_t " << buffers[i].first << "_size = " << t.num_elements() << ";\n";
+  }
+  h << "\n  " << cls << "() {\n";
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const ir::TensorType& t = *buffers[i].second;
+    h << "    buffers_[" << i << "] = Allocate(" << t.num_elements() * DTypeSize(t.dtype) << ");\n";
+  }
+  h << "    buffers_[" << n - 1 << "] = Allocate(" << l.scratch_bytes << ");\n";
+  if (embedded) {
+    for (size_t g = 0; g < l.globals.size(); ++g) {
+      size_t i = l.inputs.size() + l.outputs.size() + g;
+      h << "    std::memcpy(buffers_[" << i << "], " << Identifier(model) << "_param_" << Identifier(l.globals[g])
+        << ", " << l.global_types[g].num_elements() * DTypeSize(l.global_types[g].dtype) << ");\n";
+    }
+  }
+  h << "  }\n  ~" << cls << "() {\n    for (void* b : buffers_) std::free(b);\n  }\n";
+  h << "  " << cls << "(const " << cls << "&) = delete;\n  " << cls << "& operator=(const " << cls
+    << "&) = delete;\n\n";
+  h << "  // Runs @" << c.function << " on the buffers (parameters and state are updated in place).\n";
+  h << "  void Run() { " << c.symbol << "(buffers_); }\n\n private:\n";
+  h << "  static void* Allocate(size_t bytes) {\n"
+       "    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);\n"
+       "    std::memset(p, 0, (bytes + 63) / 64 * 64 + 64);\n    return p;\n  }\n";
+  h << "  void* buffers_[" << n << "];\n};\n\n";
+  return h.str();
+}
+
+std::string Header(const Options& o, const std::string& model, const std::vector<Compiled>& compiled,
+                   const std::vector<std::string>& embedded_names) {
+  std::ostringstream h;
+  h << "// Generated by loomc from " << o.model << " (model " << model << "), batch " << o.batch << ", for CPU "
+    << o.cpu << ". Do not edit.\n"
+    << "//\n"
+    << "// Link with the object file loomc wrote and with Loom's kernel library\n"
+    << "// (build/runtime/libloom_kernels.a: the GEMM the generated code calls, loom_sgemm,\n"
+    << "// loom_sgemm_pack_b, loom_sgemm_packed_b and loom_dgemm), which needs libc, libm,\n"
+    << "// libstdc++ and pthreads. Each class below owns one function's buffers, 64-byte aligned\n"
+    << "// and zeroed, in the order the function takes them.\n"
+    << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdlib>\n#include <cstring>\n\n"
+    << "extern \"C\" {\n";
+  for (const Compiled& c : compiled) h << "void " << c.symbol << "(void** buffers);\n";
+  for (const std::string& g : embedded_names) {
+    h << "extern const unsigned char " << Identifier(model) << "_param_" << Identifier(g) << "[];\n";
+  }
+  h << "}\n\n";
+  for (const Compiled& c : compiled) h << HeaderClass(model, c, !embedded_names.empty());
+  return h.str();
+}
+
+absl::Status Main(const Options& o) {
+  ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(o.model));
+  Checkpoint params;
+  frontends::LowerOptions lower;
+  lower.batch = o.batch;
+  lower.vocab = o.vocab;
+  lower.streaming = o.streaming;
+  if (!o.params.empty()) {
+    ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(o.params));
+    if (lower.vocab == 0) lower.vocab = data::VocabularySize(c.metadata);
+    params = std::move(c);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, LowerForCompilation(file, lower, codegen::kDefaultPipeline));
+  std::vector<std::string> available;
+  for (const auto& f : module->functions()) available.push_back(f->name());
+  for (const std::string& fn : o.functions) {
+    if (module->FindFunction(fn) == nullptr) {
+      return absl::NotFoundError(absl::StrCat("model '", module->name(), "' has no function '", fn, "' (it has ",
+                                              absl::StrJoin(available, ", "), ")"));
+    }
+  }
+  Checkpoint embedded;
+  if (!o.params.empty()) {
+    ASSIGN_OR_RETURN(embedded, frontends::ParamsFromCheckpoint(*module, params, o.params));
+    // Optimizer state and counters come along when the checkpoint has them.
+    for (const ir::Global& g : module->globals()) {
+      if (embedded.Find(g.name) == nullptr) embedded.tensors.emplace_back(g.name, ir::InitialValue(g, 0));
+      if (const Tensor* t = params.Find(g.name); t && !g.trainable && ir::TypeOf(*t) == g.type) {
+        for (auto& [name, value] : embedded.tensors) {
+          if (name == g.name) value = *t;
+        }
+      }
+    }
+  }
+
+  std::ostringstream after_all;
+  std::string ir_text;
+  llvm::LLVMContext context;
+  auto linked = std::make_unique<llvm::Module>(Identifier(module->name()), context);
+  std::vector<Compiled> compiled;
+  for (const std::string& fn : o.functions) {
+    std::unique_ptr<ir::Module> copy = ir::CloneModule(*module);
+    ir::Function* f = copy->FindFunction(fn);
+    RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(f->body()).status());
+    passes::PassManager pm({.verify_each = true, .print_after_all = o.print_after_all ? &std::cerr : nullptr,
+                            .timing = o.timing});
+    RETURN_IF_ERROR(pm.AddPipeline(codegen::kDefaultPipeline));
+    RETURN_IF_ERROR(pm.Run(*copy));
+    if (o.timing) std::cerr << "@" << fn << ":\n" << pm.TimingReport();
+    if (o.emit == "ir") {
+      ir_text += ir::Print(*copy);
+      continue;
+    }
+    Compiled c{fn, "loom_" + Identifier(module->name()) + "_" + Identifier(fn), {}, {}};
+    for (ir::Value* a : f->body().arguments()) c.input_names.push_back(a->name_hint());
+    ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> m, codegen::EmitFunction(*copy, *f, context, c.symbol, &c.layout));
+    if (llvm::Linker::linkModules(*linked, std::move(m))) {
+      return absl::InternalError(absl::StrCat("cannot link @", fn, " into the object"));
+    }
+    compiled.push_back(std::move(c));
+  }
+  if (o.emit == "ir") return WriteFileAtomically(o.out, ir_text);
+
+  std::vector<std::string> embedded_names;
+  for (const auto& [name, t] : embedded.tensors) {
+    llvm::StringRef bytes(static_cast<const char*>(t.raw_data()), t.byte_size());
+    auto* data = llvm::ConstantDataArray::getString(context, bytes, /*AddNull=*/false);
+    auto* g = new llvm::GlobalVariable(*linked, data->getType(), /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+                                       data, Identifier(module->name()) + "_param_" + Identifier(name));
+    g->setAlignment(llvm::Align(64));
+    embedded_names.push_back(name);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.cpu, o.opt_level));
+  target->Prepare(*linked);
+  std::string errors;
+  llvm::raw_string_ostream es(errors);
+  if (llvm::verifyModule(*linked, &es)) return absl::InternalError(absl::StrCat("invalid LLVM IR: ", errors));
+  target->Optimize(*linked);
+  std::string out;
+  if (o.emit == "llvm") {
+    llvm::raw_string_ostream os(out);
+    linked->print(os, nullptr);
+  } else {
+    ASSIGN_OR_RETURN(out, target->Emit(*linked, o.emit == "asm"));
+  }
+  RETURN_IF_ERROR(WriteFileAtomically(o.out, out));
+  if (o.header.empty()) return absl::OkStatus();
+  absl::Status header = WriteFileAtomically(o.header, Header(o, module->name(), compiled, embedded_names));
+  if (!header.ok()) std::remove(o.out.c_str());  // both files or neither
+  return header;
+}
+
+}  // namespace
+}  // namespace loom::loomc
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << loom::loomc::kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  auto options = loom::loomc::ParseOptions(args);
+  absl::Status s = options.ok() ? loom::loomc::Main(*options) : options.status();
+  if (s.ok()) return 0;
+  absl::string_view m = s.message();
+  std::cerr << (m.find(": error: ") != absl::string_view::npos ? "" : "loomc: error: ") << m << "\n";
+  return 1;
+}
