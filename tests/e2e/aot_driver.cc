@@ -1,17 +1,21 @@
-// A program built from loomc's object and header alone: fills the char-RNN's input with
-// token (7·i mod 75) at step i — what tests/e2e/char_tokens.npy holds — runs @forward
-// and writes the output's raw bytes to argv[1], for comparison with `loom run`.
+// A program built from loomc's object and header alone. Compiled with -DHEADER, -DMODEL
+// (the generated class), -DINPUT (its input accessor) and -DVOCAB: fills the input with
+// token (7·i mod VOCAB) at position i — what tests/e2e/*_tokens.npy hold — runs the
+// function and writes its first output's raw bytes to argv[1], to compare with loom run.
 #include <cstdio>
 
-#include "char_rnn.h"
+#include HEADER
+
+#define CONCAT(a, b) a##b
+#define SIZE_OF(accessor) CONCAT(accessor, _size)
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
-  CharRNN_forward f;  // parameters embedded by loomc --params
-  for (int64_t i = 0; i < CharRNN_forward::input_chars_size; ++i) f.input_chars()[i] = (7 * i) % 75;
+  MODEL f;  // parameters embedded by loomc --params
+  for (int64_t i = 0; i < MODEL::SIZE_OF(INPUT); ++i) f.INPUT()[i] = (7 * i) % VOCAB;
   f.Run();
   std::FILE* out = std::fopen(argv[1], "wb");
   if (out == nullptr) return 1;
-  std::fwrite(f.output_0(), sizeof(float), CharRNN_forward::output_0_size, out);
+  std::fwrite(f.output_0(), sizeof(*f.output_0()), MODEL::output_0_size, out);
   return std::fclose(out) == 0 ? 0 : 1;
 }
