@@ -10,44 +10,12 @@
 #include "runtime/checkpoint.h"
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/utf8.h"
+#include "runtime/sampling.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 
 namespace loom::cli {
 namespace {
-
-// Uniform doubles in [0, 1) from SplitMix64: the same sequence on every platform.
-class Uniform {
- public:
-  explicit Uniform(uint64_t seed) : state_(seed) {}
-  double operator()() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-  }
-
- private:
-  uint64_t state_;
-};
-
-// Draws from the model's output row (probabilities, or logits when the model file's
-// output is not a softmax) sharpened or flattened by the temperature.
-int64_t Draw(const float* row, int64_t v, bool probs, double temperature, Uniform& uniform) {
-  std::vector<double> w(v);
-  double mx = -INFINITY;
-  for (int64_t i = 0; i < v; ++i) {
-    w[i] = (probs ? std::log(std::max(static_cast<double>(row[i]), 1e-30)) : row[i]) / temperature;
-    mx = std::max(mx, w[i]);
-  }
-  double sum = 0;
-  for (double& x : w) sum += (x = std::exp(x - mx));
-  double u = uniform() * sum;
-  for (int64_t i = 0; i < v; ++i) {
-    if ((u -= w[i]) < 0) return i;
-  }
-  return v - 1;
-}
 
 absl::Status Sample(const Args& args) {
   if (args.positional.size() != 1) {
@@ -81,7 +49,7 @@ absl::Status Sample(const Args& args) {
   model->ResetState();
   bool probs = false;
   for (const auto& layer : file.model.layer()) probs |= layer.name() == file.model.output(0) && layer.has_softmax();
-  Uniform uniform(static_cast<uint64_t>(seed));
+  loom_sampling::Uniform uniform(static_cast<uint64_t>(seed));
   std::string out = prime_text;
   int64_t next = -1;
   for (int64_t i = 0; i < static_cast<int64_t>(prime.size()) + length - 1; ++i) {
@@ -89,7 +57,7 @@ absl::Status Sample(const Args& args) {
     Tensor x(DType::kI64, {1, 1});
     x.values<int64_t>()[0] = id;
     ASSIGN_OR_RETURN(std::vector<Tensor> y, model->Step({x}));
-    next = Draw(y[0].values<float>().data(), vocab.size(), probs, temperature, uniform);
+    next = loom_sampling::Draw(y[0].values<float>().data(), vocab.size(), probs, temperature, uniform);
     if (i + 1 >= static_cast<int64_t>(prime.size())) out += data::EncodeUtf8(vocab.Char(next));
   }
   std::cout << out << "\n";

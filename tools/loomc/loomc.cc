@@ -6,6 +6,8 @@
 // each; with --params, the checkpoint's parameters are embedded in the object as
 // read-only data and copied in by the class's constructor.
 #include <cctype>
+#include <filesystem>
+#include <stdlib.h>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -34,14 +36,18 @@
 #include "runtime/data/vocabulary_size.h"
 #include "runtime/npy.h"
 #include "support/status_macros.h"
+#include "tools/loomc/exe.h"
 
 namespace loom::loomc {
 namespace {
 
-constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir -o OUT [options]
+constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe -o OUT [options]
 
   --emit=obj|asm|llvm|ir  an object file, its assembly, the optimized LLVM IR, or the
                           Loom IR after the passes (default obj)
+  --emit=exe              for a character model and its --params: a program that
+                          samples text as loom sample does ([--prime TEXT] [--length N]
+                          [--temperature T] [--seed N])
   -o OUT                  the output file (written whole or not at all)
   --header OUT.h          with obj: a C++ header with a class per function
   --functions a,b         the functions to compile (default forward; also step,
@@ -77,8 +83,8 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (is(a, "--emit")) {
       ASSIGN_OR_RETURN(o.emit, value(i, a, "--emit"));
-      if (o.emit != "obj" && o.emit != "asm" && o.emit != "llvm" && o.emit != "ir") {
-        return absl::InvalidArgumentError(absl::StrCat("--emit takes obj, asm, llvm or ir, got '", o.emit, "'"));
+      if (o.emit != "obj" && o.emit != "asm" && o.emit != "llvm" && o.emit != "ir" && o.emit != "exe") {
+        return absl::InvalidArgumentError(absl::StrCat("--emit takes obj, asm, llvm, ir or exe, got '", o.emit, "'"));
       }
     } else if (is(a, "-o")) {
       ASSIGN_OR_RETURN(o.out, value(i, a, "-o"));
@@ -117,15 +123,15 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   }
   if (o.model.empty() || o.out.empty()) return absl::InvalidArgumentError("a model file and -o OUT are needed");
   if (!o.header.empty() && o.emit != "obj") return absl::InvalidArgumentError("--header goes with --emit=obj");
+  if (o.emit == "exe") {
+    if (o.params.empty()) {
+      return absl::InvalidArgumentError(
+          "--emit=exe builds a sampling program for a character model: it needs --params CKPT from loom train");
+    }
+    o.streaming = true;
+    o.functions = {"step"};
+  }
   return o;
-}
-
-// A C identifier from a model, function or parameter name.
-std::string Identifier(const std::string& name) {
-  std::string id;
-  for (char c : name) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "_" + id;
-  return id;
 }
 
 const char* CType(DType d) {
@@ -297,7 +303,39 @@ absl::Status Main(const Options& o) {
     llvm::raw_string_ostream os(out);
     linked->print(os, nullptr);
   } else {
-    ASSIGN_OR_RETURN(out, target->Emit(*linked, o.emit == "asm"));
+    ASSIGN_OR_RETURN(out, target->Emit(*linked, o.emit == "asm"));  // the object, for exe too
+  }
+  if (o.emit == "exe") {
+    auto alphabet = params.metadata.find("vocab");
+    if (alphabet == params.metadata.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(o.params, ": not a character model's checkpoint (no alphabet)"));
+    }
+    std::string input;
+    for (const auto& in : file.model.input()) {
+      if (in.name() != file.model.loss().target()) {
+        input = in.name();
+        break;
+      }
+    }
+    bool probs = false;
+    for (const auto& layer : file.model.layer()) probs |= layer.name() == file.model.output(0) && layer.has_softmax();
+    char dir_template[] = "/tmp/loomc.XXXXXX";
+    if (mkdtemp(dir_template) == nullptr) return absl::InternalError("cannot make a temporary directory");
+    std::string dir = dir_template;
+    absl::Status s = WriteFileAtomically(dir + "/model.o", out);
+    if (s.ok()) s = WriteFileAtomically(dir + "/model.h", Header(o, module->name(), compiled, embedded_names));
+    if (s.ok()) {
+      s = WriteFileAtomically(dir + "/main.cc", SamplerMain({module->name(), input, alphabet->second, probs,
+                                                             &compiled[0].layout, "model.h"}));
+    }
+    // Linked beside the output, then renamed: a failed link leaves no program behind.
+    if (s.ok()) s = LinkProgram(dir, dir + "/model.o", o.out + ".tmp");
+    if (s.ok() && std::rename((o.out + ".tmp").c_str(), o.out.c_str()) != 0) {
+      s = absl::PermissionDeniedError(absl::StrCat(o.out, ": cannot write"));
+    }
+    std::remove((o.out + ".tmp").c_str());
+    if (s.ok()) std::filesystem::remove_all(dir);
+    return s;
   }
   RETURN_IF_ERROR(WriteFileAtomically(o.out, out));
   if (o.header.empty()) return absl::OkStatus();

@@ -1,0 +1,38 @@
+// loomc --emit=exe: a sampling program for a character model. The generated main feeds
+// the --prime text through @step one character at a time and draws the rest with the
+// same sampler as `loom sample` (runtime/sampling.h, embedded), so for a checkpoint and
+// a seed both print the same text.
+#ifndef LOOM_TOOLS_LOOMC_EXE_H_
+#define LOOM_TOOLS_LOOMC_EXE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "compiler/codegen/emitter.h"
+
+namespace loom::loomc {
+
+struct SamplerSpec {
+  std::string model;                     // the model's name (its class prefix)
+  std::string input;                     // @step's token input
+  std::string alphabet;                  // the checkpoint's vocabulary, UTF-8
+  bool probabilities = false;            // the output is a softmax (else logits)
+  const codegen::BufferLayout* layout;   // of @step
+  std::string header;                    // the generated header's file name
+};
+
+// A C identifier from a model, function or parameter name (the generated code's names).
+std::string Identifier(const std::string& name);
+
+// The generated main's source.
+std::string SamplerMain(const SamplerSpec& spec);
+
+// Compiles `main_source` with the object and the kernel library into `out`, with the
+// system C++ compiler ($CXX, else c++). `dir` holds the object, the header and the
+// main's source.
+absl::Status LinkProgram(const std::string& dir, const std::string& object, const std::string& out);
+
+}  // namespace loom::loomc
+
+#endif  // LOOM_TOOLS_LOOMC_EXE_H_
