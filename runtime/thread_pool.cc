@@ -31,11 +31,12 @@ class Pool {
   }
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  void Run(int64_t n, const std::function<void(int64_t)>& fn) {
+  void Run(int64_t n, Task task, void* context) {
     std::lock_guard<std::mutex> job(job_mu_);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      fn_ = &fn;
+      task_ = task;
+      context_ = context;
       n_ = n;
       next_ = 0;
       remaining_ = n;
@@ -45,7 +46,7 @@ class Pool {
     Drain();
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [&] { return remaining_ == 0; });
-    fn_ = nullptr;
+    task_ = nullptr;
   }
 
  private:
@@ -73,7 +74,7 @@ class Pool {
   // Takes items until none are left; the last to finish wakes the caller.
   void Drain() {
     for (int64_t i; (i = next_.fetch_add(1)) < n_;) {
-      (*fn_)(i);
+      task_(context_, i);
       if (remaining_.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> lock(mu_);
         done_.notify_all();
@@ -87,7 +88,8 @@ class Pool {
   uint64_t generation_ = 0;
   std::atomic<uint64_t> published_{0};  // generation_, readable without the lock
   bool stop_ = false;
-  const std::function<void(int64_t)>* fn_ = nullptr;
+  Task task_ = nullptr;
+  void* context_ = nullptr;
   std::atomic<int64_t> n_{0}, next_{0}, remaining_{0};
 };
 
@@ -101,12 +103,12 @@ Pool& ThePool() {
 void SetNumThreads(int n) { ThePool().Resize(std::max(1, n)); }
 int NumThreads() { return ThePool().size(); }
 
-void ParallelFor(int64_t n, const std::function<void(int64_t)>& fn) {
+void ParallelFor(int64_t n, Task task, void* context) {
   if (n <= 1 || NumThreads() == 1) {
-    for (int64_t i = 0; i < n; ++i) fn(i);
+    for (int64_t i = 0; i < n; ++i) task(context, i);
     return;
   }
-  ThePool().Run(n, fn);
+  ThePool().Run(n, task, context);
 }
 
 }  // namespace loom

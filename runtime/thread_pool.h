@@ -5,7 +5,7 @@
 #define LOOM_RUNTIME_THREAD_POOL_H_
 
 #include <cstdint>
-#include <functional>
+#include <utility>
 
 namespace loom {
 
@@ -13,9 +13,19 @@ namespace loom {
 void SetNumThreads(int n);
 int NumThreads();
 
-// Runs fn(i) for every i in [0, n), spread over the pool and the calling thread, and
-// returns when all have finished. Calls from several threads at once are serialized.
-void ParallelFor(int64_t n, const std::function<void(int64_t)>& fn);
+// Runs task(context, i) for every i in [0, n), spread over the pool and the calling
+// thread, and returns when all have finished. Calls from several threads at once are
+// serialized. A plain function pointer, so that the serial build of the kernels (for
+// loomc's objects, runtime/thread_pool_serial.cc) needs no C++ runtime library.
+using Task = void (*)(void* context, int64_t i);
+void ParallelFor(int64_t n, Task task, void* context);
+
+// The same for a callable f(i).
+template <typename F>
+void ParallelFor(int64_t n, F&& f) {
+  using Fn = std::remove_reference_t<F>;
+  ParallelFor(n, [](void* c, int64_t i) { (*static_cast<Fn*>(c))(i); }, const_cast<void*>(static_cast<const void*>(&f)));
+}
 
 }  // namespace loom
 

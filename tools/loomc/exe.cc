@@ -8,6 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "embedded_source.h"
 #include "runtime/data/utf8.h"
+#include "runtime/npy.h"
+#include "support/status_macros.h"
 
 namespace loom::loomc {
 namespace {
@@ -96,15 +98,35 @@ int main(int argc, char** argv) {
   return m.str();
 }
 
-absl::Status LinkProgram(const std::string& dir, const std::string& object, const std::string& out) {
-  const char* cxx = std::getenv("CXX");
-  std::string command = absl::StrCat(cxx != nullptr && *cxx ? cxx : "c++", " -std=c++17 -O2 -I", Quote(dir), " ",
-                                     Quote(dir + "/main.cc"), " ", Quote(object), " ", Quote(LOOM_KERNELS_LIBRARY),
-                                     " -lpthread -o ", Quote(out), " 2>", Quote(dir + "/link.log"));
-  if (std::system(command.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("linking the program failed (", command, "); see ", dir, "/link.log"));
+namespace {
+
+absl::Status Run(const std::string& command, const std::string& what, const std::string& log) {
+  if (std::system((command + " 2>" + Quote(log)).c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(what, " failed (", command, "); see ", log));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SelfContainedObject(const std::string& dir, const std::string& object_bytes) {
+  std::string generated = dir + "/generated.o", merged = dir + "/merged.o";
+  RETURN_IF_ERROR(WriteFileAtomically(generated, object_bytes));
+  RETURN_IF_ERROR(Run(absl::StrCat("ld -r -o ", Quote(merged), " ", Quote(generated), " --whole-archive ",
+                                   Quote(LOOM_KERNELS_SERIAL_LIBRARY), " --no-whole-archive"),
+                      "linking the kernels into the object", dir + "/ld.log"));
+  // The kernels were built with hidden visibility: local now, so that two loomc objects
+  // in one program do not define loom_sgemm twice.
+  RETURN_IF_ERROR(Run(absl::StrCat("objcopy --localize-hidden ", Quote(merged)), "localizing the kernels' symbols",
+                      dir + "/objcopy.log"));
+  return ReadFile(merged);
+}
+
+absl::Status LinkProgram(const std::string& dir, const std::string& object, const std::string& out) {
+  const char* cxx = std::getenv("CXX");
+  return Run(absl::StrCat(cxx != nullptr && *cxx ? cxx : "c++", " -std=c++17 -O2 -I", Quote(dir), " ",
+                          Quote(dir + "/main.cc"), " ", Quote(object), " -o ", Quote(out)),
+             "linking the program", dir + "/link.log");
 }
 
 }  // namespace loom::loomc

@@ -28,9 +28,14 @@ std::string Identifier(const std::string& name);
 // The generated main's source.
 std::string SamplerMain(const SamplerSpec& spec);
 
-// Compiles `main_source` with the object and the kernel library into `out`, with the
-// system C++ compiler ($CXX, else c++). `dir` holds the object, the header and the
-// main's source.
+// The generated object with Loom's kernels (the single-threaded build) linked into it
+// and their symbols made local: an object that needs only libc and the compiler's own
+// runtime, and that can sit beside other loomc objects in one program. Uses the system
+// linker and objcopy; `dir` is a scratch directory.
+absl::StatusOr<std::string> SelfContainedObject(const std::string& dir, const std::string& object_bytes);
+
+// Compiles dir/main.cc with `object` into `out`, with the system C++ compiler ($CXX,
+// else c++). `dir` also holds the header.
 absl::Status LinkProgram(const std::string& dir, const std::string& object, const std::string& out);
 
 }  // namespace loom::loomc
