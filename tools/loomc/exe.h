@@ -1,7 +1,7 @@
-// loomc --emit=exe: a sampling program for a character model. The generated main feeds
-// the --prime text through @step one character at a time and draws the rest with the
-// same sampler as `loom sample` (runtime/sampling.h, embedded), so for a checkpoint and
-// a seed both print the same text.
+// loomc --emit=exe: programs with a generated main. For a character model, a sampler:
+// it feeds the --prime text through @step one character at a time and draws the rest
+// with the same sampler as `loom sample` (runtime/sampling.h, embedded), so for a
+// checkpoint and a seed both print the same text. For other models, .npy in and out.
 #ifndef LOOM_TOOLS_LOOMC_EXE_H_
 #define LOOM_TOOLS_LOOMC_EXE_H_
 
@@ -27,6 +27,20 @@ std::string Identifier(const std::string& name);
 
 // The generated main's source.
 std::string SamplerMain(const SamplerSpec& spec);
+
+// For any other model: PROGRAM IN.npy... OUT.npy... — the function's inputs from .npy
+// files and its outputs to .npy files. An input must be exactly what numpy.save writes
+// for the function's dtype and shape (a C-ordered array, format 1.0): the program
+// compares the header byte for byte instead of parsing it.
+struct ArraysSpec {
+  std::string model, function, header;
+  const codegen::BufferLayout* layout;
+  std::vector<std::string> input_names;
+  // A forecasting model's column statistics (from its checkpoint): the first input is
+  // standardized with them and the first output mapped back, as `loom run` does.
+  std::vector<double> mean, stddev;
+};
+std::string ArraysMain(const ArraysSpec& spec);
 
 // The generated object with Loom's kernels (the single-threaded build) linked into it
 // and their symbols made local: an object that needs only libc and the compiler's own

@@ -45,9 +45,10 @@ constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe
 
   --emit=obj|asm|llvm|ir  an object file, its assembly, the optimized LLVM IR, or the
                           Loom IR after the passes (default obj)
-  --emit=exe              for a character model and its --params: a program that
-                          samples text as loom sample does ([--prime TEXT] [--length N]
-                          [--temperature T] [--seed N])
+  --emit=exe              with --params: a program. For a character model it samples
+                          text as loom sample does ([--prime TEXT] [--length N]
+                          [--temperature T] [--seed N]); for others it runs the first
+                          of --functions on .npy files (PROGRAM IN.npy... OUT.npy...)
   -o OUT                  the output file (written whole or not at all)
   --header OUT.h          with obj: a C++ header with a class per function
   --functions a,b         the functions to compile (default forward; also step,
@@ -123,13 +124,8 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   }
   if (o.model.empty() || o.out.empty()) return absl::InvalidArgumentError("a model file and -o OUT are needed");
   if (!o.header.empty() && o.emit != "obj") return absl::InvalidArgumentError("--header goes with --emit=obj");
-  if (o.emit == "exe") {
-    if (o.params.empty()) {
-      return absl::InvalidArgumentError(
-          "--emit=exe builds a sampling program for a character model: it needs --params CKPT from loom train");
-    }
-    o.streaming = true;
-    o.functions = {"step"};
+  if (o.emit == "exe" && o.params.empty()) {
+    return absl::InvalidArgumentError("--emit=exe builds a program around trained parameters: it needs --params CKPT");
   }
   return o;
 }
@@ -220,7 +216,7 @@ std::string Header(const Options& o, const std::string& model, const std::vector
   return h.str();
 }
 
-absl::Status Main(const Options& o) {
+absl::Status Main(Options o) {
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(o.model));
   Checkpoint params;
   frontends::LowerOptions lower;
@@ -229,6 +225,11 @@ absl::Status Main(const Options& o) {
   lower.streaming = o.streaming;
   if (!o.params.empty()) {
     ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(o.params));
+    // A character model's program samples text: it runs @step.
+    if (o.emit == "exe" && c.metadata.count("vocab")) {
+      lower.streaming = true;
+      o.functions = {"step"};
+    }
     if (lower.vocab == 0) lower.vocab = data::VocabularySize(c.metadata);
     params = std::move(c);
   }
@@ -313,9 +314,6 @@ absl::Status Main(const Options& o) {
   }
   if (o.emit == "exe") {
     auto alphabet = params.metadata.find("vocab");
-    if (alphabet == params.metadata.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(o.params, ": not a character model's checkpoint (no alphabet)"));
-    }
     std::string input;
     for (const auto& in : file.model.input()) {
       if (in.name() != file.model.loss().target()) {
@@ -325,12 +323,19 @@ absl::Status Main(const Options& o) {
     }
     bool probs = false;
     for (const auto& layer : file.model.layer()) probs |= layer.name() == file.model.output(0) && layer.has_softmax();
+    ArraysSpec arrays{module->name(), compiled[0].function, "model.h", &compiled[0].layout,
+                      compiled[0].input_names, {}, {}};
+    if (params.metadata.count("mean") && params.metadata.count("std")) {
+      for (absl::string_view v : absl::StrSplit(params.metadata.at("mean"), ',')) arrays.mean.push_back(std::stod(std::string(v)));
+      for (absl::string_view v : absl::StrSplit(params.metadata.at("std"), ',')) arrays.stddev.push_back(std::stod(std::string(v)));
+    }
+    std::string main_source =
+        alphabet != params.metadata.end()
+            ? SamplerMain({module->name(), input, alphabet->second, probs, &compiled[0].layout, "model.h"})
+            : ArraysMain(arrays);
     absl::Status s = WriteFileAtomically(dir + "/model.o", out);
     if (s.ok()) s = WriteFileAtomically(dir + "/model.h", Header(o, module->name(), compiled, embedded_names));
-    if (s.ok()) {
-      s = WriteFileAtomically(dir + "/main.cc", SamplerMain({module->name(), input, alphabet->second, probs,
-                                                             &compiled[0].layout, "model.h"}));
-    }
+    if (s.ok()) s = WriteFileAtomically(dir + "/main.cc", main_source);
     // Linked beside the output, then renamed: a failed link leaves no program behind.
     if (s.ok()) s = LinkProgram(dir, dir + "/model.o", o.out + ".tmp");
     if (s.ok() && std::rename((o.out + ".tmp").c_str(), o.out.c_str()) != 0) {
