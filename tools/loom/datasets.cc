@@ -12,6 +12,7 @@
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/csv_series.h"
 #include "runtime/data/labelled_text.h"
+#include "runtime/data/standardization.h"
 #include "support/status_macros.h"
 
 namespace loom::cli {
@@ -286,9 +287,14 @@ class SeriesDataset : public Dataset {
     int64_t windows = std::max<int64_t>(0, static_cast<int64_t>(d->rows_.size()) - d->window_);
     d->val_windows_ = static_cast<int64_t>(windows * o.val_split);
     d->train_windows_ = windows - d->val_windows_;
-    if (auto it = o.metadata.find("mean"); it != o.metadata.end()) {
-      for (absl::string_view v : absl::StrSplit(it->second, ',')) d->mean_.push_back(std::stod(std::string(v)));
-      for (absl::string_view v : absl::StrSplit(o.metadata.at("std"), ',')) d->std_.push_back(std::stod(std::string(v)));
+    ASSIGN_OR_RETURN(std::optional<data::Standardization> stored, data::LoadStandardization(o.metadata));
+    if (stored) {
+      if (static_cast<int64_t>(stored->mean.size()) != columns) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": ", columns, " columns, the model was trained on ",
+                                                       stored->mean.size()));
+      }
+      d->mean_ = stored->mean;
+      d->std_ = stored->stddev;
     } else {
       // Standardized on the training rows only.
       int64_t n = d->train_windows_ + d->window_;
@@ -345,7 +351,9 @@ class SeriesDataset : public Dataset {
                                   mse / baseline * count)};
   }
   std::map<std::string, std::string> Metadata() const override {
-    return {{"data", "series"}, {"mean", absl::StrJoin(mean_, ",")}, {"std", absl::StrJoin(std_, ",")}};
+    std::map<std::string, std::string> metadata = {{"data", "series"}};
+    data::StoreStandardization({mean_, std_}, metadata);
+    return metadata;
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "frontends/jit.h"
 #include "runtime/checkpoint.h"
+#include "runtime/data/standardization.h"
 #include "runtime/data/vocabulary_size.h"
 #include "runtime/npy.h"
 #include "support/status_macros.h"
@@ -48,9 +49,10 @@ absl::Status RunModel(const Args& args) {
   if (args.Has("--params")) {
     ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(args.Get("--params")));
     if (options.vocab == 0) options.vocab = data::VocabularySize(c.metadata);
-    if (c.metadata.count("mean") && c.metadata.count("std")) {
-      for (absl::string_view v : absl::StrSplit(c.metadata.at("mean"), ',')) mean.push_back(std::stod(std::string(v)));
-      for (absl::string_view v : absl::StrSplit(c.metadata.at("std"), ',')) stddev.push_back(std::stod(std::string(v)));
+    ASSIGN_OR_RETURN(std::optional<data::Standardization> s, data::LoadStandardization(c.metadata));
+    if (s) {
+      mean = s->mean;
+      stddev = s->stddev;
     }
   }
   if (!mean.empty()) {

@@ -33,6 +33,7 @@
 #include "llvm/Linker/Linker.h"
 #include "llvm/Support/raw_ostream.h"
 #include "runtime/checkpoint.h"
+#include "runtime/data/standardization.h"
 #include "runtime/data/vocabulary_size.h"
 #include "runtime/npy.h"
 #include "support/status_macros.h"
@@ -325,9 +326,10 @@ absl::Status Main(Options o) {
     for (const auto& layer : file.model.layer()) probs |= layer.name() == file.model.output(0) && layer.has_softmax();
     ArraysSpec arrays{module->name(), compiled[0].function, "model.h", &compiled[0].layout,
                       compiled[0].input_names, {}, {}};
-    if (params.metadata.count("mean") && params.metadata.count("std")) {
-      for (absl::string_view v : absl::StrSplit(params.metadata.at("mean"), ',')) arrays.mean.push_back(std::stod(std::string(v)));
-      for (absl::string_view v : absl::StrSplit(params.metadata.at("std"), ',')) arrays.stddev.push_back(std::stod(std::string(v)));
+    ASSIGN_OR_RETURN(std::optional<data::Standardization> stats, data::LoadStandardization(params.metadata));
+    if (stats) {
+      arrays.mean = stats->mean;
+      arrays.stddev = stats->stddev;
     }
     std::string main_source =
         alphabet != params.metadata.end()

@@ -7,6 +7,7 @@
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/csv_series.h"
 #include "runtime/data/labelled_text.h"
+#include "runtime/data/standardization.h"
 #include "runtime/data/utf8.h"
 
 namespace loom::data {
@@ -90,6 +91,20 @@ TEST(CsvSeriesTest, HeaderIsOptionalAndRowsMustAgree) {
   EXPECT_EQ(LoadCsvSeries(nan).status().message(), nan + ":2: field 1 ('nan') is not a finite number");
   std::string header_only = TempFile("ho.csv", "a,b\n");
   EXPECT_EQ(LoadCsvSeries(header_only).status().message(), header_only + ": no data rows");
+}
+
+TEST(StandardizationTest, RoundTripsExactlyAndRefusesMalformedStatistics) {
+  std::map<std::string, std::string> metadata;
+  StoreStandardization({{9912.345678901234, 3.5}, {1234.5678901234567, 2.0}}, metadata);
+  auto back = LoadStandardization(metadata);
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->mean, (std::vector<double>{9912.345678901234, 3.5}));
+  EXPECT_EQ((*back)->stddev, (std::vector<double>{1234.5678901234567, 2.0}));
+  EXPECT_FALSE(LoadStandardization({})->has_value());
+  for (auto bad : std::vector<std::map<std::string, std::string>>{
+           {{"mean", "1,2"}}, {{"mean", "1,x"}, {"std", "1,1"}}, {{"mean", "1"}, {"std", "0"}}, {{"mean", "1,2"}, {"std", "1"}}}) {
+    EXPECT_EQ(LoadStandardization(bad).status().message(), "the checkpoint's column statistics (mean, std) are malformed");
+  }
 }
 
 }  // namespace
