@@ -288,9 +288,16 @@ class Parser {
     TensorType t{*ParseDType(tok_.text), {}};
     Consume();
     if (tok_.kind != Tok::kLBracket) return Error("expected '[' after the element type");
+    Location loc = Loc();
     ASSIGN_OR_RETURN(t.shape, ParseIntList());
+    // Element counts stay far from int64 overflow: 2^40 is 4 TB of f32.
+    double elements = 1;
     for (int64_t d : t.shape) {
       if (d < 0) return ErrorAt(Loc(), "dimensions must be >= 0");
+      elements *= static_cast<double>(d);
+    }
+    if (elements > static_cast<double>(int64_t{1} << 40)) {
+      return ErrorAt(loc, "a type of more than 2^40 elements is too large");
     }
     return t;
   }
@@ -553,7 +560,13 @@ class Parser {
   absl::StatusOr<Tensor> ParseDense() {
     RETURN_IF_ERROR(ExpectKeyword("dense"));
     RETURN_IF_ERROR(Expect(Tok::kLAngle, "'<'"));
+    Location type_loc = Loc();
     ASSIGN_OR_RETURN(TensorType type, ParseType());
+    // A constant is allocated as it is read: bounded to what a text file could mean.
+    if (type.num_elements() > (int64_t{1} << 28)) {
+      return ErrorAt(type_loc, absl::StrCat("a dense constant of ", type.num_elements(),
+                                            " elements is too large (at most 2^28)"));
+    }
     Tensor t(type.dtype, type.shape);
     if (Accept(Tok::kRAngle)) {
       if (t.num_elements() != 0) return Error("expected ':' and values");

@@ -32,6 +32,10 @@ int64_t CharVocab::Id(char32_t c) const {
 
 absl::StatusOr<CharCorpus> LoadCharCorpus(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, ReadDataFile(path));
+  return ParseCharCorpus(bytes, path);
+}
+
+absl::StatusOr<CharCorpus> ParseCharCorpus(absl::string_view bytes, const std::string& path) {
   ASSIGN_OR_RETURN(std::u32string text, DecodeUtf8(bytes, path));
   CharCorpus corpus{CharVocab::FromText(text), {}};
   if (corpus.vocab.size() < 2) {

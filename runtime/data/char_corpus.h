@@ -33,6 +33,8 @@ struct CharCorpus {
 };
 
 absl::StatusOr<CharCorpus> LoadCharCorpus(const std::string& path);
+// The same from the file's bytes (`name` for messages).
+absl::StatusOr<CharCorpus> ParseCharCorpus(absl::string_view bytes, const std::string& name);
 
 }  // namespace loom::data
 

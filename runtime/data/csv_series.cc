@@ -13,6 +13,10 @@ namespace loom::data {
 
 absl::StatusOr<CsvSeries> LoadCsvSeries(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, ReadDataFile(path));
+  return ParseCsvSeries(bytes, path);
+}
+
+absl::StatusOr<CsvSeries> ParseCsvSeries(absl::string_view bytes, const std::string& path) {
   RETURN_IF_ERROR(DecodeUtf8(bytes, path).status());
   CsvSeries series;
   int64_t line_number = 0;

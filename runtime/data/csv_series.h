@@ -19,6 +19,8 @@ struct CsvSeries {
 // A ragged row, a field that is not a number, or an empty file is an error naming the
 // file and line.
 absl::StatusOr<CsvSeries> LoadCsvSeries(const std::string& path);
+// The same from the file's bytes (`name` for messages).
+absl::StatusOr<CsvSeries> ParseCsvSeries(absl::string_view bytes, const std::string& name);
 
 }  // namespace loom::data
 

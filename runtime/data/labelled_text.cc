@@ -35,6 +35,10 @@ std::vector<std::string> Words(const std::u32string& text) {
 
 absl::StatusOr<std::vector<LabelledExample>> LoadLabelledText(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, ReadDataFile(path));
+  return ParseLabelledText(bytes, path);
+}
+
+absl::StatusOr<std::vector<LabelledExample>> ParseLabelledText(absl::string_view bytes, const std::string& path) {
   RETURN_IF_ERROR(DecodeUtf8(bytes, path).status());
   std::vector<LabelledExample> examples;
   int64_t line_number = 0;

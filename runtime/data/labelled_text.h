@@ -19,6 +19,8 @@ struct LabelledExample {
 };
 
 absl::StatusOr<std::vector<LabelledExample>> LoadLabelledText(const std::string& path);
+// The same from the file's bytes (`name` for messages).
+absl::StatusOr<std::vector<LabelledExample>> ParseLabelledText(absl::string_view bytes, const std::string& name);
 
 class WordVocab {
  public:
