@@ -92,6 +92,25 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor
   return f->Run(inputs, globals_);
 }
 
+absl::StatusOr<std::string> CompiledModel::ExplainNonFinite(const std::vector<Tensor>& batch,
+                                                           const codegen::CompiledFunction::Globals& before) const {
+  const ir::Function* f = module_->FindFunction("train_step");
+  if (f == nullptr) return absl::FailedPreconditionError(absl::StrCat("model '", module_->name(), "' has no @train_step"));
+  ir::Interpreter interpreter(*module_);
+  for (const auto& [name, value] : before) RETURN_IF_ERROR(interpreter.SetGlobal(name, value));
+  interpreter.set_detect_anomaly(true);
+  absl::StatusOr<std::vector<Tensor>> loss = interpreter.Run("train_step", batch);
+  const ir::Interpreter::Anomaly& a = interpreter.anomaly();
+  if (a.op == nullptr) {
+    if (!loss.ok()) return loss.status();
+    return std::string("the reference interpreter computes this step without a NaN or an infinity");
+  }
+  std::string where;
+  for (int64_t t : a.scan_steps) absl::StrAppend(&where, where.empty() ? " at time step " : ", then ", t);
+  return absl::StrCat("the first non-finite value (", a.value, ") is produced by '", a.op->name(), "'", where,
+                      " in @train_step: ", ir::PrintOpLine(*f, *a.op));
+}
+
 namespace {
 bool IsCarried(const ir::Global& g) {
   return !g.trainable && (absl::EndsWith(g.name, ".h_n") || absl::EndsWith(g.name, ".c_n"));

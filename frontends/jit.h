@@ -56,6 +56,16 @@ class CompiledModel {
 
   const ir::Module& module() const { return *module_; }
 
+  // Every global (parameters, optimizer state, carried state), to set aside before a
+  // training step for ExplainNonFinite.
+  const codegen::CompiledFunction::Globals& globals() const { return globals_; }
+  // Why a training step's loss or parameters went non-finite: reruns @train_step on
+  // `batch` from `before` (globals() as they were before the step) in the reference
+  // interpreter, and names the first op that produced a NaN or an infinity, with its
+  // line of the unoptimized IR (`loom train --detect-anomaly`).
+  absl::StatusOr<std::string> ExplainNonFinite(const std::vector<Tensor>& batch,
+                                               const codegen::CompiledFunction::Globals& before) const;
+
  private:
   friend class Jit;
   CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed);

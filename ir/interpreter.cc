@@ -3,6 +3,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ir/interpreter_kernels.h"
 #include "support/philox.h"
@@ -10,6 +11,15 @@
 
 namespace loom::ir {
 namespace {
+
+// The index of the first NaN or infinity in `t`, or -1.
+int64_t FirstNonFinite(const Tensor& t) {
+  if (!IsFloat(t.dtype())) return -1;
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    if (!std::isfinite(t.GetDouble(i))) return i;
+  }
+  return -1;
+}
 
 absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Tensor> args,
                                              KernelContext& ctx) {
@@ -23,13 +33,22 @@ absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Ten
       return absl::UnimplementedError(absl::StrCat("no interpreter kernel for '", op->name(), "'"));
     }
     absl::StatusOr<std::vector<Tensor>> results = kernel(*op, operands, ctx);
-    if (!results.ok()) return ErrorAt(op->loc(), results.status().message());
+    if (!results.ok()) {
+      // An op in a region may have said where it failed already.
+      return absl::StrContains(results.status().message(), "error: ") ? results.status()
+                                                                      : ErrorAt(op->loc(), results.status().message());
+    }
     if (op->info().has(kTerminator)) return std::move(*results);
     for (int i = 0; i < op->num_results(); ++i) {
       if (TypeOf((*results)[i]) != op->result(i)->type()) {
         return absl::InternalError(absl::StrCat("interpreter kernel of '", op->name(),
                                                 "' produced ", TypeOf((*results)[i]).ToString(),
                                                 " for ", op->result(i)->type().ToString()));
+      }
+      if (int64_t at = ctx.detect_anomaly ? FirstNonFinite((*results)[i]) : -1; at >= 0) {
+        ctx.anomaly_op = op.get();
+        ctx.anomaly_value = (*results)[i].GetDouble(at);
+        return ErrorAt(op->loc(), absl::StrCat("'", op->name(), "' produced ", ctx.anomaly_value));
       }
       env[op->result(i)] = std::move((*results)[i]);
     }
@@ -118,7 +137,10 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::Run(absl::string_view function,
   }
   KernelContext ctx;
   InitContext(ctx, &globals_);
-  return RunBlock(f->body(), std::move(inputs), ctx);
+  ctx.detect_anomaly = detect_anomaly_;
+  absl::StatusOr<std::vector<Tensor>> results = RunBlock(f->body(), std::move(inputs), ctx);
+  anomaly_ = {.op = ctx.anomaly_op, .scan_steps = std::move(ctx.anomaly_steps), .value = ctx.anomaly_value};
+  return results;
 }
 
 absl::StatusOr<std::vector<Tensor>> EvaluateOp(const Op& op,

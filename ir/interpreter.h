@@ -28,9 +28,22 @@ class Interpreter {
   absl::Status SetGlobal(absl::string_view name, Tensor value);
   const std::map<std::string, Tensor, std::less<>>& globals() const { return globals_; }
 
+  // With anomaly detection on, Run fails at the first op whose result holds a NaN or an
+  // infinity, and anomaly() says which op, at which step of each enclosing scan
+  // (outermost first) and the value — what `loom train --detect-anomaly` reports.
+  struct Anomaly {
+    const Op* op = nullptr;
+    std::vector<int64_t> scan_steps;
+    double value = 0;
+  };
+  void set_detect_anomaly(bool on) { detect_anomaly_ = on; }
+  const Anomaly& anomaly() const { return anomaly_; }
+
  private:
   const Module& module_;
   std::map<std::string, Tensor, std::less<>> globals_;
+  bool detect_anomaly_ = false;
+  Anomaly anomaly_;
 };
 
 // A global's first value, drawn from its initializer (Philox keyed by seed and name).

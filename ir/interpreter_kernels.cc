@@ -585,7 +585,12 @@ Results KScan(const Op& op, Operands in, KernelContext& ctx) {
       args.push_back(std::move(slice));
     }
     for (int v = 0; v < ni; ++v) args.push_back(*in[nc + ns + v]);
-    ASSIGN_OR_RETURN(std::vector<Tensor> ys, ctx.run_block(*op.region(), std::move(args)));
+    absl::StatusOr<std::vector<Tensor>> step = ctx.run_block(*op.region(), std::move(args));
+    if (!step.ok()) {
+      if (ctx.anomaly_op != nullptr) ctx.anomaly_steps.insert(ctx.anomaly_steps.begin(), t);
+      return step.status();
+    }
+    std::vector<Tensor> ys = *std::move(step);
     if (has_lengths) {
       const Tensor& lengths = *in[nc + ns + ni];
       for (int64_t b = 0; b < lengths.num_elements(); ++b) {

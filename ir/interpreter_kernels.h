@@ -19,6 +19,12 @@ struct KernelContext {
       run_block;
   // Module globals, or null where there is no module (constant folding).
   std::map<std::string, Tensor, std::less<>>* globals = nullptr;
+  // Anomaly detection: stop at the first op whose result holds a NaN or an infinity,
+  // and say which, at which step of each enclosing scan (outermost first), and what.
+  bool detect_anomaly = false;
+  const Op* anomaly_op = nullptr;
+  std::vector<int64_t> anomaly_steps;
+  double anomaly_value = 0;
 };
 
 using Kernel = absl::StatusOr<std::vector<Tensor>> (*)(

@@ -95,7 +95,9 @@ class Namer {
 
 class Printer {
  public:
-  explicit Printer(std::string* out) : out_(*out) {}
+  explicit Printer(std::string* out, const Op* mark = nullptr) : out_(*out), mark_(mark) {}
+  // Where the marked op's text starts in the output, or npos.
+  size_t mark_pos() const { return mark_pos_; }
 
   void PrintFunction(const Function& f, int indent) {
     Namer namer;
@@ -135,6 +137,7 @@ class Printer {
 
   void PrintOp(const Op& op, int indent) {
     Indent(indent);
+    if (&op == mark_) mark_pos_ = out_.size();
     if (op.num_results() > 0) {
       PrintValues(op.results());
       absl::StrAppend(&out_, " = ");
@@ -182,6 +185,8 @@ class Printer {
 
   std::string& out_;
   Namer* namer_ = nullptr;
+  const Op* mark_;
+  size_t mark_pos_ = std::string::npos;
 };
 
 }  // namespace
@@ -211,6 +216,14 @@ std::string Print(const Function& function) {
   std::string out;
   Printer(&out).PrintFunction(function, 0);
   return out;
+}
+
+std::string PrintOpLine(const Function& function, const Op& op) {
+  std::string out;
+  Printer printer(&out, &op);
+  printer.PrintFunction(function, 0);
+  if (printer.mark_pos() == std::string::npos) return "";
+  return out.substr(printer.mark_pos(), out.find('\n', printer.mark_pos()) - printer.mark_pos());
 }
 
 std::string Print(const Module& module) {

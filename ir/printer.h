@@ -10,6 +10,9 @@ namespace loom::ir {
 
 std::string Print(const Module& module);
 std::string Print(const Function& function);
+// The first line of `op` as Print(function) writes it (its value names included), to
+// point at an op in a diagnostic; empty if `op` is not in `function`.
+std::string PrintOpLine(const Function& function, const Op& op);
 
 // Shortest text that reads back to the same number, always with a '.', an exponent, or
 // inf/nan, so it never reads as an integer.

@@ -14,12 +14,15 @@ constexpr char kUsage[] = R"(usage: loom COMMAND [args]
 Commands:
   train MODEL.pbtxt --data PATH [--epochs N] [--steps N] [--batch N] [--seq N] [--lr X]
         [--seed N] [--val-split F] [--save CKPT] [--resume CKPT] [--threads N]
+        [--detect-anomaly]
       Trains in native code on a data file of the kind the model's loss asks for: a
       UTF-8 text (language model), LABEL<TAB>TEXT lines (classifier) or a CSV time
       series (forecasting). Validates after each epoch; with --save, checkpoints then,
       at the end and on Ctrl-C, and logs CKPT.csv. --resume continues a run exactly.
       --epochs and --steps count from the start of the run (default: one epoch).
       --threads shares the large matrix products among N threads; results are the same.
+      A NaN or infinite loss stops the run; --detect-anomaly also checks the parameters
+      after each step and names the first op that produced a NaN or an infinity.
   eval CKPT --data PATH [--batch N]
       The trained model's metric on all of PATH (bits/char, accuracy or mse).
   sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]

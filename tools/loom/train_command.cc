@@ -4,7 +4,11 @@
 // atomically after every epoch, at the end and on Ctrl-C, and a CSV log of the run
 // beside it (CKPT.csv, for `loom plot`). --resume continues a run exactly where its
 // checkpoint left it: same batches in the same order, same optimizer state. --threads
-// shares large GEMMs among threads (the results do not change with it).
+// shares large GEMMs among threads (the results do not change with it). A NaN or
+// infinite loss stops the run naming the step, the checkpoint left as the last epoch
+// wrote it; --detect-anomaly also checks the parameters after every step and, when
+// something goes non-finite, reruns that step in the reference interpreter to name the
+// first op that produced a NaN or an infinity.
 #include <csignal>
 #include <cstdio>
 #include <cmath>
@@ -42,9 +46,27 @@ absl::StatusOr<Position> PositionOf(const std::map<std::string, std::string>& me
   return p;
 }
 
+bool AllFinite(const codegen::CompiledFunction::Globals& globals) {
+  for (const auto& [name, t] : globals) {
+    if (t.dtype() != DType::kF32) continue;
+    for (float v : t.values<float>()) {
+      if (!std::isfinite(v)) return false;
+    }
+  }
+  return true;
+}
+
 class Run {
  public:
-  Run(Session& s, std::string save) : s_(s), save_(std::move(save)) {}
+  // `saved_step`: the step the checkpoint holds already (a resumed run's), or -1.
+  Run(Session& s, std::string save, int64_t saved_step) : s_(s), save_(std::move(save)), saved_step_(saved_step) {}
+
+  // What the checkpoint holds, for the message that stops a run.
+  std::string Saved() const {
+    if (save_.empty()) return "";
+    if (saved_step_ < 0) return absl::StrCat(" (", save_, " has not been written)");
+    return absl::StrCat(" (", save_, " holds step ", saved_step_, ")");
+  }
 
   absl::Status Save(const Position& p) {
     if (save_.empty()) return absl::OkStatus();
@@ -56,7 +78,9 @@ class Run {
     // The description as trained (--seq, --lr applied), so `loom sample CKPT` needs no
     // model file.
     google::protobuf::TextFormat::PrintToString(s_.file.model, &metadata["model"]);
-    return s_.model->SaveCheckpoint(save_, metadata);
+    RETURN_IF_ERROR(s_.model->SaveCheckpoint(save_, metadata));
+    saved_step_ = p.step;
+    return absl::OkStatus();
   }
 
   // step,epoch,loss,<metric>: the mean training loss since the last row; the metric on
@@ -74,7 +98,23 @@ class Run {
  private:
   Session& s_;
   std::string save_;
+  int64_t saved_step_;
 };
+
+// The error that stops a run at `step`; with --detect-anomaly, where the NaN came from.
+absl::Status NonFinite(Session& s, int64_t step, float loss, const std::vector<Tensor>* batch,
+                       const codegen::CompiledFunction::Globals* before, const Run& run) {
+  std::string what = std::isfinite(loss) ? absl::StrCat("the parameters are no longer finite after step ", step,
+                                                        " (its loss was ", loss, ")")
+                                         : absl::StrCat("the loss is ", loss, " at step ", step);
+  absl::StrAppend(&what, "; stopped", run.Saved());
+  if (batch != nullptr) {
+    std::cerr << absl::StrFormat("loom: step %d went non-finite; rerunning it in the reference interpreter\n", step);
+    ASSIGN_OR_RETURN(std::string why, s.model->ExplainNonFinite(*batch, *before));
+    absl::StrAppend(&what, "\n--detect-anomaly: ", why);
+  }
+  return absl::FailedPreconditionError(what);
+}
 
 absl::Status Train(const Args& args) {
   if (args.positional.size() != 1 || !args.Has("--data")) {
@@ -106,17 +146,20 @@ absl::Status Train(const Args& args) {
   auto [units, unit] = s.data->units_per_batch();
   std::cerr << absl::StrFormat("training %s on %s: %d batches of %d %s per epoch, steps %d to %d\n",
                                s.file.model.name(), args.Get("--data"), per_epoch, units, unit, p.step, last);
-  Run run(s, save);
+  Run run(s, save, resume.empty() ? -1 : p.step);
   if (resume.empty() && !save.empty()) std::remove((save + ".csv").c_str());  // a new run, a new log
   Progress progress(p.step, last - p.step, units, unit);
   double loss_sum = 0;
   int64_t loss_count = 0, log_every = std::max<int64_t>(1, per_epoch / 10);
+  bool detect_anomaly = args.Has("--detect-anomaly");
+  codegen::CompiledFunction::Globals before;
   while (p.step < last) {
-    ASSIGN_OR_RETURN(float loss, s.model->TrainStep(s.data->Batch(p.epoch, p.batch)));
-    if (!std::isfinite(loss)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the loss is ", loss, " at step ", p.step + 1, "; stopped",
-          save.empty() ? "" : absl::StrCat(" (", save, " holds the last epoch's parameters)")));
+    std::vector<Tensor> batch = s.data->Batch(p.epoch, p.batch);
+    if (detect_anomaly) before = s.model->globals();
+    ASSIGN_OR_RETURN(float loss, s.model->TrainStep(batch));
+    if (!std::isfinite(loss) || (detect_anomaly && !AllFinite(s.model->globals()))) {
+      progress.Finish();
+      return NonFinite(s, p.step + 1, loss, detect_anomaly ? &batch : nullptr, &before, run);
     }
     ++p.step;
     loss_sum += loss;
@@ -157,7 +200,7 @@ absl::Status Train(const Args& args) {
 int TrainCommand(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split",
                                "--save", "--resume", "--threads"},
-                        {});
+                        {"--detect-anomaly"});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Train(*args);
   if (absl::IsCancelled(s)) {
