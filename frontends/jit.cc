@@ -8,6 +8,7 @@
 #include "frontends/training.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
+#include "support/memory.h"
 #include "support/status_macros.h"
 
 namespace loom {
@@ -48,6 +49,12 @@ absl::StatusOr<std::unique_ptr<ir::Module>> LowerForCompilation(const frontends:
 absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::ModelFile& file,
                                                             const frontends::LowerOptions& options, uint64_t seed) {
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, LowerForCompilation(file, options, options_.pipeline));
+  uint64_t bytes = 0;
+  for (const ir::Global& g : module->globals()) {
+    uint64_t b = static_cast<uint64_t>(NumElements(g.type.shape)) * DTypeSize(g.type.dtype);
+    bytes = b > UINT64_MAX - bytes ? UINT64_MAX : bytes + b;
+  }
+  RETURN_IF_ERROR(CheckAllocation(absl::StrCat("model '", module->name(), "', parameters and state"), bytes));
   return std::unique_ptr<CompiledModel>(new CompiledModel(*this, std::move(module), seed));
 }
 
@@ -72,7 +79,8 @@ absl::StatusOr<codegen::CompiledFunction*> CompiledModel::Function(const std::st
                              : ""));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, jit_.Executable(*module_, name));
-  auto f = std::make_unique<codegen::CompiledFunction>(std::move(e));
+  ASSIGN_OR_RETURN(std::unique_ptr<codegen::CompiledFunction> f,
+                   codegen::CompiledFunction::Create(std::move(e), absl::StrCat("model '", module_->name(), "' @", name)));
   return (functions_[name] = std::move(f)).get();
 }
 

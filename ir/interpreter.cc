@@ -6,11 +6,24 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ir/interpreter_kernels.h"
+#include "support/memory.h"
 #include "support/philox.h"
 #include "support/status_macros.h"
 
 namespace loom::ir {
 namespace {
+
+// Refuses an op whose results would not fit in memory. Only large results are checked:
+// asking the kernel how much memory is available costs more than a small op.
+absl::Status CheckResultsFit(const Op& op) {
+  constexpr uint64_t kChecked = uint64_t{64} << 20;
+  uint64_t bytes = 0;
+  for (int i = 0; i < op.num_results(); ++i) {
+    const TensorType& t = op.result(i)->type();
+    bytes += static_cast<uint64_t>(NumElements(t.shape)) * DTypeSize(t.dtype);
+  }
+  return bytes < kChecked ? absl::OkStatus() : CheckAllocation(absl::StrCat("'", op.name(), "'"), bytes);
+}
 
 // The index of the first NaN or infinity in `t`, or -1.
 int64_t FirstNonFinite(const Tensor& t) {
@@ -32,6 +45,7 @@ absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Ten
     if (kernel == nullptr) {
       return absl::UnimplementedError(absl::StrCat("no interpreter kernel for '", op->name(), "'"));
     }
+    if (absl::Status s = CheckResultsFit(*op); !s.ok()) return ErrorAt(op->loc(), s.message());
     absl::StatusOr<std::vector<Tensor>> results = kernel(*op, operands, ctx);
     if (!results.ok()) {
       // An op in a region may have said where it failed already.

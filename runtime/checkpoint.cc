@@ -60,11 +60,13 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std:
       }
       shape.push_back(d);
     }
-    Tensor t(static_cast<DType>(pt.dtype()), shape);
-    if (pt.data().size() != t.byte_size()) {
+    // The byte count is checked before anything is allocated for the shape.
+    DType dtype = static_cast<DType>(pt.dtype());
+    if (pt.data().size() != static_cast<size_t>(n) * DTypeSize(dtype)) {
       return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has ", pt.data().size(),
-                                              " bytes for ", DTypeName(t.dtype()), ShapeToString(shape)));
+                                              " bytes for ", DTypeName(dtype), ShapeToString(shape)));
     }
+    Tensor t(dtype, shape);
     if (t.dtype() == DType::kI1) {
       for (int64_t i = 0; i < t.num_elements(); ++i) t.values<bool>()[i] = pt.data()[i] != 0;
     } else {

@@ -7,6 +7,7 @@
 #include "compiler/passes/pass_manager.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "support/memory.h"
 #include "support/status_macros.h"
 
 namespace loom::codegen {
@@ -36,11 +37,17 @@ absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& j
 CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
     : executable_(std::move(executable)), scratch_(DType::kI1, {executable_->layout.scratch_bytes}) {}
 
+absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(
+    std::shared_ptr<const Executable> executable, absl::string_view name) {
+  RETURN_IF_ERROR(CheckAllocation(absl::StrCat(name, ", scratch arena"), executable->layout.scratch_bytes));
+  return std::unique_ptr<CompiledFunction>(new CompiledFunction(std::move(executable)));
+}
+
 absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Compile(JitEngine& jit, const ir::Module& module,
                                                                             const std::string& function,
                                                                             const std::string& pipeline) {
   ASSIGN_OR_RETURN(std::shared_ptr<const Executable> executable, CompileExecutable(jit, module, function, pipeline));
-  return std::make_unique<CompiledFunction>(std::move(executable));
+  return Create(std::move(executable), absl::StrCat("@", function));
 }
 
 absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tensor>& inputs, Globals& globals) {
@@ -57,6 +64,10 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
     buffers.push_back(const_cast<void*>(inputs[i].raw_data()));
   }
   std::vector<Tensor> outputs;
+  uint64_t output_bytes = 0;
+  for (const ir::TensorType& t : layout.outputs) output_bytes += NumElements(t.shape) * DTypeSize(t.dtype);
+  // Large outputs only: asking how much memory is available costs more than a small call.
+  if (output_bytes >= (uint64_t{64} << 20)) RETURN_IF_ERROR(CheckAllocation("the outputs", output_bytes));
   for (const ir::TensorType& t : layout.outputs) outputs.emplace_back(t.dtype, t.shape);
   for (Tensor& t : outputs) buffers.push_back(t.raw_data());
   for (size_t g = 0; g < layout.globals.size(); ++g) {

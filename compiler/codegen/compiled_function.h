@@ -35,7 +35,10 @@ class CompiledFunction {
  public:
   using Globals = std::map<std::string, Tensor, std::less<>>;
 
-  explicit CompiledFunction(std::shared_ptr<const Executable> executable);
+  // Allocates the scratch arena, or refuses (ResourceExhausted, with its size) when the
+  // machine does not have that much memory available; `name` says whose arena it is.
+  static absl::StatusOr<std::unique_ptr<CompiledFunction>> Create(std::shared_ptr<const Executable> executable,
+                                                                  absl::string_view name);
   static absl::StatusOr<std::unique_ptr<CompiledFunction>> Compile(JitEngine& jit, const ir::Module& module,
                                                                    const std::string& function,
                                                                    const std::string& pipeline = kDefaultPipeline);
@@ -45,6 +48,7 @@ class CompiledFunction {
   const BufferLayout& layout() const { return executable_->layout; }
 
  private:
+  explicit CompiledFunction(std::shared_ptr<const Executable> executable);
   std::shared_ptr<const Executable> executable_;
   Tensor scratch_;  // this instance's arena
 };

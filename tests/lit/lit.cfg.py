@@ -1,6 +1,7 @@
 # lit configuration: every .loom file under tests/lit is a test; RUN lines use loom-opt,
 # FileCheck and not.
 import os
+import sys
 
 import lit.formats
 
@@ -15,6 +16,7 @@ config.substitutions.append(("%loom-opt", os.path.join(config.loom_tools_dir, "l
 config.substitutions.append(("%loomc", os.path.join(config.loom_tools_dir, "loomc", "loomc")))
 config.substitutions.append(("%loom ", os.path.join(config.loom_tools_dir, "loom", "loom") + " "))
 config.substitutions.append(("%cxx", config.cxx))
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%loom_kernels", config.loom_kernels))
 config.substitutions.append(("%examples", os.path.join(config.loom_source_dir, "examples")))
 config.substitutions.append(("%repo", config.loom_source_dir))
