@@ -19,6 +19,28 @@
 namespace loom::cli {
 namespace {
 
+// Token ids read by an embedding or a one-hot layer must index it: compiled code reads
+// zeros for an id outside the table (the interpreter reports it), which would be a
+// silent wrong answer here.
+absl::Status CheckTokenIds(const frontends::proto::Model& model, int64_t vocab, const std::string& input,
+                           const Tensor& ids, const std::string& path) {
+  if (IsFloat(ids.dtype())) return absl::OkStatus();
+  for (const auto& layer : model.layer()) {
+    if (layer.inputs().empty() || layer.inputs(0) != input || !(layer.has_embedding() || layer.has_one_hot())) continue;
+    int64_t size = layer.has_embedding() ? layer.embedding().num_embeddings() : layer.one_hot().depth();
+    if (size < 0) size = vocab;
+    for (int64_t i = 0; i < ids.num_elements(); ++i) {
+      int64_t id = static_cast<int64_t>(ids.GetDouble(i));
+      if (id < 0 || id >= size) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": token id ", id, " (element ", i,
+                                                       ") is out of range for layer '", layer.name(), "' (", size,
+                                                       " ids)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunModel(const Args& args) {
   if (args.positional.size() != 1 || !args.Has("--input") || !args.Has("--output")) {
     return absl::InvalidArgumentError(
@@ -68,6 +90,21 @@ absl::Status RunModel(const Args& args) {
   }
   ASSIGN_OR_RETURN(auto jit, Jit::Create());
   ASSIGN_OR_RETURN(auto model, jit->Compile(file, options, 0));
+  std::vector<ir::TensorType> types = model->module().FindFunction("forward")->input_types();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    // numpy writes int64 by default, but int32 ids are as good: widened, not refused.
+    if (types[i].dtype == DType::kI64 && inputs[i].dtype() == DType::kI32) {
+      Tensor wide(DType::kI64, inputs[i].shape());
+      for (int64_t k = 0; k < wide.num_elements(); ++k) wide.values<int64_t>()[k] = inputs[i].values<int32_t>()[k];
+      inputs[i] = std::move(wide);
+    }
+    if (ir::TypeOf(inputs[i]) != types[i]) {
+      return absl::InvalidArgumentError(absl::StrCat(in_paths[i], ": input '", wanted[i]->name(), "' must be ",
+                                                     types[i].ToString(), ", got ",
+                                                     ir::TypeOf(inputs[i]).ToString()));
+    }
+    RETURN_IF_ERROR(CheckTokenIds(file.model, options.vocab, wanted[i]->name(), inputs[i], in_paths[i]));
+  }
   if (args.Has("--params")) RETURN_IF_ERROR(model->LoadCheckpoint(args.Get("--params")).status());
   ASSIGN_OR_RETURN(std::vector<Tensor> outputs, model->Forward(inputs));
   if (out_paths.size() > outputs.size()) {

@@ -1,0 +1,20 @@
+"""Writes a .npy to stdout: make_npy.py DESCR D0,D1,... [VALUE]
+
+DESCR is numpy's ('<f4', '<f8', '<i4', '<i8'); every element is VALUE (default 0).
+Plain Python (no numpy), for tests that need a large or a deliberately wrong input
+without shipping one.
+"""
+import struct
+import sys
+
+descr, dims = sys.argv[1], sys.argv[2]
+value = sys.argv[3] if len(sys.argv) > 3 else "0"
+shape = tuple(int(d) for d in dims.split(","))
+header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, "".join(f"{d}," for d in shape))
+header += " " * (63 - (10 + len(header)) % 64) + "\n"
+count = 1
+for d in shape:
+    count *= d
+code = {"<f4": "f", "<f8": "d", "<i4": "i", "<i8": "q"}[descr]
+element = struct.pack("<" + code, float(value) if code in "fd" else int(value))
+sys.stdout.buffer.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + element * count)
