@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "runtime/npy.h"
@@ -11,6 +12,23 @@ namespace loom::frontends {
 namespace {
 
 namespace pb = ::google::protobuf;
+
+// Protobuf's `Message type "loom.frontends.proto.Layer" has no field named "conv".`
+// says what is wrong but not what would be right: list the fields the message has.
+std::string Explain(const std::string& message) {
+  const std::string type_mark = "Message type \"", field_mark = "has no field named \"";
+  size_t t = message.find(type_mark), f = message.find(field_mark);
+  if (t == std::string::npos || f == std::string::npos) return message;
+  t += type_mark.size();
+  f += field_mark.size();
+  std::string type = message.substr(t, message.find('"', t) - t);
+  std::string field = message.substr(f, message.find('"', f) - f);
+  const pb::Descriptor* d = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+  if (d == nullptr) return message;
+  std::string fields;
+  for (int i = 0; i < d->field_count(); ++i) absl::StrAppend(&fields, i ? ", " : "", d->field(i)->name());
+  return absl::StrCat("unknown field '", field, "' in ", d->name(), " (it has: ", fields, ")");
+}
 
 class FirstError : public pb::io::ErrorCollector {
  public:
@@ -48,7 +66,7 @@ absl::StatusOr<ModelFile> ParseModelText(const std::string& text, const std::str
   parser.WriteLocationsTo(&tree);
   if (!parser.ParseFromString(text, &out.model)) {
     if (!errors.has_error()) return ir::ErrorAt(out.file_loc, "not a valid model description");
-    return ir::ErrorAt({file, errors.line_ + 1, errors.column_ + 1}, errors.message_);
+    return ir::ErrorAt({file, errors.line_ + 1, errors.column_ + 1}, Explain(errors.message_));
   }
   const pb::Descriptor* d = out.model.GetDescriptor();
   auto locs = [&](const char* field, int n) {
