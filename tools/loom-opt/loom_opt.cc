@@ -229,7 +229,9 @@ absl::Status Main(const Options& o) {
   if (LooksLikeText(bytes)) {
     ASSIGN_OR_RETURN(module, ir::ParseModule(bytes, o.file == "-" ? "<stdin>" : o.file));
   } else {
-    ASSIGN_OR_RETURN(module, ir::DeserializeModule(bytes));
+    absl::StatusOr<std::unique_ptr<ir::Module>> binary = ir::DeserializeModule(bytes);
+    if (!binary.ok()) return absl::InvalidArgumentError(absl::StrCat(o.file, ": ", binary.status().message()));
+    module = *std::move(binary);
   }
   RETURN_IF_ERROR(ir::Verify(*module));
 
