@@ -25,7 +25,9 @@ if ! command -v clang++-14 >/dev/null || [[ ! -d /usr/lib/llvm-14/lib/clang ]]; 
 fi
 [[ -f $build/build.ninja ]] || CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOOM_FUZZ=ON >/dev/null
-cmake --build "$build" --target "fuzz_$target" >/dev/null
+# LOOM_FUZZ_NO_BUILD: the caller has built every target (tools/sanitize.sh runs several
+# at once, and two builds in one directory would race).
+[[ -n ${LOOM_FUZZ_NO_BUILD:-} ]] || cmake --build "$build" --target "fuzz_$target" >/dev/null
 
 corpus=$build/corpus/$target crashes=$build/crashes/$target
 mkdir -p "$corpus" "$crashes"

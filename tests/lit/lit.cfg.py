@@ -23,3 +23,7 @@ config.substitutions.append(("%repo", config.loom_source_dir))
 config.environment["PATH"] = os.pathsep.join(
     [os.path.join(config.loom_tools_dir, "loom-opt"), config.llvm_tools_dir,
      config.environment.get("PATH", "")])
+# Sanitizer builds skip the long training runs whose point is what the model learns
+# (their code paths are covered by the shorter end-to-end tests).
+if config.loom_sanitized:
+    config.available_features.add("sanitizer")
