@@ -1,6 +1,7 @@
 #include "compiler/codegen/compiled_function.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "compiler/passes/explicit_lengths.h"
@@ -33,6 +34,22 @@ absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& j
   compiled->entry = reinterpret_cast<void (*)(void**)>(address);
   return std::shared_ptr<const Executable>(std::move(compiled));
 }
+
+namespace {
+
+// The interpreter's message for the same error.
+absl::Status RecordedError(const ErrorRecord& e) {
+  auto code = static_cast<ir::OpCode>(e.op_code_plus_1 - 1);
+  std::string op(ir::GetOpInfo(code).name);
+  if (code == ir::OpCode::kDiv) return absl::InvalidArgumentError(absl::StrCat("'", op, "' integer division by zero"));
+  if (code == ir::OpCode::kGather) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", op, "' index ", e.value, " is out of range for a table of ", e.bound, " rows"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("'", op, "' index ", e.value, " is out of range for ", e.bound, " rows"));
+}
+
+}  // namespace
 
 CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
     : executable_(std::move(executable)), scratch_(DType::kI1, {executable_->layout.scratch_bytes}) {}
@@ -82,6 +99,9 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
   }
   buffers.push_back(scratch_.raw_data());
   executable_->entry(buffers.data());
+  ErrorRecord error;
+  std::memcpy(&error, scratch_.raw_data(), sizeof error);
+  if (error.op_code_plus_1 != 0) return RecordedError(error);
   return outputs;
 }
 

@@ -58,6 +58,7 @@ class Emitter {
     ir::Walk(const_cast<ir::Block&>(fn.body()), [&](ir::Op& op) {
       if (op.code() == OpCode::kStore) stored_.insert(op.Attr<ir::SymbolRef>("global").name);
     });
+    Store(DType::kI64, scratch_, I64(0), I64(0));  // no error yet
     RETURN_IF_ERROR(EmitBlock(fn.body()));
     b_.CreateRetVoid();
     layout->scratch_bytes = scratch_bytes_;
@@ -233,8 +234,9 @@ class Emitter {
       case OpCode::kMul: return fp ? b_.CreateFMul(x[0], x[1]) : b_.CreateMul(x[0], x[1]);
       case OpCode::kDiv: {
         if (fp) return b_.CreateFDiv(x[0], x[1]);
-        // As the interpreter: min / -1 wraps. Division by zero, an error there, gives 0 here.
+        // As the interpreter: min / -1 wraps; division by zero is an error (the result 0).
         Value* zero = b_.CreateICmpEQ(x[1], Zero(d));
+        RecordError(zero, op, b_.CreateSExtOrTrunc(x[0], b_.getInt64Ty()), I64(0));
         Value* minus1 = b_.CreateICmpEQ(x[1], llvm::ConstantInt::get(Elem(d), -1, true));
         Value* safe = b_.CreateSelect(b_.CreateOr(zero, minus1), llvm::ConstantInt::get(Elem(d), 1), x[1]);
         Value* q = b_.CreateSDiv(x[0], safe);
@@ -651,8 +653,20 @@ class Emitter {
     return absl::OkStatus();
   }
 
-  // gather(table, ids) / scatter_add(base, ids, updates); rows outside the table are
-  // skipped (gather gives zeros there), where the interpreter reports an error.
+  // gather(table, ids) / scatter_add(base, ids, updates); an id outside the table is an
+  // error (recorded; the row is skipped, gather's reads as zeros).
+  // The first error of a run goes to the arena's error record (see ErrorRecord); later
+  // ones leave it. Branch-free, so that the loops around it stay simple.
+  void RecordError(Value* bad, const ir::Op& op, Value* value, Value* bound) {
+    Value* code = b_.CreateLoad(b_.getInt64Ty(), scratch_);
+    Value* first = b_.CreateAnd(bad, b_.CreateICmpEQ(code, I64(0)));
+    Value* fields[3] = {I64(static_cast<int64_t>(op.code()) + 1), value, bound};
+    for (int i = 2; i >= 0; --i) {
+      Value* old = Load(DType::kI64, scratch_, I64(i));
+      Store(DType::kI64, scratch_, I64(i), b_.CreateSelect(first, fields[i], old));
+    }
+  }
+
   absl::Status GatherScatter(const ir::Op& op) {
     bool scatter = op.code() == OpCode::kScatterAdd;
     const ir::TensorType& table = op.operand(0)->type();
@@ -668,6 +682,7 @@ class Emitter {
     For(I64(ids.num_elements()), [&](Value* i) {
       Value* r = b_.CreateSExt(Load(ids.dtype, P(op.operand(1)), i), b_.getInt64Ty());
       Value* ok = b_.CreateAnd(b_.CreateICmpSGE(r, I64(0)), b_.CreateICmpSLT(r, I64(rows)));
+      RecordError(b_.CreateNot(ok), op, r, I64(rows));
       Value* rr = b_.CreateSelect(ok, r, I64(0));
       For(I64(row), [&](Value* e) {
         Value* t_at = b_.CreateAdd(b_.CreateMul(rr, I64(row)), e);
@@ -920,7 +935,7 @@ class Emitter {
   llvm::IRBuilder<> b_;
   llvm::Function* fn_ = nullptr;
   Value* scratch_ = nullptr;
-  int64_t scratch_bytes_ = 0;
+  int64_t scratch_bytes_ = kErrorRecordBytes;  // the arena starts with the error record
   std::unordered_map<const ir::Value*, Value*> ptr_;
   std::unordered_map<Value*, Slot> slots_;   // arena buffers by their pointer
   std::unordered_map<Value*, int> holders_;  // live values in each

@@ -20,6 +20,14 @@ class Module;
 
 namespace loom::codegen {
 
+// A compiled function cannot return a Status, so it reports the first error of a run
+// (an id outside a gather's table, an integer division by zero) in the first bytes of
+// its scratch arena: the op's code + 1 (0: no error), the offending value, the bound.
+struct ErrorRecord {
+  int64_t op_code_plus_1, value, bound;
+};
+inline constexpr int64_t kErrorRecordBytes = 64;
+
 struct BufferLayout {
   std::vector<ir::TensorType> inputs, outputs;
   std::vector<std::string> globals;  // names, in buffer order after the outputs

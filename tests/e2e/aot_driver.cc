@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   if (argc != 2) return 2;
   MODEL f;  // parameters embedded by loomc --params
   for (int64_t i = 0; i < MODEL::SIZE_OF(INPUT); ++i) f.INPUT()[i] = (7 * i) % VOCAB;
-  f.Run();
+  if (!f.Run()) return 1;
   std::FILE* out = std::fopen(argv[1], "wb");
   if (out == nullptr) return 1;
   std::fwrite(f.output_0(), sizeof(*f.output_0()), MODEL::output_0_size, out);

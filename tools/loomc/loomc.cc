@@ -186,8 +186,21 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
   h << "  }\n  ~" << cls << "() {\n    for (void* b : buffers_) std::free(b);\n  }\n";
   h << "  " << cls << "(const " << cls << "&) = delete;\n  " << cls << "& operator=(const " << cls
     << "&) = delete;\n\n";
-  h << "  // Runs @" << c.function << " on the buffers (parameters and state are updated in place).\n";
-  h << "  void Run() { " << c.symbol << "(buffers_); }\n\n private:\n";
+  auto code = [](ir::OpCode op) { return static_cast<int64_t>(op) + 1; };  // codegen::ErrorRecord
+  h << "  // Runs @" << c.function << " on the buffers (parameters and state are updated in place).\n"
+    << "  // False when an id was outside its table or an integer was divided by zero (the rest\n"
+    << "  // of the run went on; such a row reads as zeros, such a quotient is 0): FormatError.\n";
+  h << "  bool Run() {\n    " << c.symbol << "(buffers_);\n    return Record()[0] == 0;\n  }\n";
+  h << "  // After a failed Run, the message Loom's interpreter gives for the same error.\n"
+    << "  void FormatError(char* out, size_t size) const {\n"
+    << "    const int64_t* r = Record();\n"
+    << "    long long value = r[1], bound = r[2];\n"
+    << "    if (r[0] == " << code(ir::OpCode::kDiv) << ") std::snprintf(out, size, \"'div' integer division by zero\");\n"
+    << "    else if (r[0] == " << code(ir::OpCode::kGather)
+    << ") std::snprintf(out, size, \"'gather' index %lld is out of range for a table of %lld rows\", value, bound);\n"
+    << "    else std::snprintf(out, size, \"'scatter_add' index %lld is out of range for %lld rows\", value, bound);\n"
+    << "  }\n\n private:\n";
+  h << "  const int64_t* Record() const { return static_cast<const int64_t*>(buffers_[" << n - 1 << "]); }\n";
   h << "  static void* Allocate(size_t bytes) {\n"
        "    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);\n"
        "    std::memset(p, 0, (bytes + 63) / 64 * 64 + 64);\n    return p;\n  }\n";
@@ -206,7 +219,7 @@ std::string Header(const Options& o, const std::string& model, const std::vector
     << "// needs only libc (aligned_alloc, free, memcpy, memset) and the compiler's runtime\n"
     << "// (__cpu_model, for the CPU check). Each class below owns one function's buffers,\n"
     << "// 64-byte aligned and zeroed, in the order the function takes them.\n"
-    << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdlib>\n#include <cstring>\n\n"
+    << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n\n"
     << "extern \"C\" {\n";
   for (const Compiled& c : compiled) h << "void " << c.symbol << "(void** buffers);\n";
   for (const std::string& g : embedded_names) {

@@ -99,6 +99,34 @@ TEST(JitTest, WrongInputsAreErrors) {
   EXPECT_FALSE(CompiledFunction::Compile(Jit(), **m, "nope").ok());
 }
 
+// Compiled code reports what the interpreter reports for a bad id or a zero divisor —
+// the first one of the run — and a later run without one succeeds.
+TEST(JitTest, OutOfRangeIdsAndDivisionByZeroAreErrors) {
+  auto m = testing::ParseAndVerify(testing::MainModule(
+      "%table: f32[3,2], %ids: i32[4], %a: i32[4], %b: i32[4]", "f32[4,2], i32[4]",
+      "    %rows = gather %table, %ids : f32[4,2]\n    %q = div %a, %b : i32[4]\n    return %rows, %q"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  CompiledFunction::Globals globals;
+  Tensor table = Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6});
+  Tensor a = Tensor::FromVector<int32_t>({4}, {7, 8, 9, 10});
+  Tensor ones = Tensor::FromVector<int32_t>({4}, {1, 1, 1, 1});
+  auto run = [&](std::vector<int32_t> ids, std::vector<int32_t> b) {
+    return (*compiled)->Run({table, Tensor::FromVector<int32_t>({4}, ids), a, Tensor::FromVector<int32_t>({4}, b)},
+                            globals);
+  };
+  EXPECT_EQ(run({0, 2, 3, 7}, {1, 1, 1, 1}).status().message(),
+            "'gather' index 3 is out of range for a table of 3 rows");
+  EXPECT_EQ(run({0, -1, 1, 2}, {1, 0, 1, 1}).status().message(),
+            "'gather' index -1 is out of range for a table of 3 rows");
+  EXPECT_EQ(run({0, 1, 1, 2}, {1, 1, 0, 1}).status().message(), "'div' integer division by zero");
+  auto fine = run({2, 1, 0, 2}, {1, 2, 3, -1});
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  EXPECT_EQ((*fine)[0].values<float>()[0], 5.0f);
+  EXPECT_EQ((*fine)[1].values<int32_t>()[3], -10);
+}
+
 }  // namespace
 }  // namespace loom::codegen
 

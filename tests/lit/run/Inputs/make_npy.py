@@ -10,7 +10,9 @@ import sys
 descr, dims = sys.argv[1], sys.argv[2]
 value = sys.argv[3] if len(sys.argv) > 3 else "0"
 shape = tuple(int(d) for d in dims.split(","))
-header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, "".join(f"{d}," for d in shape))
+# Exactly as numpy.save writes it (loomc's programs compare headers byte for byte).
+dims_text = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
+header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, dims_text)
 header += " " * (63 - (10 + len(header)) % 64) + "\n"
 count = 1
 for d in shape:
