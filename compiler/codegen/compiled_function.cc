@@ -30,8 +30,8 @@ absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& j
   std::string symbol = absl::StrCat("loom_", function, "_", serial++);
   ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> llvm_module,
                    EmitFunction(*copy, *f, *context, symbol, &compiled->layout));
-  ASSIGN_OR_RETURN(void* address, jit.Add(std::move(llvm_module), std::move(context), symbol));
-  compiled->entry = reinterpret_cast<void (*)(void**)>(address);
+  ASSIGN_OR_RETURN(compiled->code, jit.Add(std::move(llvm_module), std::move(context), symbol));
+  compiled->entry = reinterpret_cast<void (*)(void**)>(compiled->code->address());
   return std::shared_ptr<const Executable>(std::move(compiled));
 }
 

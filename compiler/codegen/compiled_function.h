@@ -17,7 +17,8 @@ namespace loom::codegen {
 
 // Native code for one function and its buffer layout; immutable, so shareable.
 struct Executable {
-  void (*entry)(void**) = nullptr;
+  std::unique_ptr<JitCode> code;
+  void (*entry)(void**) = nullptr;  // in `code`
   BufferLayout layout;
 };
 

@@ -30,6 +30,14 @@ absl::Status ToStatus(llvm::Error error, absl::string_view what) {
 
 }  // namespace
 
+JitCode::JitCode(llvm::IntrusiveRefCntPtr<llvm::orc::ResourceTracker> tracker, void* address)
+    : tracker_(std::move(tracker)), address_(address) {}
+
+JitCode::~JitCode() {
+  // Removal fails only if the session has ended, and then the memory is gone already.
+  llvm::consumeError(tracker_->remove());
+}
+
 JitEngine::~JitEngine() = default;
 
 absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(int opt_level) {
@@ -72,7 +80,7 @@ void JitEngine::Prepare(llvm::Module& module) const { target_->Prepare(module); 
 
 const std::string& JitEngine::cpu() const { return target_->cpu(); }
 
-absl::StatusOr<void*> JitEngine::Add(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
+absl::StatusOr<std::unique_ptr<JitCode>> JitEngine::Add(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
                                      const std::string& symbol) {
   Prepare(*module);
   std::string errors;
@@ -80,12 +88,17 @@ absl::StatusOr<void*> JitEngine::Add(std::unique_ptr<llvm::Module> module, std::
   if (llvm::verifyModule(*module, &os)) {
     return absl::InternalError(absl::StrCat("generated LLVM IR is invalid: ", os.str()));
   }
-  if (llvm::Error e = jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
+  llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
+  if (llvm::Error e = jit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
     return ToStatus(std::move(e), "cannot add the module to the JIT");
   }
   auto address = jit_->lookup(symbol);
-  if (!address) return ToStatus(address.takeError(), absl::StrCat("cannot compile ", symbol));
-  return address->toPtr<void*>();
+  if (!address) {
+    absl::Status status = ToStatus(address.takeError(), absl::StrCat("cannot compile ", symbol));
+    llvm::consumeError(tracker->remove());
+    return status;
+  }
+  return std::make_unique<JitCode>(std::move(tracker), address->toPtr<void*>());
 }
 
 }  // namespace loom::codegen

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "compiler/codegen/target.h"
+#include "llvm/ADT/IntrusiveRefCntPtr.h"
 
 namespace llvm {
 class LLVMContext;
@@ -18,10 +19,27 @@ class Module;
 class TargetMachine;
 namespace orc {
 class LLJIT;
+class ResourceTracker;
 }
 }  // namespace llvm
 
 namespace loom::codegen {
+
+// One added module's machine code. Destroying it gives the code's memory back to the
+// JIT, so a process that compiles without end (a fuzzer, a server) does not grow; the
+// JitEngine must outlive it.
+class JitCode {
+ public:
+  JitCode(llvm::IntrusiveRefCntPtr<llvm::orc::ResourceTracker> tracker, void* address);
+  ~JitCode();
+  JitCode(const JitCode&) = delete;
+  JitCode& operator=(const JitCode&) = delete;
+  void* address() const { return address_; }
+
+ private:
+  llvm::IntrusiveRefCntPtr<llvm::orc::ResourceTracker> tracker_;
+  void* address_;
+};
 
 class JitEngine {
  public:
@@ -29,8 +47,8 @@ class JitEngine {
   static absl::StatusOr<std::unique_ptr<JitEngine>> Create(int opt_level = 2);
   ~JitEngine();
 
-  // Optimizes and adds `module`; returns the address of `symbol` in it.
-  absl::StatusOr<void*> Add(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
+  // Optimizes and adds `module`; returns its code, at the address of `symbol`.
+  absl::StatusOr<std::unique_ptr<JitCode>> Add(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
                             const std::string& symbol);
   // Sets the target triple, data layout and CPU attributes that Add expects.
   void Prepare(llvm::Module& module) const;

@@ -3,6 +3,7 @@
 // goldens through the JIT.
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "compiler/codegen/compiled_function.h"
 #include "frontends/lower.h"
@@ -38,6 +39,37 @@ TEST(JitTest, RandomModulesMatchTheInterpreter) {
     for (size_t i = 0; i < want->size(); ++i) ExpectClose((*got)[i], (*want)[i], context);
     for (const auto& [name, value] : interp.globals()) ExpectClose(globals.at(name), value, "@" + name);
   }
+}
+
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * 4096;
+}
+
+// A process that compiles without end (a server, the compiler fuzzer) must not keep
+// every module it ever compiled: dropping an Executable gives its memory back.
+TEST(JitTest, DroppedCodeGivesItsMemoryBack) {
+#ifdef LOOM_SANITIZED
+  GTEST_SKIP() << "AddressSanitizer's quarantine holds freed memory";
+#endif
+  auto m = testing::RandomModule(3);
+  ASSERT_TRUE(m.ok());
+  auto growth = [&](bool keep) {
+    std::vector<std::shared_ptr<const Executable>> kept;
+    int64_t before = ResidentBytes();
+    for (int i = 0; i < 100; ++i) {
+      auto e = CompileExecutable(Jit(), **m, "main");
+      EXPECT_TRUE(e.ok());
+      if (keep && e.ok()) kept.push_back(*e);
+    }
+    return ResidentBytes() - before;
+  };
+  growth(false);  // the allocators' high water
+  int64_t dropped = growth(false), kept = growth(true);
+  EXPECT_GT(kept, 512 << 10);  // what 100 modules hold (about 9 KB each)
+  EXPECT_LT(dropped, kept / 4) << "kept " << kept << " bytes, dropped " << dropped;
 }
 
 TEST(JitTest, PyTorchGoldensThroughTheJit) {
