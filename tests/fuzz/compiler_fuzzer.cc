@@ -1,51 +1,206 @@
-// The differential fuzzer of the compiler: the input seeds a random valid module (every
-// op of the table, scans with lengths and reverse, fusion, globals); the default
-// pipeline and the JIT must compute what the reference interpreter computes.
+// The differential fuzzer of the compiler. An input names a random valid module (every
+// op of the table, scans with lengths and reverse, fusion, globals) and the data to run
+// it on; every rewriting pass must leave the reference interpreter's results exactly as
+// they were, and the JIT (after the default pipeline) must compute them to 1e-4 and fail
+// where the interpreter fails, with the same message.
+//
+// Input layout (structure-aware: the custom mutator below keeps it):
+//   [0, 8)   module seed        [8]  module size (ops)
+//   [9]      which pass checks this run's data   [10, 18) data seed
+//   [18, …)  edits, 4 bytes each: input, element (2 bytes), special value
+// A module is generated, put through every pass and JIT-compiled once, then kept (the
+// last kCachedModules of them); most mutations change only the data, so most runs
+// execute machine code already compiled on new values, and 1 in kNewModuleOdds asks
+// for a new module.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <list>
+#include <map>
 
 #include "compiler/codegen/compiled_function.h"
+#include "compiler/passes/pass_manager.h"
+#include "compiler/passes/registry.h"
 #include "ir/interpreter.h"
 #include "tests/unit/testing/random_module.h"
 
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
+
 namespace {
+
+using loom::Tensor;
+
+constexpr size_t kHeader = 18;
+constexpr int kCachedModules = 4096;
+constexpr unsigned kNewModuleOdds = 256;
+
+// Values that take kernels to their edges: signed zeros, saturation of tanh and
+// sigmoid, exp overflow, tiny magnitudes; for integers, ids outside any table and zero
+// divisors.
+constexpr double kSpecialFloats[] = {0.0, -0.0, 1.0, -1.0, 0.5, -3.0, 9.0, -9.0, 20.0, -20.0,
+                                     90.0, -90.0, 1e-7, -1e-7, 1e4, -1e4};
+constexpr double kSpecialInts[] = {0, 1, 2, -1, 3, 7, 1000, -1000};
+
+struct Outcome {
+  absl::StatusOr<std::vector<Tensor>> results;
+  loom::codegen::CompiledFunction::Globals globals_before, globals;
+};
+
+struct Compiled {
+  std::unique_ptr<loom::ir::Module> module;
+  // The module after each rewriting pass, in the registry's order.
+  std::vector<std::unique_ptr<loom::ir::Module>> rewritten;
+  std::unique_ptr<loom::codegen::CompiledFunction> jit;
+};
 
 loom::codegen::JitEngine& Jit() {
   static auto* jit = loom::codegen::JitEngine::Create()->release();
   return *jit;
 }
 
-bool Close(const loom::Tensor& a, const loom::Tensor& b) {
+// Passes that rewrite a function in place (autodiff and train-step add functions and
+// need a loss; loop_optimizations_test and the gradient tests cover them).
+const std::vector<std::string>& RewritingPasses() {
+  static const auto* passes = [] {
+    auto* names = new std::vector<std::string>;
+    for (const loom::passes::PassInfo& p : loom::passes::RegisteredPasses()) {
+      if (p.name != "autodiff" && p.name != "train-step") names->emplace_back(p.name);
+    }
+    names->push_back(loom::codegen::kDefaultPipeline);
+    return names;
+  }();
+  return *passes;
+}
+
+uint64_t Read64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+Outcome Interpret(const loom::ir::Module& m, const std::vector<Tensor>& inputs) {
+  loom::ir::Interpreter interp(m, /*seed=*/5);
+  Outcome o{absl::UnknownError("not run"), interp.globals(), {}};
+  o.results = interp.Run("main", inputs);
+  o.globals = interp.globals();
+  return o;
+}
+
+bool Same(const Tensor& a, const Tensor& b, double rtol, double atol) {
   if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
   for (int64_t i = 0; i < a.num_elements(); ++i) {
     double x = a.GetDouble(i), y = b.GetDouble(i);
     if (x == y || (std::isnan(x) && std::isnan(y))) continue;
-    if (!(std::abs(x - y) <= 1e-4 * std::abs(y) + 1e-5)) return false;
+    if (!(std::abs(x - y) <= rtol * std::abs(y) + atol)) return false;
   }
   return true;
+}
+
+// Crashes (a finding) unless `got` matches `want`: the same error, or the same results
+// and globals within the tolerance.
+void Check(const Outcome& want, const Outcome& got, double rtol, double atol) {
+  if (want.results.ok() != got.results.ok()) __builtin_trap();
+  if (!want.results.ok()) {
+    if (want.results.status() != got.results.status()) __builtin_trap();
+    return;
+  }
+  if (want.results->size() != got.results->size()) __builtin_trap();
+  for (size_t i = 0; i < want.results->size(); ++i) {
+    if (!Same((*got.results)[i], (*want.results)[i], rtol, atol)) __builtin_trap();
+  }
+  for (const auto& [name, value] : want.globals) {
+    auto it = got.globals.find(name);
+    if (it == got.globals.end() || !Same(it->second, value, rtol, atol)) __builtin_trap();
+  }
+}
+
+std::vector<Tensor> Inputs(const loom::ir::Function& main, const uint8_t* data, size_t size) {
+  std::vector<Tensor> inputs = loom::testing::RandomInputs(main, Read64(data + 10));
+  if (inputs.empty()) return inputs;
+  for (size_t at = kHeader; at + 4 <= size; at += 4) {
+    Tensor& x = inputs[data[at] % inputs.size()];
+    if (x.num_elements() == 0) continue;
+    int64_t element = (data[at + 1] | data[at + 2] << 8) % x.num_elements();
+    uint8_t v = data[at + 3];
+    x.SetDouble(element, loom::IsFloat(x.dtype()) ? kSpecialFloats[v % std::size(kSpecialFloats)]
+                                                   : kSpecialInts[v % std::size(kSpecialInts)]);
+  }
+  return inputs;
+}
+
+Outcome RunJit(loom::codegen::CompiledFunction& f, const std::vector<Tensor>& inputs, const Outcome& interpreted) {
+  Outcome o{absl::UnknownError("not run"), interpreted.globals_before, interpreted.globals_before};
+  o.results = f.Run(inputs, o.globals);
+  return o;
+}
+
+// The module `data` names, put through every pass and the JIT, from the cache or now
+// (then `*fresh` is set).
+const Compiled& Module(const uint8_t* data, bool* fresh) {
+  using Key = std::pair<uint64_t, int>;
+  static auto* lru = new std::list<std::pair<Key, Compiled>>;
+  static auto* index = new std::map<Key, std::list<std::pair<Key, Compiled>>::iterator>;
+  Key key{Read64(data), 4 + data[8] % 28};
+  if (auto it = index->find(key); it != index->end()) {
+    lru->splice(lru->begin(), *lru, it->second);
+    return lru->front().second;
+  }
+  *fresh = true;
+  Compiled c;
+  loom::testing::RandomModuleOptions options;
+  options.num_ops = key.second;
+  auto module = loom::testing::RandomModule(key.first, options);
+  if (!module.ok()) __builtin_trap();  // the generator makes valid modules only
+  c.module = std::move(*module);
+  for (const std::string& pipeline : RewritingPasses()) {
+    c.rewritten.push_back(loom::ir::CloneModule(*c.module));
+    loom::passes::PassManager pm;
+    if (!pm.AddPipeline(pipeline).ok() || !pm.Run(*c.rewritten.back()).ok()) __builtin_trap();
+  }
+  auto jit = loom::codegen::CompiledFunction::Compile(Jit(), *c.module, "main");
+  if (!jit.ok()) __builtin_trap();
+  c.jit = std::move(*jit);
+  if (index->size() == kCachedModules) {
+    index->erase(lru->back().first);
+    lru->pop_back();
+  }
+  lru->emplace_front(key, std::move(c));
+  (*index)[key] = lru->begin();
+  return lru->front().second;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  uint64_t seed = 0;
-  std::memcpy(&seed, data, std::min(size, sizeof seed));
-  loom::testing::RandomModuleOptions options;
-  options.num_ops = 4 + (size > 8 ? data[8] % 28 : 12);
-  auto module = loom::testing::RandomModule(seed, options);
-  if (!module.ok()) __builtin_trap();  // the generator makes valid modules only
-  std::vector<loom::Tensor> inputs = loom::testing::RandomInputs(*(*module)->FindFunction("main"), seed);
-  loom::ir::Interpreter interp(**module, 5);
-  loom::codegen::CompiledFunction::Globals globals = interp.globals();
-  auto want = interp.Run("main", inputs);
-  if (!want.ok()) return 0;  // e.g. an integer division by zero: the interpreter's error
-  auto compiled = loom::codegen::CompiledFunction::Compile(Jit(), **module, "main");
-  if (!compiled.ok()) __builtin_trap();
-  auto got = (*compiled)->Run(inputs, globals);
-  if (!got.ok() || got->size() != want->size()) __builtin_trap();
-  for (size_t i = 0; i < want->size(); ++i) {
-    if (!Close((*got)[i], (*want)[i])) __builtin_trap();
+  if (size < kHeader) return 0;
+  bool fresh = false;
+  const Compiled& c = Module(data, &fresh);
+  std::vector<Tensor> inputs = Inputs(*c.module->FindFunction("main"), data, size);
+  Outcome want = Interpret(*c.module, inputs);
+  // Passes are exact rewrites: equal results but for the sign of zero. A new module is
+  // checked after every pass, a cached one after the pass this input picks.
+  size_t n = c.rewritten.size();
+  for (size_t p = 0; p < n; ++p) {
+    if (fresh || p == data[9] % n) Check(want, Interpret(*c.rewritten[p], inputs), 0, 0);
   }
+  Check(want, RunJit(*c.jit, inputs, want), 1e-4, 1e-5);
   return 0;
+}
+
+// Mutates the edits (7 times in 8), the data seed, or, 1 time in kNewModuleOdds, the module.
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  if (max_size < kHeader) return size;
+  if (size < kHeader) {
+    std::memset(data + size, 0, kHeader - size);
+    size = kHeader;
+  }
+  unsigned choice = seed % kNewModuleOdds;
+  if (choice == 0) {
+    LLVMFuzzerMutate(data, 10, 10);  // the module (and the pass to check)
+  } else if (choice < kNewModuleOdds / 8) {
+    LLVMFuzzerMutate(data + 9, 9, 9);  // the pass to check and the data seed
+  } else {
+    size = kHeader + LLVMFuzzerMutate(data + kHeader, size - kHeader, max_size - kHeader);
+  }
+  return size;
 }
