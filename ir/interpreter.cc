@@ -34,13 +34,36 @@ int64_t FirstNonFinite(const Tensor& t) {
   return -1;
 }
 
-absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Tensor> args,
+// What a terminator yields: values this block computed are moved out (a value yielded
+// twice is then copied from its first place), values from outside are copied.
+std::vector<Tensor> Yield(const Op& terminator, std::unordered_map<const Value*, Tensor>& computed,
+                          const std::unordered_map<const Value*, const Tensor*>& env) {
+  std::vector<Tensor> out;
+  for (int i = 0; i < terminator.num_operands(); ++i) {
+    const Value* v = terminator.operand(i);
+    int first = 0;
+    while (terminator.operand(first) != v) ++first;
+    if (first < i) {
+      Tensor copy = out[first];
+      out.push_back(std::move(copy));
+    } else if (auto it = computed.find(v); it != computed.end()) {
+      out.push_back(std::move(it->second));
+    } else {
+      out.push_back(*env.at(v));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::span<const Tensor* const> args,
                                              KernelContext& ctx) {
-  std::unordered_map<const Value*, Tensor> env;
-  for (int i = 0; i < block.num_arguments(); ++i) env[block.argument(i)] = std::move(args[i]);
+  std::unordered_map<const Value*, Tensor> computed;  // node-based: addresses stay put
+  std::unordered_map<const Value*, const Tensor*> env;
+  for (int i = 0; i < block.num_arguments(); ++i) env[block.argument(i)] = args[i];
   for (const auto& op : block.ops()) {
+    if (op->info().has(kTerminator)) return Yield(*op, computed, env);
     std::vector<const Tensor*> operands;
-    for (Value* v : op->operands()) operands.push_back(&env.at(v));
+    for (Value* v : op->operands()) operands.push_back(env.at(v));
     Kernel kernel = GetKernel(op->code());
     if (kernel == nullptr) {
       return absl::UnimplementedError(absl::StrCat("no interpreter kernel for '", op->name(), "'"));
@@ -52,7 +75,6 @@ absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Ten
       return absl::StrContains(results.status().message(), "error: ") ? results.status()
                                                                       : ErrorAt(op->loc(), results.status().message());
     }
-    if (op->info().has(kTerminator)) return std::move(*results);
     for (int i = 0; i < op->num_results(); ++i) {
       if (TypeOf((*results)[i]) != op->result(i)->type()) {
         return absl::InternalError(absl::StrCat("interpreter kernel of '", op->name(),
@@ -64,7 +86,7 @@ absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Ten
         ctx.anomaly_value = (*results)[i].GetDouble(at);
         return ErrorAt(op->loc(), absl::StrCat("'", op->name(), "' produced ", ctx.anomaly_value));
       }
-      env[op->result(i)] = std::move((*results)[i]);
+      env[op->result(i)] = &(computed[op->result(i)] = std::move((*results)[i]));
     }
   }
   return absl::InternalError("block has no terminator");
@@ -73,8 +95,8 @@ absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::vector<Ten
 // The context refers to itself (regions run nested blocks), so it is set up in place.
 void InitContext(KernelContext& ctx, std::map<std::string, Tensor, std::less<>>* globals) {
   ctx.globals = globals;
-  ctx.run_block = [&ctx](const Block& block, std::vector<Tensor> args) {
-    return RunBlock(block, std::move(args), ctx);
+  ctx.run_block = [&ctx](const Block& block, std::span<const Tensor* const> args) {
+    return RunBlock(block, args, ctx);
   };
 }
 
@@ -152,7 +174,9 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::Run(absl::string_view function,
   KernelContext ctx;
   InitContext(ctx, &globals_);
   ctx.detect_anomaly = detect_anomaly_;
-  absl::StatusOr<std::vector<Tensor>> results = RunBlock(f->body(), std::move(inputs), ctx);
+  std::vector<const Tensor*> args;
+  for (const Tensor& t : inputs) args.push_back(&t);
+  absl::StatusOr<std::vector<Tensor>> results = RunBlock(f->body(), args, ctx);
   anomaly_ = {.op = ctx.anomaly_op, .scan_steps = std::move(ctx.anomaly_steps), .value = ctx.anomaly_value};
   return results;
 }

@@ -260,7 +260,6 @@ Results KMatmul(const Op& op, Operands in, KernelContext&) {
   int64_t k = a.shape()[r - (ta ? 2 : 1)];
   // Element (i, kk) of A is at i * a_i + kk * a_k within its batch.
   int64_t a_i = ta ? 1 : k, a_k = ta ? m : 1;
-  int64_t b_k = tb ? 1 : n, b_j = tb ? k : 1;
   VisitDType(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, bool>) {
@@ -268,11 +267,22 @@ Results KMatmul(const Op& op, Operands in, KernelContext&) {
         const T* pa = a.values<T>().data() + bt * m * k;
         const T* pb = b.values<T>().data() + bt * k * n;
         T* po = out.values<T>().data() + bt * m * n;
-        for (int64_t i = 0; i < m; ++i) {
-          for (int64_t kk = 0; kk < k; ++kk) {
-            T av = pa[i * a_i + kk * a_k];
+        // Either loop order adds each output's products in k order from zero; the one
+        // chosen walks B along its rows (B transposed, as nn.Linear keeps weights, is
+        // otherwise read a column at a time: ten times slower at a model's sizes).
+        if (tb) {
+          for (int64_t i = 0; i < m; ++i) {
             for (int64_t j = 0; j < n; ++j) {
-              po[i * n + j] = AddOf(po[i * n + j], MulOf(av, pb[kk * b_k + j * b_j]));
+              T sum{0};
+              for (int64_t kk = 0; kk < k; ++kk) sum = AddOf(sum, MulOf(pa[i * a_i + kk * a_k], pb[j * k + kk]));
+              po[i * n + j] = sum;
+            }
+          }
+        } else {
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t kk = 0; kk < k; ++kk) {
+              T av = pa[i * a_i + kk * a_k];
+              for (int64_t j = 0; j < n; ++j) po[i * n + j] = AddOf(po[i * n + j], MulOf(av, pb[kk * n + j]));
             }
           }
         }
@@ -574,18 +584,21 @@ Results KScan(const Op& op, Operands in, KernelContext& ctx) {
   for (int i = 0; i < nc; ++i) carries.push_back(*in[i]);
   std::vector<Tensor> outputs;
   for (int i = nc; i < op.num_results(); ++i) outputs.push_back(Out(op, i));
+  std::vector<Tensor> slices;
+  for (int s = 0; s < ns; ++s) {
+    const Shape& x = in[nc + s]->shape();
+    slices.emplace_back(in[nc + s]->dtype(), Shape(x.begin() + 1, x.end()));
+  }
   for (int64_t it = 0; it < length; ++it) {
     int64_t t = reverse ? length - 1 - it : it;
-    std::vector<Tensor> args = carries;
+    std::vector<const Tensor*> args;
+    for (const Tensor& c : carries) args.push_back(&c);
     for (int s = 0; s < ns; ++s) {
-      const Tensor& x = *in[nc + s];
-      Shape slice_shape(x.shape().begin() + 1, x.shape().end());
-      Tensor slice(x.dtype(), slice_shape);
-      std::memcpy(slice.raw_data(), Row(x, t), slice.byte_size());
-      args.push_back(std::move(slice));
+      std::memcpy(slices[s].raw_data(), Row(*in[nc + s], t), slices[s].byte_size());
+      args.push_back(&slices[s]);
     }
-    for (int v = 0; v < ni; ++v) args.push_back(*in[nc + ns + v]);
-    absl::StatusOr<std::vector<Tensor>> step = ctx.run_block(*op.region(), std::move(args));
+    for (int v = 0; v < ni; ++v) args.push_back(in[nc + ns + v]);
+    absl::StatusOr<std::vector<Tensor>> step = ctx.run_block(*op.region(), args);
     if (!step.ok()) {
       if (ctx.anomaly_op != nullptr) ctx.anomaly_steps.insert(ctx.anomaly_steps.begin(), t);
       return step.status();
@@ -612,11 +625,7 @@ Results KScan(const Op& op, Operands in, KernelContext& ctx) {
   return carries;
 }
 
-Results KFusion(const Op& op, Operands in, KernelContext& ctx) {
-  std::vector<Tensor> args;
-  for (const Tensor* t : in) args.push_back(*t);
-  return ctx.run_block(*op.region(), std::move(args));
-}
+Results KFusion(const Op& op, Operands in, KernelContext& ctx) { return ctx.run_block(*op.region(), in); }
 
 Results KTerminator(const Op&, Operands in, KernelContext&) {
   std::vector<Tensor> out;

@@ -14,9 +14,9 @@
 namespace loom::ir {
 
 struct KernelContext {
-  // Runs a region's block on arguments; returns what its terminator yields.
-  std::function<absl::StatusOr<std::vector<Tensor>>(const Block&, std::vector<Tensor>)>
-      run_block;
+  // Runs a region's block on arguments (borrowed: a scan's weights are not copied per
+  // step); returns what its terminator yields.
+  std::function<absl::StatusOr<std::vector<Tensor>>(const Block&, std::span<const Tensor* const>)> run_block;
   // Module globals, or null where there is no module (constant folding).
   std::map<std::string, Tensor, std::less<>>* globals = nullptr;
   // Anomaly detection: stop at the first op whose result holds a NaN or an infinity,
