@@ -29,16 +29,20 @@ std::string ShapeToString(const Shape& shape) {
 
 void Tensor::Free::operator()(void* p) const { std::free(p); }
 
-Tensor::Tensor(DType dtype, Shape shape)
+Tensor::Tensor(DType dtype, Shape shape, bool zero)
     : dtype_(dtype), shape_(std::move(shape)), num_elements_(NumElements(shape_)) {
   // aligned_alloc needs a size that is a multiple of the alignment, and never zero.
   size_t bytes = (byte_size() + 63) / 64 * 64;
   if (bytes == 0) bytes = 64;
   data_.reset(std::aligned_alloc(64, bytes));
-  std::memset(data_.get(), 0, bytes);
+  if (zero) std::memset(data_.get(), 0, bytes);
 }
 
-Tensor::Tensor(const Tensor& other) : Tensor(other.dtype_, other.shape_) {
+Tensor::Tensor(DType dtype, Shape shape) : Tensor(dtype, std::move(shape), /*zero=*/true) {}
+
+Tensor Tensor::Uninitialized(DType dtype, Shape shape) { return Tensor(dtype, std::move(shape), /*zero=*/false); }
+
+Tensor::Tensor(const Tensor& other) : Tensor(other.dtype_, other.shape_, /*zero=*/false) {
   std::memcpy(data_.get(), other.data_.get(), byte_size());
 }
 

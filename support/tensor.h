@@ -25,6 +25,9 @@ class Tensor {
   Tensor() : Tensor(DType::kF32, {}) {}
   // Zero-filled.
   Tensor(DType dtype, Shape shape);
+  // Not filled: for a buffer that is written before it is read (a compiled function's
+  // arena — large ones then cost only the pages they touch — or a copy's destination).
+  static Tensor Uninitialized(DType dtype, Shape shape);
   Tensor(const Tensor& other);
   Tensor& operator=(const Tensor& other);
   Tensor(Tensor&&) noexcept = default;
@@ -62,6 +65,7 @@ class Tensor {
   Tensor Reshaped(Shape shape) const;
 
  private:
+  Tensor(DType dtype, Shape shape, bool zero);
   struct Free {
     void operator()(void* p) const;
   };

@@ -52,7 +52,8 @@ absl::Status RecordedError(const ErrorRecord& e) {
 }  // namespace
 
 CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
-    : executable_(std::move(executable)), scratch_(DType::kI1, {executable_->layout.scratch_bytes}) {}
+    : executable_(std::move(executable)),
+      scratch_(Tensor::Uninitialized(DType::kI1, {executable_->layout.scratch_bytes})) {}
 
 absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(
     std::shared_ptr<const Executable> executable, absl::string_view name) {
