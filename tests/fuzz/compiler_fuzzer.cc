@@ -14,6 +14,7 @@
 // for a new module.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <list>
 #include <map>
@@ -37,8 +38,8 @@ constexpr unsigned kNewModuleOdds = 256;
 // Values that take kernels to their edges: signed zeros, saturation of tanh and
 // sigmoid, exp overflow, tiny magnitudes; for integers, ids outside any table and zero
 // divisors.
-constexpr double kSpecialFloats[] = {0.0, -0.0, 1.0, -1.0, 0.5, -3.0, 9.0, -9.0, 20.0, -20.0,
-                                     90.0, -90.0, 1e-7, -1e-7, 1e4, -1e4};
+constexpr double kSpecialFloats[] = {0.0,  -0.0,  1.0,  -1.0,  0.5,  -3.0,  9.0, -9.0,
+                                     20.0, -20.0, 90.0, -90.0, 1e-7, -1e-7, 1e4, -1e4};
 constexpr double kSpecialInts[] = {0, 1, 2, -1, 3, 7, 1000, -1000};
 
 struct Outcome {
@@ -96,25 +97,38 @@ bool Same(const Tensor& a, const Tensor& b, double rtol, double atol) {
   return true;
 }
 
-// Crashes (a finding) unless `got` matches `want`: the same error, or the same results
-// and globals within the tolerance.
-void Check(const Outcome& want, const Outcome& got, double rtol, double atol) {
-  if (want.results.ok() != got.results.ok()) __builtin_trap();
-  if (!want.results.ok()) {
-    if (want.results.status() != got.results.status()) __builtin_trap();
-    return;
+// A finding: says what disagreed, then crashes so that libFuzzer keeps the input.
+[[noreturn]] void Fail(const std::string& what, const char* pipeline) {
+  std::fprintf(stderr, "compiler fuzzer: %s after %s\n", what.c_str(), pipeline);
+  __builtin_trap();
+}
+
+// Fails unless `got` matches `want`: the same error, or the same results and globals
+// within the tolerance.
+void Check(const Outcome& want, const Outcome& got, double rtol, double atol,
+           const char* pipeline) {
+  if (want.results.ok() != got.results.ok() ||
+      (!want.results.ok() && want.results.status() != got.results.status())) {
+    Fail("interpreter: " + want.results.status().ToString() +
+             "; got: " + got.results.status().ToString(),
+         pipeline);
   }
-  if (want.results->size() != got.results->size()) __builtin_trap();
+  if (!want.results.ok()) return;
+  if (want.results->size() != got.results->size())
+    Fail("the number of results differs", pipeline);
   for (size_t i = 0; i < want.results->size(); ++i) {
-    if (!Same((*got.results)[i], (*want.results)[i], rtol, atol)) __builtin_trap();
+    if (!Same((*got.results)[i], (*want.results)[i], rtol, atol))
+      Fail("result " + std::to_string(i) + " differs", pipeline);
   }
   for (const auto& [name, value] : want.globals) {
     auto it = got.globals.find(name);
-    if (it == got.globals.end() || !Same(it->second, value, rtol, atol)) __builtin_trap();
+    if (it == got.globals.end() || !Same(it->second, value, rtol, atol))
+      Fail("global @" + name + " differs", pipeline);
   }
 }
 
-std::vector<Tensor> Inputs(const loom::ir::Function& main, const uint8_t* data, size_t size) {
+std::vector<Tensor> Inputs(const loom::ir::Function& main, const uint8_t* data,
+                           size_t size) {
   std::vector<Tensor> inputs = loom::testing::RandomInputs(main, Read64(data + 10));
   if (inputs.empty()) return inputs;
   for (size_t at = kHeader; at + 4 <= size; at += 4) {
@@ -122,14 +136,17 @@ std::vector<Tensor> Inputs(const loom::ir::Function& main, const uint8_t* data, 
     if (x.num_elements() == 0) continue;
     int64_t element = (data[at + 1] | data[at + 2] << 8) % x.num_elements();
     uint8_t v = data[at + 3];
-    x.SetDouble(element, loom::IsFloat(x.dtype()) ? kSpecialFloats[v % std::size(kSpecialFloats)]
-                                                   : kSpecialInts[v % std::size(kSpecialInts)]);
+    x.SetDouble(element, loom::IsFloat(x.dtype())
+                             ? kSpecialFloats[v % std::size(kSpecialFloats)]
+                             : kSpecialInts[v % std::size(kSpecialInts)]);
   }
   return inputs;
 }
 
-Outcome RunJit(loom::codegen::CompiledFunction& f, const std::vector<Tensor>& inputs, const Outcome& interpreted) {
-  Outcome o{absl::UnknownError("not run"), interpreted.globals_before, interpreted.globals_before};
+Outcome RunJit(loom::codegen::CompiledFunction& f, const std::vector<Tensor>& inputs,
+               const Outcome& interpreted) {
+  Outcome o{absl::UnknownError("not run"), interpreted.globals_before,
+            interpreted.globals_before};
   o.results = f.Run(inputs, o.globals);
   return o;
 }
@@ -155,7 +172,8 @@ const Compiled& Module(const uint8_t* data, bool* fresh) {
   for (const std::string& pipeline : RewritingPasses()) {
     c.rewritten.push_back(loom::ir::CloneModule(*c.module));
     loom::passes::PassManager pm;
-    if (!pm.AddPipeline(pipeline).ok() || !pm.Run(*c.rewritten.back()).ok()) __builtin_trap();
+    if (!pm.AddPipeline(pipeline).ok() || !pm.Run(*c.rewritten.back()).ok())
+      __builtin_trap();
   }
   auto jit = loom::codegen::CompiledFunction::Compile(Jit(), *c.module, "main");
   if (!jit.ok()) __builtin_trap();
@@ -181,14 +199,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // checked after every pass, a cached one after the pass this input picks.
   size_t n = c.rewritten.size();
   for (size_t p = 0; p < n; ++p) {
-    if (fresh || p == data[9] % n) Check(want, Interpret(*c.rewritten[p], inputs), 0, 0);
+    if (fresh || p == data[9] % n)
+      Check(want, Interpret(*c.rewritten[p], inputs), 0, 0, RewritingPasses()[p].c_str());
   }
-  Check(want, RunJit(*c.jit, inputs, want), 1e-4, 1e-5);
+  Check(want, RunJit(*c.jit, inputs, want), 1e-4, 1e-5,
+        "the default pipeline, in the JIT");
   return 0;
 }
 
-// Mutates the edits (7 times in 8), the data seed, or, 1 time in kNewModuleOdds, the module.
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+// Mutates the edits (7 times in 8), the data seed, or, 1 time in kNewModuleOdds, the
+// module.
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned int seed) {
   if (max_size < kHeader) return size;
   if (size < kHeader) {
     std::memset(data + size, 0, kHeader - size);
