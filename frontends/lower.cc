@@ -78,7 +78,7 @@ absl::StatusOr<Value*> Lowerer::Param(const std::string& name, Shape shape, ir::
       return absl::InvalidArgumentError(absl::StrCat("parameter ", name, " is declared twice"));
     }
   } else {
-    module_.globals().push_back({name, true, {DType::kF32, shape}, init, {}});
+    module_.AddGlobal({name, true, {DType::kF32, shape}, init, {}});
   }
   ASSIGN_OR_RETURN(Value * v, b_->Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{name}}}));
   v->set_name_hint(name);
@@ -113,7 +113,7 @@ absl::StatusOr<Value*> Lowerer::DropoutCounter() {
   auto it = loaded_.find(name);
   if (it != loaded_.end()) return it->second;
   if (!module_.FindGlobal(name)) {
-    module_.globals().push_back({name, false, {DType::kI64, {}}, {}, {}});
+    module_.AddGlobal({name, false, {DType::kI64, {}}, {}, {}});
   }
   ASSIGN_OR_RETURN(Value * v, b_->Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{name}}}));
   return loaded_[name] = v;

@@ -93,7 +93,7 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
       if (gates != 4 && std::string(which) == ".c_n") continue;
       std::string state = name + which;
       if (!module_.FindGlobal(state)) {
-        module_.globals().push_back({state, false, {DType::kF32, {num_layers * dirs, B, hidden}}, {}, {}});
+        module_.AddGlobal({state, false, {DType::kF32, {num_layers * dirs, B, hidden}}, {}, {}});
       }
       ASSIGN_OR_RETURN(carried[which], b.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{state}}}));
     }

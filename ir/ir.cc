@@ -152,18 +152,18 @@ Op* Block::terminator() const {
 }
 
 Op* Block::Append(std::unique_ptr<Op> op) {
-  op->parent_ = this;
-  ops_.push_back(std::move(op));
-  return ops_.back().get();
+  return InsertBefore(nullptr, std::move(op));
 }
 
 Op* Block::InsertBefore(Op* before, std::unique_ptr<Op> op) {
-  op->parent_ = this;
-  return ops_.insert(Find(before), std::move(op))->get();
+  Op* raw = op.get();
+  raw->parent_ = this;
+  raw->position_ = ops_.insert(Find(before), std::move(op));
+  return raw;
 }
 
 Block::OpList::iterator Block::Find(Op* op) {
-  return std::find_if(ops_.begin(), ops_.end(), [&](const auto& p) { return p.get() == op; });
+  return op != nullptr && op->parent_ == this ? op->position_ : ops_.end();
 }
 
 void Block::Erase(Op* op) {
@@ -188,11 +188,14 @@ std::vector<TensorType> Function::input_types() const {
   return out;
 }
 
+void Module::AddGlobal(Global global) {
+  global_index_.emplace(global.name, globals_.size());
+  globals_.push_back(std::move(global));
+}
+
 const Global* Module::FindGlobal(absl::string_view name) const {
-  for (const Global& g : globals_) {
-    if (g.name == name) return &g;
-  }
-  return nullptr;
+  auto it = global_index_.find(name);
+  return it == global_index_.end() ? nullptr : &globals_[it->second];
 }
 
 Function* Module::AddFunction(std::string name) {
@@ -273,7 +276,7 @@ std::vector<Value*> CloneBody(const Block& from, Block& to,
 
 std::unique_ptr<Module> CloneModule(const Module& module) {
   auto copy = std::make_unique<Module>(module.name());
-  copy->globals() = module.globals();
+  for (const Global& g : module.globals()) copy->AddGlobal(g);
   for (const auto& f : module.functions()) {
     Function* g = copy->AddFunction(f->name());
     g->set_result_types(f->result_types());

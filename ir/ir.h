@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ir/attribute.h"
 #include "ir/location.h"
 #include "ir/op_info.h"
@@ -136,6 +137,9 @@ class Op {
   AttrMap attrs_;
   std::unique_ptr<Block> region_;
   Block* parent_ = nullptr;
+  // Where this op sits in parent_'s list, so that finding it there is O(1): passes insert
+  // before and erase ops of blocks with thousands of them (one scan per layer).
+  std::list<std::unique_ptr<Op>>::iterator position_;
 };
 
 class Block {
@@ -161,6 +165,7 @@ class Block {
   Op* terminator() const;  // the last op if it is a terminator, else null
 
   Op* Append(std::unique_ptr<Op> op);
+  // Inserts op before `before`, or at the end when `before` is not an op of this block.
   Op* InsertBefore(Op* before, std::unique_ptr<Op> op);
   // Erases an op whose results have no uses.
   void Erase(Op* op);
@@ -225,8 +230,13 @@ class Module {
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
 
-  std::vector<Global>& globals() { return globals_; }
   const std::vector<Global>& globals() const { return globals_; }
+  // For changing globals in place; their names must stay as they are (they are indexed).
+  std::span<Global> mutable_globals() { return globals_; }
+  // Appends a global. A second global of the same name is kept (the verifier reports it)
+  // but FindGlobal answers with the first.
+  void AddGlobal(Global global);
+  // O(1): a model of thousands of layers has tens of thousands of globals.
   const Global* FindGlobal(absl::string_view name) const;
 
   Function* AddFunction(std::string name);
@@ -236,6 +246,7 @@ class Module {
  private:
   std::string name_;
   std::vector<Global> globals_;
+  absl::flat_hash_map<std::string, size_t> global_index_;
   std::vector<std::unique_ptr<Function>> functions_;
 };
 

@@ -339,7 +339,7 @@ class Parser {
         }
         RETURN_IF_ERROR(Expect(Tok::kRParen, "')'"));
       }
-      module.globals().push_back(std::move(g));
+      module.AddGlobal(std::move(g));
       return absl::OkStatus();
     }
     return Error("expected an initializer: zeros, ones, constant(v), uniform(a, b), normal(m, s)");

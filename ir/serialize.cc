@@ -206,7 +206,7 @@ absl::StatusOr<std::unique_ptr<Module>> DeserializeModule(absl::string_view byte
       return absl::InvalidArgumentError("binary IR: unknown initializer");
     }
     g.init = {static_cast<Initializer::Kind>(kind), pg.init().a(), pg.init().b()};
-    module->globals().push_back(std::move(g));
+    module->AddGlobal(std::move(g));
   }
   for (const pb::Function& pf : pm.functions()) {
     Function* f = module->AddFunction(pf.name());

@@ -37,7 +37,7 @@ class Updater {
     std::string name = absl::StrCat(param.name, ".", slot);
     if (!module_.FindGlobal(name)) {
       ir::Initializer i = init == 0 ? ir::Initializer{} : ir::Initializer{ir::Initializer::Kind::kConstant, init, 0};
-      module_.globals().push_back({name, false, param.type, i, {}});
+      module_.AddGlobal({name, false, param.type, i, {}});
     }
     return b_.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{name}}});
   }
@@ -158,7 +158,7 @@ class Updater {
 
 // Adds `by` to the i64 scalar state `name` (declared when missing); returns the old value.
 absl::StatusOr<Value*> Advance(ir::Module& module, Builder& b, const std::string& name) {
-  if (!module.FindGlobal(name)) module.globals().push_back({name, false, {DType::kI64, {}}, {}, {}});
+  if (!module.FindGlobal(name)) module.AddGlobal({name, false, {DType::kI64, {}}, {}, {}});
   ASSIGN_OR_RETURN(Value * old, b.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{name}}}));
   ASSIGN_OR_RETURN(Value * one, b.Splat(DType::kI64, {}, 1));
   ASSIGN_OR_RETURN(Value * next, b.Build(OpCode::kAdd, {old, one}));

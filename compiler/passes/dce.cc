@@ -23,15 +23,15 @@ using ir::Value;
 
 bool Removable(const Op& op) {
   if (op.info().has(ir::kSideEffect) || op.info().has(ir::kTerminator)) return false;
-  for (Value* r : op.results()) {
-    if (r->has_uses()) return false;
+  for (int r = 0; r < op.num_results(); ++r) {
+    if (op.result(r)->has_uses()) return false;
   }
   return true;
 }
 
-// Drops the unused parts of a scan, rebuilding it when anything goes. Returns whether it
-// changed.
-absl::StatusOr<bool> TrimScan(Op& scan) {
+// Drops the unused parts of a scan, rebuilding it when anything goes. Returns the rebuilt
+// scan (in the old one's place), or null when nothing changed.
+absl::StatusOr<Op*> TrimScan(Op& scan) {
   Block& body = *scan.region();
   Op& yield = *body.terminator();
   int nc = scan.segment_sizes()[0], ns = scan.segment_sizes()[1], ni = scan.segment_sizes()[2];
@@ -53,7 +53,7 @@ absl::StatusOr<bool> TrimScan(Op& scan) {
     keep_inv[i] = body.argument(nc + ns + i)->has_uses();
     trimmed |= !keep_inv[i];
   }
-  if (!trimmed) return false;
+  if (!trimmed) return nullptr;
 
   // New yield and body arguments.
   std::vector<Value*> yielded;
@@ -94,7 +94,7 @@ absl::StatusOr<bool> TrimScan(Op& scan) {
     scan.result(r)->ReplaceAllUsesWith(rebuilt->result(next++));
   }
   scan.parent()->Erase(&scan);
-  return true;
+  return rebuilt;
 }
 
 // Removes dead ops of one block, innermost regions first. Returns whether it changed.
@@ -114,10 +114,12 @@ absl::StatusOr<bool> CleanBlock(Block& block) {
         changed |= inner;
       }
       if (op->code() == OpCode::kScan) {
-        ASSIGN_OR_RETURN(bool trimmed, TrimScan(*op));
-        if (trimmed) {
+        ASSIGN_OR_RETURN(Op * rebuilt, TrimScan(*op));
+        if (rebuilt != nullptr) {
+          // Carry on before the rebuilt scan: restarting from the end would make a model of
+          // many layers quadratic.
+          it = block.Find(rebuilt);
           again = changed = true;
-          break;  // the iterator pointed at the erased scan
         }
       }
     }

@@ -29,7 +29,7 @@ class CaseBuilder {
   int64_t Dim(int lo = 1, int hi = 4) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   absl::StatusOr<Value*> Param(Shape shape, double lo = -1, double hi = 1) {
     std::string name = "p" + std::to_string(params_++);
-    module_.globals().push_back({name, true, {DType::kF64, shape}, {ir::Initializer::Kind::kUniform, lo, hi}, {}});
+    module_.AddGlobal({name, true, {DType::kF64, shape}, {ir::Initializer::Kind::kUniform, lo, hi}, {}});
     return b_.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{name}}});
   }
   absl::StatusOr<Value*> Ints(Shape shape, int64_t bound) {

@@ -34,7 +34,7 @@ void PromoteBlock(ir::Block& block) {
 }  // namespace
 
 absl::Status PromoteToF64(ir::Module& module) {
-  for (ir::Global& g : module.globals()) Promote(g.type);
+  for (ir::Global& g : module.mutable_globals()) Promote(g.type);
   for (const auto& f : module.functions()) {
     PromoteBlock(f->body());
     std::vector<ir::TensorType> results = f->result_types();

@@ -25,7 +25,7 @@ class Generator {
   absl::StatusOr<std::unique_ptr<ir::Module>> Run() {
     auto module = std::make_unique<ir::Module>("random");
     ir::Global w{"w", true, {DType::kF32, RandomShape(1, 2)}, {ir::Initializer::Kind::kUniform, -1, 1}, {}};
-    module->globals().push_back(w);
+    module->AddGlobal(w);
     ir::Function* f = module->AddFunction("main");
     std::vector<Value*> pool;
     int num_inputs = Uniform(1, 3);
@@ -38,7 +38,7 @@ class Generator {
     for (int i = 0; i < options_.num_ops; ++i) RETURN_IF_ERROR(Step(b, pool, options_.allow_regions));
     // A state global written from the pool, so stores meet every pass.
     Value* stored = Pick(pool);
-    module->globals().push_back({"s", false, stored->type(), {ir::Initializer::Kind::kZeros, 0, 0}, {}});
+    module->AddGlobal({"s", false, stored->type(), {ir::Initializer::Kind::kZeros, 0, 0}, {}});
     RETURN_IF_ERROR(b.Create(OpCode::kStore, {stored}, {{"global", ir::SymbolRef{"s"}}}).status());
     ASSIGN_OR_RETURN(Value * reloaded, b.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{"s"}}}));
     pool.push_back(reloaded);
