@@ -13,6 +13,10 @@ using ir::OpCode;
 
 namespace {
 
+// Stacks deeper than this are refused: the deepest RNNs in use have tens of layers, and a
+// mistyped count would otherwise build (and compile) one scan per layer for minutes.
+constexpr int64_t kMaxLayers = 1000;
+
 // [B, T, ...] <-> [T, B, ...].
 absl::StatusOr<Value*> SwapBatchTime(Builder& b, Value* x) {
   std::vector<int64_t> perm(x->type().rank());
@@ -65,6 +69,9 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
   ASSIGN_OR_RETURN(int64_t hidden, Size(index, "hidden_size", rec.hidden_size()));
   int64_t num_layers = rec.num_layers() == 0 ? 1 : rec.num_layers();
   if (num_layers < 0) return LayerError(index, "num_layers must be positive");
+  if (num_layers > kMaxLayers) {
+    return LayerError(index, absl::StrCat("num_layers ", num_layers, " is too large (limit ", kMaxLayers, ")"));
+  }
   if (rec.dropout() < 0 || rec.dropout() > 1) {
     return LayerError(index, absl::StrCat("dropout must be in [0, 1], got ", rec.dropout()));
   }
