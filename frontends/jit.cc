@@ -86,18 +86,20 @@ absl::StatusOr<codegen::CompiledFunction*> CompiledModel::Function(const std::st
 
 absl::StatusOr<std::vector<Tensor>> CompiledModel::Forward(const std::vector<Tensor>& inputs) {
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("forward"));
-  return f->Run(inputs, globals_);
+  return f->Run(inputs, globals_, params_version_);
 }
 
 absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch) {
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("train_step"));
-  ASSIGN_OR_RETURN(std::vector<Tensor> loss, f->Run(batch, globals_));
-  return static_cast<float>(loss[0].GetDouble(0));
+  absl::StatusOr<std::vector<Tensor>> loss = f->Run(batch, globals_, params_version_);
+  ParametersChanged();  // by the update (or partly, by a run that failed)
+  if (!loss.ok()) return loss.status();
+  return static_cast<float>((*loss)[0].GetDouble(0));
 }
 
 absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor>& inputs) {
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("step"));
-  return f->Run(inputs, globals_);
+  return f->Run(inputs, globals_, params_version_);
 }
 
 absl::StatusOr<std::string> CompiledModel::ExplainNonFinite(const std::vector<Tensor>& batch,
@@ -141,6 +143,7 @@ std::map<std::string, Tensor> CompiledModel::CarriedState() const {
 
 void CompiledModel::SetCarriedState(const std::map<std::string, Tensor>& state) {
   for (const auto& [name, t] : state) globals_[name] = t;
+  ParametersChanged();  // the names are the caller's: they may be parameters
 }
 
 std::vector<std::string> CompiledModel::ParameterNames() const {
@@ -165,6 +168,7 @@ absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) 
                                                    ir::TypeOf(value).ToString()));
   }
   globals_[name] = std::move(value);
+  ParametersChanged();
   return absl::OkStatus();
 }
 
@@ -186,6 +190,7 @@ absl::StatusOr<std::map<std::string, std::string>> CompiledModel::LoadCheckpoint
     if (g.trainable) continue;
     if (const Tensor* t = c.Find(g.name); t && ir::TypeOf(*t) == g.type) globals_[g.name] = *t;
   }
+  ParametersChanged();
   return c.metadata;
 }
 

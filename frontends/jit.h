@@ -70,8 +70,11 @@ class CompiledModel {
   friend class Jit;
   CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed);
   absl::StatusOr<codegen::CompiledFunction*> Function(const std::string& name);
+  // The compiled functions keep their weights packed until this changes.
+  void ParametersChanged() { ++params_version_; }
 
   Jit& jit_;
+  int64_t params_version_ = 1;
   std::unique_ptr<ir::Module> module_;
   codegen::CompiledFunction::Globals globals_;
   std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions_;

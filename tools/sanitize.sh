@@ -3,7 +3,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer (with the libFuzzer targets) into
 # build-sanitize/ and runs every unit and lit test there; runs each fuzz target for
 # FUZZ_SECONDS (default 30) from the repository's seeds and regression inputs; builds
-# the kernels' tests under ThreadSanitizer into build-tsan/ and runs them. Any report
+# the thread pool's tests under ThreadSanitizer into build-tsan/ and runs them. Any report
 # fails it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +25,5 @@ printf '%s\n' ir_text ir_binary model_file checkpoint npy data compiler |
 
 tsan=build-tsan
 [[ -f $tsan/build.ninja ]] || CC=clang-14 CXX=clang++-14 cmake -S . -B $tsan -G Ninja "${flags[@]}" -DLOOM_TSAN=ON >/dev/null
-cmake --build $tsan --target kernels_tests
-TSAN_OPTIONS=halt_on_error=1 $tsan/tests/unit/kernels_tests
+cmake --build $tsan --target thread_pool_tests
+TSAN_OPTIONS=halt_on_error=1 $tsan/tests/unit/thread_pool_tests

@@ -1,7 +1,6 @@
 #include "compiler/codegen/compiled_function.h"
 
 #include <atomic>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "compiler/passes/explicit_lengths.h"
@@ -28,8 +27,9 @@ absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& j
   // Every compilation gets its own symbol: one JIT holds many modules.
   static std::atomic<int64_t> serial{0};
   std::string symbol = absl::StrCat("loom_", function, "_", serial++);
-  ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> llvm_module,
-                   EmitFunction(*copy, *f, *context, symbol, &compiled->layout));
+  EmitOptions options{.registers = jit.target().vector_registers(), .parallel = true};
+  auto llvm_module = std::make_unique<llvm::Module>(copy->name(), *context);
+  RETURN_IF_ERROR(EmitFunction(*copy, *f, symbol, options, *llvm_module, &compiled->layout));
   ASSIGN_OR_RETURN(compiled->code, jit.Add(std::move(llvm_module), std::move(context), symbol));
   compiled->entry = reinterpret_cast<void (*)(void**)>(compiled->code->address());
   return std::shared_ptr<const Executable>(std::move(compiled));
@@ -38,7 +38,7 @@ absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& j
 namespace {
 
 // The interpreter's message for the same error.
-absl::Status RecordedError(const ErrorRecord& e) {
+absl::Status RecordedError(const ArenaHeader& e) {
   auto code = static_cast<ir::OpCode>(e.op_code_plus_1 - 1);
   std::string op(ir::GetOpInfo(code).name);
   if (code == ir::OpCode::kDiv) return absl::InvalidArgumentError(absl::StrCat("'", op, "' integer division by zero"));
@@ -53,7 +53,11 @@ absl::Status RecordedError(const ErrorRecord& e) {
 
 CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
     : executable_(std::move(executable)),
-      scratch_(Tensor::Uninitialized(DType::kI1, {executable_->layout.scratch_bytes})) {}
+      scratch_(Tensor::Uninitialized(DType::kI1, {executable_->layout.scratch_bytes})) {
+  Header().packed_version = 0;  // nothing packed yet
+}
+
+ArenaHeader& CompiledFunction::Header() { return *static_cast<ArenaHeader*>(scratch_.raw_data()); }
 
 absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(
     std::shared_ptr<const Executable> executable, absl::string_view name) {
@@ -68,7 +72,8 @@ absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Compile(JitE
   return Create(std::move(executable), absl::StrCat("@", function));
 }
 
-absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tensor>& inputs, Globals& globals) {
+absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tensor>& inputs, Globals& globals,
+                                                          int64_t params_version) {
   const BufferLayout& layout = executable_->layout;
   if (inputs.size() != layout.inputs.size()) {
     return absl::InvalidArgumentError(absl::StrCat("expected ", layout.inputs.size(), " inputs, got ", inputs.size()));
@@ -99,10 +104,9 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
     buffers.push_back(it->second.raw_data());
   }
   buffers.push_back(scratch_.raw_data());
+  Header().params_version = params_version;
   executable_->entry(buffers.data());
-  ErrorRecord error;
-  std::memcpy(&error, scratch_.raw_data(), sizeof error);
-  if (error.op_code_plus_1 != 0) return RecordedError(error);
+  if (Header().op_code_plus_1 != 0) return RecordedError(Header());
   return outputs;
 }
 

@@ -45,11 +45,16 @@ class CompiledFunction {
                                                                    const std::string& pipeline = kDefaultPipeline);
 
   // Runs on `inputs`, reading and updating `globals` (every module global, by name).
-  absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, Globals& globals);
+  // params_version: a number that changes whenever the parameters in `globals` may have
+  // changed since the last run (the function's weights packed for its products are kept
+  // until it does); 0, the default, repacks them every run.
+  absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, Globals& globals,
+                                          int64_t params_version = 0);
   const BufferLayout& layout() const { return executable_->layout; }
 
  private:
   explicit CompiledFunction(std::shared_ptr<const Executable> executable);
+  ArenaHeader& Header();
   std::shared_ptr<const Executable> executable_;
   Tensor scratch_;  // this instance's arena
 };

@@ -1,9 +1,12 @@
 #include "compiler/codegen/emitter.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <tuple>
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -14,7 +17,8 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
-#include "runtime/kernels_abi.h"
+#include "compiler/codegen/gemm_emitter.h"
+#include "compiler/codegen/loops.h"
 #include "support/status_macros.h"
 
 namespace loom::codegen {
@@ -28,8 +32,8 @@ int64_t Align64(int64_t n) { return (n + 63) / 64 * 64; }
 
 class Emitter {
  public:
-  Emitter(const ir::Module& module, llvm::LLVMContext& ctx, llvm::Module& out)
-      : module_(module), ctx_(ctx), out_(out), b_(ctx) {}
+  Emitter(const ir::Module& module, llvm::LLVMContext& ctx, llvm::Module& out, const EmitOptions& options)
+      : module_(module), ctx_(ctx), out_(out), b_(ctx), gemm_(out, options.registers, options.parallel) {}
 
   absl::Status EmitFunction(const ir::Function& fn, const std::string& symbol, BufferLayout* layout) {
     auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {b_.getPtrTy()}, false);
@@ -59,14 +63,32 @@ class Emitter {
       if (op.code() == OpCode::kStore) stored_.insert(op.Attr<ir::SymbolRef>("global").name);
     });
     Store(DType::kI64, scratch_, I64(0), I64(0));  // no error yet
+    PackParameters(fn, layout);
     RETURN_IF_ERROR(EmitBlock(fn.body()));
+    // This run's update made the packed copies stale: the next run remakes them.
+    for (const auto& [key, pack] : parameter_packs_) {
+      if (stored_.count(key.global)) Store(DType::kI64, scratch_, I64(kPackedVersion), I64(0));
+    }
     b_.CreateRetVoid();
     layout->scratch_bytes = scratch_bytes_;
     return absl::OkStatus();
   }
 
  private:
-  using PackedKey = std::pair<const ir::Value*, bool>;  // a weight, transposed or not
+  // A weight packed for one panel width: a value of the function (a scan invariant), or
+  // a parameter by name (kept packed between runs).
+  struct PackedKey {
+    const ir::Value* value;
+    std::string global;
+    bool transposed;
+    int64_t nr;
+    bool operator<(const PackedKey& o) const {
+      return std::tie(value, global, transposed, nr) < std::tie(o.value, o.global, o.transposed, o.nr);
+    }
+  };
+  // Element indices of ArenaHeader's versions, as i64s.
+  static constexpr int64_t kParamsVersion = offsetof(ArenaHeader, params_version) / 8;
+  static constexpr int64_t kPackedVersion = offsetof(ArenaHeader, packed_version) / 8;
 
   // ---- Types, memory, loops ----
   llvm::Type* Elem(DType d) {
@@ -156,20 +178,7 @@ class Emitter {
   }
 
   // for (i = 0; i < n; ++i) body(i)
-  void For(Value* n, const std::function<void(Value*)>& body) {
-    llvm::BasicBlock* pre = b_.GetInsertBlock();
-    llvm::BasicBlock* loop = llvm::BasicBlock::Create(ctx_, "loop", fn_);
-    llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx_, "exit", fn_);
-    b_.CreateCondBr(b_.CreateICmpSGT(n, I64(0)), loop, exit);
-    b_.SetInsertPoint(loop);
-    llvm::PHINode* i = b_.CreatePHI(b_.getInt64Ty(), 2);
-    i->addIncoming(I64(0), pre);
-    body(i);
-    Value* next = b_.CreateAdd(i, I64(1));
-    i->addIncoming(next, b_.GetInsertBlock());
-    b_.CreateCondBr(b_.CreateICmpSLT(next, n), loop, exit);
-    b_.SetInsertPoint(exit);
-  }
+  void For(Value* n, const std::function<void(Value*)>& body) { EmitFor(b_, I64(0), n, body); }
   // Nested loops over `shape`, innermost last (contiguous).
   void ForShape(const Shape& shape, const std::function<void(const Index&)>& body, Index idx = {}) {
     if (idx.size() == shape.size()) return body(idx);
@@ -593,25 +602,107 @@ class Emitter {
       });
       return absl::OkStatus();
     }
-    if (auto it = packed_.find({op.operand(1), tb}); it != packed_.end() && batch == 1) {
-      llvm::FunctionCallee gemm = out_.getOrInsertFunction(
-          "loom_sgemm_packed_b", b_.getVoidTy(), b_.getInt32Ty(), b_.getInt64Ty(), b_.getInt64Ty(), b_.getInt64Ty(),
-          b_.getPtrTy(), b_.getPtrTy(), b_.getPtrTy());
-      b_.CreateCall(gemm, {b_.getInt32(ta), I64(m), I64(n), I64(k), P(op.operand(0)), it->second, dst});
-      return absl::OkStatus();
+    GemmPlan plan = PlanOf(op);
+    Value *a_data = P(op.operand(0)), *b_data = P(op.operand(1));
+    if (batch == 1) {
+      // B packed once per parameter update, or once before the scan that multiplies by it.
+      std::optional<std::string> parameter = ParameterOf(op.operand(1));
+      auto kept = parameter ? parameter_packs_.find({nullptr, *parameter, tb, plan.nr()}) : parameter_packs_.end();
+      if (kept != parameter_packs_.end()) {
+        gemm_.EmitProduct(b_, plan, a_data, kept->second.buffer, /*packed=*/true, dst);
+        return absl::OkStatus();
+      }
+      if (auto it = packed_.find({op.operand(1), "", tb, plan.nr()}); it != packed_.end()) {
+        gemm_.EmitProduct(b_, plan, a_data, it->second, /*packed=*/true, dst);
+        return absl::OkStatus();
+      }
     }
-    const char* name = out.dtype == DType::kF32 ? "loom_sgemm" : "loom_dgemm";
-    llvm::FunctionCallee gemm = out_.getOrInsertFunction(
-        name, b_.getVoidTy(), b_.getInt32Ty(), b_.getInt32Ty(), b_.getInt64Ty(), b_.getInt64Ty(), b_.getInt64Ty(),
-        b_.getPtrTy(), b_.getPtrTy(), b_.getPtrTy());
-    int64_t es = DTypeSize(out.dtype);
-    for (int64_t bt = 0; bt < batch; ++bt) {
-      b_.CreateCall(gemm, {b_.getInt32(ta), b_.getInt32(tb), I64(m), I64(n), I64(k),
-                           b_.CreateConstGEP1_64(b_.getInt8Ty(), P(op.operand(0)), bt * m * k * es),
-                           b_.CreateConstGEP1_64(b_.getInt8Ty(), P(op.operand(1)), bt * k * n * es),
-                           b_.CreateConstGEP1_64(b_.getInt8Ty(), dst, bt * m * n * es)});
+    bool in_place = GemmEmitter::ReadsBInPlace(plan);
+    Value* packed = in_place ? nullptr : AllocBytes(plan.packed_b_bytes());
+    auto product = [&](Value* bt) {
+      auto at = [&](Value* base, int64_t elements) { return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(bt, I64(elements))); };
+      Value* b_item = at(b_data, k * n);
+      if (!in_place) gemm_.EmitPack(b_, plan, b_item, packed);
+      gemm_.EmitProduct(b_, plan, at(a_data, m * k), in_place ? b_item : packed, !in_place, at(dst, m * n));
+    };
+    if (batch == 1) {
+      product(I64(0));
+    } else {
+      For(I64(batch), product);
     }
+    if (packed != nullptr) FreeSlot(packed);
     return absl::OkStatus();
+  }
+
+  GemmPlan PlanOf(const ir::Op& matmul) {
+    const ir::TensorType &a = matmul.operand(0)->type(), &out = matmul.result(0)->type();
+    bool ta = matmul.BoolAttr("transpose_a"), tb = matmul.BoolAttr("transpose_b");
+    int64_t r = a.rank();
+    return gemm_.Plan({out.shape[r - 2], out.shape[r - 1], a.shape[r - (ta ? 2 : 1)], ta, tb, out.dtype});
+  }
+
+  // The trainable parameter `v` is — through scan invariants and reshapes — when the
+  // parameter's load comes before any store to it, so that the copy packed at the start
+  // of the run holds the same values.
+  std::optional<std::string> ParameterOf(const ir::Value* v) {
+    for (;;) {
+      const ir::Op* def = v->defining_op();
+      if (def == nullptr) {
+        const ir::Op* scan = v->parent_block()->parent_op();
+        if (scan == nullptr || scan->code() != OpCode::kScan) return std::nullopt;
+        if (v->index() < scan->segment_sizes()[0] + scan->segment_sizes()[1]) return std::nullopt;
+        v = scan->operand(v->index());
+      } else if (def->code() == OpCode::kReshape) {
+        v = def->operand(0);
+      } else {
+        if (def->code() != OpCode::kLoad) return std::nullopt;
+        const std::string& name = def->Attr<ir::SymbolRef>("global").name;
+        const ir::Global* g = module_.FindGlobal(name);
+        auto store = first_store_.find(name);
+        if (g == nullptr || !g->trainable) return std::nullopt;
+        if (store != first_store_.end() && top_level_index_.at(def) > store->second) return std::nullopt;
+        return name;
+      }
+    }
+  }
+
+  // Arena space, kept between runs, for every parameter a float matmul of `fn` multiplies
+  // by; and at the start of the function, the packing, when params_version says the
+  // parameters may have changed since the copies were made.
+  void PackParameters(const ir::Function& fn, BufferLayout* layout) {
+    int index = 0;
+    for (const auto& op : fn.body().ops()) {
+      top_level_index_[op.get()] = index;
+      if (op->code() == OpCode::kStore) first_store_.emplace(op->Attr<ir::SymbolRef>("global").name, index);
+      ++index;
+    }
+    ir::Walk(const_cast<ir::Block&>(fn.body()), [&](ir::Op& op) {
+      if (op.code() != OpCode::kMatmul || !IsFloat(op.result(0)->type().dtype) || op.operand(1)->type().rank() != 2) {
+        return;
+      }
+      std::optional<std::string> parameter = ParameterOf(op.operand(1));
+      if (!parameter) return;
+      GemmPlan plan = PlanOf(op);
+      PackedKey key{nullptr, *parameter, plan.shape.trans_b, plan.nr()};
+      if (parameter_packs_.count(key)) return;
+      parameter_packs_[key] = {plan, AllocBytes(plan.packed_b_bytes())};  // never given back
+      if (std::find(layout->packed_globals.begin(), layout->packed_globals.end(), *parameter) ==
+          layout->packed_globals.end()) {
+        layout->packed_globals.push_back(*parameter);
+      }
+    });
+    if (parameter_packs_.empty()) return;
+    Value* version = Load(DType::kI64, scratch_, I64(kParamsVersion));
+    Value* stale = b_.CreateOr(b_.CreateICmpEQ(version, I64(0)),
+                               b_.CreateICmpNE(version, Load(DType::kI64, scratch_, I64(kPackedVersion))));
+    llvm::BasicBlock* pack = llvm::BasicBlock::Create(ctx_, "pack_parameters", fn_);
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "body", fn_);
+    b_.CreateCondBr(stale, pack, body);
+    b_.SetInsertPoint(pack);
+    for (const auto& [key, p] : parameter_packs_) gemm_.EmitPack(b_, p.plan, globals_.at(key.global), p.buffer);
+    Store(DType::kI64, scratch_, I64(kPackedVersion), version);
+    b_.CreateBr(body);
+    b_.SetInsertPoint(body);
   }
 
   absl::Status Reduce(const ir::Op& op) {
@@ -899,32 +990,28 @@ class Emitter {
   }
 
   // A weight that every step multiplies by (a scan invariant as a matmul's right
-  // operand) is packed for the GEMM once, before the loop, instead of once per step.
-  // Returns what it packed, to be freed after the loop.
+  // operand, not a parameter, which is packed already) is packed for the kernel once,
+  // before the loop, instead of once per step. Returns what it packed, to be freed
+  // after the loop.
   std::vector<PackedKey> PackInvariantWeights(const ir::Op& scan) {
     std::vector<PackedKey> keys;
     if (scan.IntAttr("length") < 2) return keys;
     const ir::Block& body = *scan.region();
     int first = scan.segment_sizes()[0] + scan.segment_sizes()[1];
     for (const auto& op : body.ops()) {
-      if (op->code() != OpCode::kMatmul || op->result(0)->type().dtype != DType::kF32 ||
+      if (op->code() != OpCode::kMatmul || !IsFloat(op->result(0)->type().dtype) ||
           op->result(0)->type().rank() != 2) {
         continue;
       }
       const ir::Value* w = op->operand(1);
-      bool tb = op->BoolAttr("transpose_b");
       bool invariant = w->defining_op() == nullptr && w->parent_block() == &body && w->index() >= first;
-      if (!invariant || packed_.count({w, tb})) continue;
-      int arg = w->index();
-      const ir::TensorType& t = w->type();
-      int64_t n = tb ? t.shape[0] : t.shape[1], k = tb ? t.shape[1] : t.shape[0];
-      Value* buffer = AllocBytes(loom_sgemm_packed_b_bytes(n, k));
-      llvm::FunctionCallee pack = out_.getOrInsertFunction("loom_sgemm_pack_b", b_.getVoidTy(), b_.getInt32Ty(),
-                                                           b_.getInt64Ty(), b_.getInt64Ty(), b_.getPtrTy(),
-                                                           b_.getPtrTy());
-      b_.CreateCall(pack, {b_.getInt32(tb), I64(n), I64(k), P(scan.operand(arg)), buffer});
-      packed_[{w, tb}] = buffer;
-      keys.push_back({w, tb});
+      GemmPlan plan = PlanOf(*op);
+      PackedKey key{w, "", plan.shape.trans_b, plan.nr()};
+      if (!invariant || ParameterOf(w) || GemmEmitter::ReadsBInPlace(plan) || packed_.count(key)) continue;
+      Value* buffer = AllocBytes(plan.packed_b_bytes());
+      gemm_.EmitPack(b_, plan, P(scan.operand(w->index())), buffer);
+      packed_[key] = buffer;
+      keys.push_back(key);
     }
     return keys;
   }
@@ -935,13 +1022,21 @@ class Emitter {
   llvm::IRBuilder<> b_;
   llvm::Function* fn_ = nullptr;
   Value* scratch_ = nullptr;
-  int64_t scratch_bytes_ = kErrorRecordBytes;  // the arena starts with the error record
+  int64_t scratch_bytes_ = kArenaHeaderBytes;
   std::unordered_map<const ir::Value*, Value*> ptr_;
   std::unordered_map<Value*, Slot> slots_;   // arena buffers by their pointer
   std::unordered_map<Value*, int> holders_;  // live values in each
   std::unordered_set<const ir::Value*> held_;
   std::unordered_map<const ir::Value*, Value*> preassigned_;  // see Dest
+  GemmEmitter gemm_;
   std::map<PackedKey, Value*> packed_;  // see PackInvariantWeights
+  struct ParameterPack {
+    GemmPlan plan;
+    Value* buffer;
+  };
+  std::map<PackedKey, ParameterPack> parameter_packs_;  // see PackParameters
+  std::unordered_map<const ir::Op*, int> top_level_index_;  // ops of the function's body
+  std::unordered_map<std::string, int> first_store_;         // the index of each global's first store
   llvm::MDNode* written_scope_ = nullptr;  // inside a fusion loop: the scope of its stores
   std::vector<Slot> free_;                   // sorted by offset
   std::vector<Value*> outputs_;
@@ -965,13 +1060,10 @@ bool HasEmitter(ir::OpCode code) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<llvm::Module>> EmitFunction(const ir::Module& module, const ir::Function& fn,
-                                                           llvm::LLVMContext& context, const std::string& symbol,
-                                                           BufferLayout* layout) {
-  auto out = std::make_unique<llvm::Module>(module.name(), context);
-  Emitter emitter(module, context, *out);
-  RETURN_IF_ERROR(emitter.EmitFunction(fn, symbol, layout));
-  return out;
+absl::Status EmitFunction(const ir::Module& module, const ir::Function& fn, const std::string& symbol,
+                          const EmitOptions& options, llvm::Module& out, BufferLayout* layout) {
+  Emitter emitter(module, out.getContext(), out, options);
+  return emitter.EmitFunction(fn, symbol, layout);
 }
 
 }  // namespace loom::codegen

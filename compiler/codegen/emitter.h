@@ -2,7 +2,12 @@
 // buffers = the function's inputs, its outputs, every module global (in declaration
 // order), then one scratch arena. Each op becomes a loop nest over contiguous memory;
 // scan a loop over time with per-step offsets into the stacked buffers and ping-pong
-// carries; fusion one loop; matmul a call to the runtime's packed GEMM.
+// carries; fusion one loop; matmul a generated kernel for the target (gemm_emitter.h).
+//
+// Weights are packed for the kernels once per parameter update: a matmul whose right
+// operand is a trainable parameter (directly, or as a scan invariant) reads a packed copy
+// kept in the arena between runs, remade at the start of a run whose params_version
+// differs from the one it was made from (see ArenaHeader).
 #ifndef LOOM_COMPILER_CODEGEN_EMITTER_H_
 #define LOOM_COMPILER_CODEGEN_EMITTER_H_
 
@@ -11,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "compiler/codegen/gemm_plan.h"
 #include "ir/ir.h"
 
 namespace llvm {
@@ -20,25 +26,40 @@ class Module;
 
 namespace loom::codegen {
 
-// A compiled function cannot return a Status, so it reports the first error of a run
-// (an id outside a gather's table, an integer division by zero) in the first bytes of
-// its scratch arena: the op's code + 1 (0: no error), the offending value, the bound.
-struct ErrorRecord {
+// The first bytes of a function's scratch arena. A compiled function cannot return a
+// Status, so it reports the first error of a run (an id outside a gather's table, an
+// integer division by zero) here: the op's code + 1 (0: no error), the offending value,
+// the bound. The caller sets params_version before each run: a number that changes
+// whenever the parameters may have (0: unknown, repack); the function repacks its
+// weights when it differs from packed_version, and sets packed_version to 0 when the
+// run itself stored a packed parameter (a training step's update).
+struct ArenaHeader {
   int64_t op_code_plus_1, value, bound;
+  int64_t params_version, packed_version;
 };
-inline constexpr int64_t kErrorRecordBytes = 64;
+inline constexpr int64_t kArenaHeaderBytes = 64;
+static_assert(sizeof(ArenaHeader) <= kArenaHeaderBytes);
 
 struct BufferLayout {
   std::vector<ir::TensorType> inputs, outputs;
   std::vector<std::string> globals;  // names, in buffer order after the outputs
   std::vector<ir::TensorType> global_types;
+  std::vector<std::string> packed_globals;  // parameters kept packed in the arena
   int64_t scratch_bytes = 0;
 };
 
-// `fn` must be verified and have no scan with lengths (see passes/explicit_lengths.h).
-absl::StatusOr<std::unique_ptr<llvm::Module>> EmitFunction(const ir::Module& module, const ir::Function& fn,
-                                                           llvm::LLVMContext& context, const std::string& symbol,
-                                                           BufferLayout* layout);
+struct EmitOptions {
+  VectorRegisters registers;  // the target's, from Target::vector_registers()
+  // Large products split their panels among the runtime's threads (the JIT); else the
+  // code calls nothing outside itself (loomc's objects).
+  bool parallel = false;
+};
+
+// Adds `symbol`, the code of `fn`, to `out`; functions emitted into one module share
+// the kernels of their matrix products. `fn` must be verified and have no scan with
+// lengths (see passes/explicit_lengths.h).
+absl::Status EmitFunction(const ir::Module& module, const ir::Function& fn, const std::string& symbol,
+                          const EmitOptions& options, llvm::Module& out, BufferLayout* layout);
 
 // Whether the emitter handles `code` (the op-table test's codegen column).
 bool HasEmitter(ir::OpCode code);

@@ -11,6 +11,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -28,6 +29,18 @@ absl::Status ToStatus(llvm::Error error, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", message));
 }
 
+// Code for `cpu` would die of an illegal instruction here if that CPU has an instruction
+// set extension this one lacks.
+absl::Status CheckHostRuns(llvm::TargetMachine& machine, const std::string& cpu) {
+  std::vector<std::string> missing;
+  for (const auto& [name, present] : llvm::sys::getHostCPUFeatures()) {
+    if (!present && machine.getMCSubtargetInfo()->checkFeatures("+" + name.str())) missing.push_back(name.str());
+  }
+  if (missing.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("this machine cannot run code for CPU '", cpu, "': it lacks ",
+                                                 absl::StrJoin(missing, ", ")));
+}
+
 }  // namespace
 
 JitCode::JitCode(llvm::IntrusiveRefCntPtr<llvm::orc::ResourceTracker> tracker, void* address)
@@ -40,14 +53,21 @@ JitCode::~JitCode() {
 
 JitEngine::~JitEngine() = default;
 
-absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(int opt_level) {
+absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(const std::string& cpu, int opt_level) {
   std::unique_ptr<JitEngine> engine(new JitEngine());
-  ASSIGN_OR_RETURN(engine->target_, Target::Create("host", opt_level));
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) return ToStatus(jtmb.takeError(), "cannot describe this CPU to LLVM");
+  ASSIGN_OR_RETURN(engine->target_, Target::Create("", cpu, opt_level));
+  auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!host) return ToStatus(host.takeError(), "cannot describe this CPU to LLVM");
+  llvm::orc::JITTargetMachineBuilder jtmb = std::move(*host);
+  if (cpu != "host") {
+    RETURN_IF_ERROR(CheckHostRuns(engine->target_->machine(), cpu));
+    // Another CPU's code: none of this one's features may leak into it.
+    jtmb = llvm::orc::JITTargetMachineBuilder(jtmb.getTargetTriple());
+    jtmb.setCPU(engine->target_->cpu());
+  }
   // The same code generation as loomc's for this CPU, so JIT and objects agree bit for bit.
-  jtmb->setCodeGenOptLevel(engine->target_->machine().getOptLevel());
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  jtmb.setCodeGenOptLevel(engine->target_->machine().getOptLevel());
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
   if (!jit) return ToStatus(jit.takeError(), "cannot create the JIT");
   engine->jit_ = std::move(*jit);
   // The runtime kernels generated code calls, resolved to this process's copies.
@@ -68,12 +88,6 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(int opt_level) {
         return tsm;
       });
   return engine;
-}
-
-absl::StatusOr<std::string> JitEngine::Assembly(std::unique_ptr<llvm::Module> module) {
-  Prepare(*module);
-  target_->Optimize(*module);
-  return target_->Emit(*module, /*assembly=*/true);
 }
 
 void JitEngine::Prepare(llvm::Module& module) const { target_->Prepare(module); }

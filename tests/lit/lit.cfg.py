@@ -17,7 +17,6 @@ config.substitutions.append(("%loomc", os.path.join(config.loom_tools_dir, "loom
 config.substitutions.append(("%loom ", os.path.join(config.loom_tools_dir, "loom", "loom") + " "))
 config.substitutions.append(("%cxx", config.cxx))
 config.substitutions.append(("%python", sys.executable))
-config.substitutions.append(("%loom_kernels", config.loom_kernels))
 config.substitutions.append(("%examples", os.path.join(config.loom_source_dir, "examples")))
 config.substitutions.append(("%repo", config.loom_source_dir))
 config.environment["PATH"] = os.pathsep.join(

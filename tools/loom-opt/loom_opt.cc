@@ -9,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/codegen/emitter.h"
-#include "compiler/codegen/jit_engine.h"
+#include "compiler/codegen/target.h"
 #include "compiler/passes/explicit_lengths.h"
 #include "compiler/passes/pass_manager.h"
 #include "llvm/IR/LLVMContext.h"
@@ -44,7 +44,10 @@ Options:
   --emit=text|binary|llvm|asm
                            output format (default text); llvm prints the LLVM IR the
                            code generator emits for every function, before optimization;
-                           asm the optimized machine code for this CPU
+                           asm the optimized machine code
+  --target=TRIPLE          llvm and asm for another architecture (e.g. aarch64-linux-gnu)
+  --target-cpu=CPU         llvm and asm for that CPU (default: host, or $LOOM_TARGET_CPU;
+                           e.g. x86-64-v3, skylake-avx512, generic, neoverse-n1)
   -o FILE                  write the output to FILE (default standard output)
   --run=FUNC               after the passes, run FUNC with the reference interpreter
                            and print its results instead of the module
@@ -75,6 +78,7 @@ struct Options {
   std::vector<std::pair<std::string, bool>> passes;  // (spec, is a --pipeline list)
   bool verify_each = false, print_after_all = false, pass_timing = false;
   std::string emit = "text";
+  std::string target, cpu = codegen::DefaultCpu();
   std::string output;
   std::string run;
   std::vector<std::string> inputs;
@@ -115,6 +119,10 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
         return absl::InvalidArgumentError("--emit takes text, binary, llvm or asm");
       }
       o.emit = *v;
+    } else if (auto v = value("--target")) {
+      o.target = *v;
+    } else if (auto v = value("--target-cpu")) {
+      o.cpu = *v;
     } else if (arg == "-o" && i + 1 < argc) {
       o.output = argv[++i];
     } else if (auto v = value("--run")) {
@@ -195,26 +203,28 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
   return absl::OkStatus();
 }
 
-// Every function's generated LLVM IR, or (asm) this CPU's optimized assembly of it.
-absl::StatusOr<std::string> EmitCode(const ir::Module& module, bool assembly) {
-  std::unique_ptr<codegen::JitEngine> engine;
-  if (assembly) {
-    ASSIGN_OR_RETURN(engine, codegen::JitEngine::Create());
-  }
+// Every function's generated LLVM IR, or (asm) the target's optimized assembly of it:
+// what loomc builds (products on the calling thread).
+absl::StatusOr<std::string> EmitCode(const ir::Module& module, const Options& o) {
+  bool assembly = o.emit == "asm";
+  ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.target, o.cpu, 2));
+  codegen::EmitOptions options{.registers = target->vector_registers()};
   std::unique_ptr<ir::Module> copy = ir::CloneModule(module);
   llvm::LLVMContext context;
   std::string text;
   for (const auto& f : copy->functions()) {
     RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(f->body()).status());
     codegen::BufferLayout layout;
-    ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> m,
-                     codegen::EmitFunction(*copy, *f, context, "loom_" + f->name(), &layout));
+    auto m = std::make_unique<llvm::Module>(copy->name(), context);
+    RETURN_IF_ERROR(codegen::EmitFunction(*copy, *f, "loom_" + f->name(), options, *m, &layout));
     llvm::raw_string_ostream os(text);
     os << (assembly ? "# @" : "; @") << f->name() << ": buffers = " << layout.inputs.size() << " inputs, "
        << layout.outputs.size() << " outputs, " << layout.globals.size() << " globals, scratch of "
        << layout.scratch_bytes << " bytes\n";
     if (assembly) {
-      ASSIGN_OR_RETURN(std::string asm_text, engine->Assembly(std::move(m)));
+      target->Prepare(*m);
+      target->Optimize(*m);
+      ASSIGN_OR_RETURN(std::string asm_text, target->Emit(*m, /*assembly=*/true));
       os << asm_text;
     } else {
       m->print(os, nullptr);
@@ -255,7 +265,7 @@ absl::Status Main(const Options& o) {
   if (!o.run.empty()) return RunFunction(*module, o);
   std::string out;
   if (o.emit == "llvm" || o.emit == "asm") {
-    ASSIGN_OR_RETURN(out, EmitCode(*module, o.emit == "asm"));
+    ASSIGN_OR_RETURN(out, EmitCode(*module, o));
   } else {
     out = o.emit == "binary" ? ir::SerializeModule(*module) : ir::Print(*module);
   }

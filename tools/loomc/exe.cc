@@ -207,23 +207,10 @@ std::string ArraysMain(const ArraysSpec& spec) {
   return m.str();
 }
 
-absl::StatusOr<std::string> SelfContainedObject(const std::string& dir, const std::string& object_bytes) {
-  std::string generated = dir + "/generated.o", merged = dir + "/merged.o";
-  RETURN_IF_ERROR(WriteFileAtomically(generated, object_bytes));
-  RETURN_IF_ERROR(Run(absl::StrCat("ld -r -o ", Quote(merged), " ", Quote(generated), " --whole-archive ",
-                                   Quote(LOOM_KERNELS_SERIAL_LIBRARY), " --no-whole-archive"),
-                      "linking the kernels into the object", dir + "/ld.log"));
-  // The kernels were built with hidden visibility: local now, so that two loomc objects
-  // in one program do not define loom_sgemm twice.
-  RETURN_IF_ERROR(Run(absl::StrCat("objcopy --localize-hidden ", Quote(merged)), "localizing the kernels' symbols",
-                      dir + "/objcopy.log"));
-  return ReadFile(merged);
-}
-
-absl::Status LinkProgram(const std::string& dir, const std::string& object, const std::string& out) {
-  const char* cxx = std::getenv("CXX");
-  return Run(absl::StrCat(cxx != nullptr && *cxx ? cxx : "c++", " -std=c++17 -O2 -I", Quote(dir), " ",
-                          Quote(dir + "/main.cc"), " ", Quote(object), " -o ", Quote(out)),
+absl::Status LinkProgram(const std::string& cxx, const std::string& dir, const std::string& object,
+                         const std::string& out) {
+  return Run(absl::StrCat(cxx, " -std=c++17 -O2 -I", Quote(dir), " ", Quote(dir + "/main.cc"), " ", Quote(object),
+                          " -o ", Quote(out)),
              "linking the program", dir + "/link.log");
 }
 

@@ -42,15 +42,11 @@ struct ArraysSpec {
 };
 std::string ArraysMain(const ArraysSpec& spec);
 
-// The generated object with Loom's kernels (the single-threaded build) linked into it
-// and their symbols made local: an object that needs only libc and the compiler's own
-// runtime, and that can sit beside other loomc objects in one program. Uses the system
-// linker and objcopy; `dir` is a scratch directory.
-absl::StatusOr<std::string> SelfContainedObject(const std::string& dir, const std::string& object_bytes);
-
-// Compiles dir/main.cc with `object` into `out`, with the system C++ compiler ($CXX,
-// else c++). `dir` also holds the header.
-absl::Status LinkProgram(const std::string& dir, const std::string& object, const std::string& out);
+// Compiles dir/main.cc with `object` into `out` with the C++ compiler `cxx` (the
+// system's, or a cross compiler such as aarch64-linux-gnu-g++). `dir` also holds the
+// header.
+absl::Status LinkProgram(const std::string& cxx, const std::string& dir, const std::string& object,
+                         const std::string& out);
 
 }  // namespace loom::loomc
 

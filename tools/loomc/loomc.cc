@@ -5,7 +5,9 @@
 // buffers in the ABI order (inputs, outputs, parameters and state, scratch) and names
 // each; with --params, the checkpoint's parameters are embedded in the object as
 // read-only data and copied in by the class's constructor.
+#include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <filesystem>
 #include <stdlib.h>
 #include <cstdio>
@@ -30,8 +32,8 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
-#include "llvm/Linker/Linker.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
 #include "runtime/checkpoint.h"
 #include "runtime/data/standardization.h"
 #include "runtime/data/vocabulary_size.h"
@@ -58,15 +60,20 @@ constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe
   --batch N               the batch size bound to -1 dimensions (default 1)
   --vocab N               the vocabulary size bound to -1 sizes (default: from --params)
   --streaming             lower @step (one time step, state kept between calls)
-  --target-cpu CPU        host (default) or an LLVM x86-64 CPU name: x86-64, x86-64-v3,
-                          skylake-avx512, znver4, ...
+  --target TRIPLE         compile for another architecture: aarch64-linux-gnu,
+                          x86_64-linux-gnu, ... (default: this machine's); --emit=exe
+                          links with TRIPLE-g++ (or $LOOM_CROSS_CXX)
+  --target-cpu CPU        host (this machine's CPU; the default, unless $LOOM_TARGET_CPU
+                          names another) or an LLVM CPU name for the target: x86-64,
+                          x86-64-v3 (AVX2), skylake-avx512, znver4; generic, neoverse-n1,
+                          cortex-a72, ... for aarch64 (default generic)
   -O0 -O1 -O2 -O3         LLVM's optimization level (default -O2)
   --print-after-all       the Loom IR after every pass, on stderr
   --pass-timing           each pass's wall time, on stderr
 )";
 
 struct Options {
-  std::string model, out, header, emit = "obj", params, cpu = "host";
+  std::string model, out, header, emit = "obj", params, target, cpu;
   std::vector<std::string> functions = {"forward"};
   int64_t batch = 1, vocab = 0;
   int opt_level = 2;
@@ -99,6 +106,8 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       ASSIGN_OR_RETURN(o.params, value(i, a, "--params"));
     } else if (is(a, "--target-cpu")) {
       ASSIGN_OR_RETURN(o.cpu, value(i, a, "--target-cpu"));
+    } else if (is(a, "--target")) {
+      ASSIGN_OR_RETURN(o.target, value(i, a, "--target"));
     } else if (is(a, "--batch") || is(a, "--vocab")) {
       std::string flag = is(a, "--batch") ? "--batch" : "--vocab";
       ASSIGN_OR_RETURN(std::string v, value(i, a, flag));
@@ -124,6 +133,8 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
     }
   }
   if (o.model.empty() || o.out.empty()) return absl::InvalidArgumentError("a model file and -o OUT are needed");
+  // Another architecture's default CPU is its baseline; this machine's, $LOOM_TARGET_CPU or itself.
+  if (o.cpu.empty()) o.cpu = o.target.empty() ? codegen::DefaultCpu() : "generic";
   if (!o.header.empty() && o.emit != "obj") return absl::InvalidArgumentError("--header goes with --emit=obj");
   if (o.emit == "exe" && o.params.empty()) {
     return absl::InvalidArgumentError("--emit=exe builds a program around trained parameters: it needs --params CKPT");
@@ -165,9 +176,11 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
     const ir::TensorType& t = *buffers[i].second;
     std::string where = i < l.inputs.size() ? "input" : i < l.inputs.size() + l.outputs.size() ? "output"
                                                                                             : "parameter or state @" + l.globals[i - l.inputs.size() - l.outputs.size()];
-    h << "  // " << where << ": " << t.ToString() << "\n";
-    h << "  " << CType(t.dtype) << "* " << buffers[i].first << "() { return static_cast<" << CType(t.dtype)
-      << "*>(buffers_[" << i << "]); }\n";
+    bool packed = i >= l.inputs.size() + l.outputs.size() &&
+                  std::count(l.packed_globals.begin(), l.packed_globals.end(), l.globals[i - l.inputs.size() - l.outputs.size()]);
+    h << "  // " << where << ": " << t.ToString() << (packed ? " (Run packs it; see ParametersChanged)" : "") << "\n";
+    h << "  " << CType(t.dtype) << "* " << buffers[i].first << "() { " << (packed ? "ParametersChanged(); " : "")
+      << "return static_cast<" << CType(t.dtype) << "*>(buffers_[" << i << "]); }\n";
     h << "  static constexpr int64_t " << buffers[i].first << "_size = " << t.num_elements() << ";\n";
   }
   h << "\n  " << cls << "() {\n";
@@ -186,11 +199,16 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
   h << "  }\n  ~" << cls << "() {\n    for (void* b : buffers_) std::free(b);\n  }\n";
   h << "  " << cls << "(const " << cls << "&) = delete;\n  " << cls << "& operator=(const " << cls
     << "&) = delete;\n\n";
-  auto code = [](ir::OpCode op) { return static_cast<int64_t>(op) + 1; };  // codegen::ErrorRecord
+  auto code = [](ir::OpCode op) { return static_cast<int64_t>(op) + 1; };  // codegen::ArenaHeader
   h << "  // Runs @" << c.function << " on the buffers (parameters and state are updated in place).\n"
     << "  // False when an id was outside its table or an integer was divided by zero (the rest\n"
     << "  // of the run went on; such a row reads as zeros, such a quotient is 0): FormatError.\n";
-  h << "  bool Run() {\n    " << c.symbol << "(buffers_);\n    return Record()[0] == 0;\n  }\n";
+  h << "  bool Run() {\n    Record()[" << offsetof(codegen::ArenaHeader, params_version) / 8 << "] = params_version_;\n    "
+    << c.symbol << "(buffers_);\n    return Record()[0] == 0;\n  }\n";
+  h << "  // Run keeps a copy of the weights packed for its matrix products, made again when\n"
+    << "  // this was called since (a parameter's accessor calls it): call it after writing a\n"
+    << "  // parameter through a pointer taken before the last Run.\n"
+    << "  void ParametersChanged() { ++params_version_; }\n";
   h << "  // After a failed Run, the message Loom's interpreter gives for the same error.\n"
     << "  void FormatError(char* out, size_t size) const {\n"
     << "    const int64_t* r = Record();\n"
@@ -200,25 +218,25 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
     << ") std::snprintf(out, size, \"'gather' index %lld is out of range for a table of %lld rows\", value, bound);\n"
     << "    else std::snprintf(out, size, \"'scatter_add' index %lld is out of range for %lld rows\", value, bound);\n"
     << "  }\n\n private:\n";
-  h << "  const int64_t* Record() const { return static_cast<const int64_t*>(buffers_[" << n - 1 << "]); }\n";
+  h << "  int64_t* Record() const { return static_cast<int64_t*>(buffers_[" << n - 1 << "]); }\n";
   h << "  static void* Allocate(size_t bytes) {\n"
        "    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);\n"
        "    std::memset(p, 0, (bytes + 63) / 64 * 64 + 64);\n    return p;\n  }\n";
-  h << "  void* buffers_[" << n << "];\n};\n\n";
+  h << "  void* buffers_[" << n << "];\n  int64_t params_version_ = 1;\n};\n\n";
   return h.str();
 }
 
 std::string Header(const Options& o, const std::string& model, const std::vector<Compiled>& compiled,
                    const std::vector<std::string>& embedded_names) {
   std::ostringstream h;
-  h << "// Generated by loomc from " << o.model << " (model " << model << "), batch " << o.batch << ", for CPU "
-    << o.cpu << ". Do not edit.\n"
+  h << "// Generated by loomc from " << o.model << " (model " << model << "), batch " << o.batch << ", for "
+    << (o.target.empty() ? "this machine" : o.target) << ", CPU " << o.cpu << ". Do not edit.\n"
     << "//\n"
-    << "// Link with the object file loomc wrote; it holds the generated code, Loom's GEMM\n"
-    << "// kernels (single-threaded, their symbols local) and any embedded parameters, and\n"
-    << "// needs only libc (aligned_alloc, free, memcpy, memset) and the compiler's runtime\n"
-    << "// (__cpu_model, for the CPU check). Each class below owns one function's buffers,\n"
-    << "// 64-byte aligned and zeroed, in the order the function takes them.\n"
+    << "// Link with the object file loomc wrote; it holds the generated code (its matrix\n"
+    << "// products run on the calling thread) and any embedded parameters, and needs only\n"
+    << "// libc and libm (aligned_alloc, free, memcpy, memset; pow and f64 exp, log, tanh if\n"
+    << "// the model uses them). Each class below owns one function's buffers, 64-byte\n"
+    << "// aligned and zeroed, in the order the function takes them.\n"
     << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n\n"
     << "extern \"C\" {\n";
   for (const Compiled& c : compiled) h << "void " << c.symbol << "(void** buffers);\n";
@@ -228,6 +246,17 @@ std::string Header(const Options& o, const std::string& model, const std::vector
   h << "}\n\n";
   for (const Compiled& c : compiled) h << HeaderClass(model, c, !embedded_names.empty());
   return h.str();
+}
+
+// The C++ compiler that links a program for the target: the system's ($CXX, else c++)
+// for this machine, a cross compiler for another ($LOOM_CROSS_CXX, else Debian's name
+// for it, e.g. aarch64-linux-gnu-g++).
+std::string Compiler(const codegen::Target& target) {
+  const char* env = std::getenv(target.is_host() ? "CXX" : "LOOM_CROSS_CXX");
+  if (env != nullptr && *env) return env;
+  if (target.is_host()) return "c++";
+  llvm::Triple t(target.triple());
+  return absl::StrCat(t.getArchName().str(), "-", t.getOSName().str(), "-", t.getEnvironmentName().str(), "-g++");
 }
 
 absl::Status Main(Options o) {
@@ -270,10 +299,11 @@ absl::Status Main(Options o) {
     }
   }
 
-  std::ostringstream after_all;
+  ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.target, o.cpu, o.opt_level));
+  codegen::EmitOptions emit_options{.registers = target->vector_registers()};
   std::string ir_text;
   llvm::LLVMContext context;
-  auto linked = std::make_unique<llvm::Module>(Identifier(module->name()), context);
+  auto code = std::make_unique<llvm::Module>(Identifier(module->name()), context);
   std::vector<Compiled> compiled;
   for (const std::string& fn : o.functions) {
     std::unique_ptr<ir::Module> copy = ir::CloneModule(*module);
@@ -290,10 +320,7 @@ absl::Status Main(Options o) {
     }
     Compiled c{fn, "loom_" + Identifier(module->name()) + "_" + Identifier(fn), {}, {}};
     for (ir::Value* a : f->body().arguments()) c.input_names.push_back(a->name_hint());
-    ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> m, codegen::EmitFunction(*copy, *f, context, c.symbol, &c.layout));
-    if (llvm::Linker::linkModules(*linked, std::move(m))) {
-      return absl::InternalError(absl::StrCat("cannot link @", fn, " into the object"));
-    }
+    RETURN_IF_ERROR(codegen::EmitFunction(*copy, *f, c.symbol, emit_options, *code, &c.layout));
     compiled.push_back(std::move(c));
   }
   if (o.emit == "ir") return WriteFileAtomically(o.out, ir_text);
@@ -302,31 +329,27 @@ absl::Status Main(Options o) {
   for (const auto& [name, t] : embedded.tensors) {
     llvm::StringRef bytes(static_cast<const char*>(t.raw_data()), t.byte_size());
     auto* data = llvm::ConstantDataArray::getString(context, bytes, /*AddNull=*/false);
-    auto* g = new llvm::GlobalVariable(*linked, data->getType(), /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+    auto* g = new llvm::GlobalVariable(*code, data->getType(), /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
                                        data, Identifier(module->name()) + "_param_" + Identifier(name));
     g->setAlignment(llvm::Align(64));
     embedded_names.push_back(name);
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.cpu, o.opt_level));
-  target->Prepare(*linked);
+  target->Prepare(*code);
   std::string errors;
   llvm::raw_string_ostream es(errors);
-  if (llvm::verifyModule(*linked, &es)) return absl::InternalError(absl::StrCat("invalid LLVM IR: ", errors));
-  target->Optimize(*linked);
+  if (llvm::verifyModule(*code, &es)) return absl::InternalError(absl::StrCat("invalid LLVM IR: ", errors));
+  target->Optimize(*code);
   std::string out;
-  char dir_template[] = "/tmp/loomc.XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) return absl::InternalError("cannot make a temporary directory");
-  std::string dir = dir_template;
   if (o.emit == "llvm") {
     llvm::raw_string_ostream os(out);
-    linked->print(os, nullptr);
+    code->print(os, nullptr);
   } else {
-    ASSIGN_OR_RETURN(out, target->Emit(*linked, o.emit == "asm"));
-  }
-  if (o.emit == "obj" || o.emit == "exe") {
-    ASSIGN_OR_RETURN(out, SelfContainedObject(dir, out));
+    ASSIGN_OR_RETURN(out, target->Emit(*code, o.emit == "asm"));
   }
   if (o.emit == "exe") {
+    char dir_template[] = "/tmp/loomc.XXXXXX";
+    if (mkdtemp(dir_template) == nullptr) return absl::InternalError("cannot make a temporary directory");
+    std::string dir = dir_template;
     auto alphabet = params.metadata.find("vocab");
     std::string input;
     for (const auto& in : file.model.input()) {
@@ -352,7 +375,7 @@ absl::Status Main(Options o) {
     if (s.ok()) s = WriteFileAtomically(dir + "/model.h", Header(o, module->name(), compiled, embedded_names));
     if (s.ok()) s = WriteFileAtomically(dir + "/main.cc", main_source);
     // Linked beside the output, then renamed: a failed link leaves no program behind.
-    if (s.ok()) s = LinkProgram(dir, dir + "/model.o", o.out + ".tmp");
+    if (s.ok()) s = LinkProgram(Compiler(*target), dir, dir + "/model.o", o.out + ".tmp");
     if (s.ok() && std::rename((o.out + ".tmp").c_str(), o.out.c_str()) != 0) {
       s = absl::PermissionDeniedError(absl::StrCat(o.out, ": cannot write"));
     }
@@ -360,7 +383,6 @@ absl::Status Main(Options o) {
     if (s.ok()) std::filesystem::remove_all(dir);
     return s;
   }
-  std::filesystem::remove_all(dir);
   RETURN_IF_ERROR(WriteFileAtomically(o.out, out));
   if (o.header.empty()) return absl::OkStatus();
   absl::Status header = WriteFileAtomically(o.header, Header(o, module->name(), compiled, embedded_names));

@@ -1,0 +1,289 @@
+#include "compiler/codegen/gemm_emitter.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "compiler/codegen/loops.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/Module.h"
+
+namespace loom::codegen {
+namespace {
+
+using llvm::Value;
+
+// Below this many FLOPs, waking other threads costs more than they save.
+constexpr double kParallelFlops = 4e6;
+// B in place is read from cache by every row tile when all of it fits here.
+constexpr int64_t kInPlaceBytes = 512 << 10;
+
+// The body of one kernel: K blocks, panels, row tiles, each tile a K loop whose
+// accumulators are phi nodes.
+class KernelBuilder {
+ public:
+  KernelBuilder(const GemmPlan& plan, bool packed, llvm::LLVMContext& ctx)
+      : plan_(plan), s_(plan.shape), packed_(packed), b_(ctx) {
+    elem_ = s_.dtype == DType::kF64 ? b_.getDoubleTy() : b_.getFloatTy();
+    vec_ = llvm::FixedVectorType::get(elem_, plan.lanes);
+    es_ = static_cast<int64_t>(DTypeSize(s_.dtype));
+  }
+
+  // The K blocks, the first one storing into C and the others adding to it.
+  void Build(llvm::Function* f) {
+    a_ = f->getArg(0), bm_ = f->getArg(1), c_ = f->getArg(2);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(f->getContext(), "entry", f));
+    Value *p0 = f->getArg(3), *p1 = f->getArg(4);
+    int64_t full = s_.k / plan_.kc, rest = s_.k % plan_.kc;
+    if (full >= 1) Block(I64(0), plan_.kc, /*accumulate=*/false, p0, p1);
+    if (full >= 2) {
+      EmitFor(b_, I64(1), I64(full), [&](Value* kb) { Block(b_.CreateMul(kb, I64(plan_.kc)), plan_.kc, true, p0, p1); });
+    }
+    if (rest > 0) Block(I64(full * plan_.kc), rest, full > 0, p0, p1);
+    b_.CreateRetVoid();
+  }
+
+ private:
+  Value* I64(int64_t v) { return b_.getInt64(v); }
+
+  // K rows [k0, k0 + kc) for the panels [p0, p1): the full-width ones, then the last,
+  // narrower one when N is not a multiple of nr and it is in the range.
+  void Block(Value* k0, int64_t kc, bool accumulate, Value* p0, Value* p1) {
+    int64_t nr = plan_.nr(), full = s_.n / nr, width = s_.n % nr;
+    Value* full_end = b_.CreateSelect(b_.CreateICmpSLT(p1, I64(full)), p1, I64(full));
+    EmitFor(b_, p0, full_end, [&](Value* p) { Tiles(p, nr, k0, kc, accumulate); });
+    if (width == 0) return;
+    llvm::Function* f = b_.GetInsertBlock()->getParent();
+    auto* edge = llvm::BasicBlock::Create(b_.getContext(), "edge_panel", f);
+    auto* done = llvm::BasicBlock::Create(b_.getContext(), "edge_done", f);
+    b_.CreateCondBr(b_.CreateAnd(b_.CreateICmpSLE(p0, I64(full)), b_.CreateICmpSGT(p1, I64(full))), edge, done);
+    b_.SetInsertPoint(edge);
+    Tiles(I64(full), width, k0, kc, accumulate);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
+  // Every row tile of one panel: the full ones, then the last M % mr rows.
+  void Tiles(Value* panel, int64_t width, Value* k0, int64_t kc, bool accumulate) {
+    int64_t tiles = s_.m / plan_.mr, tail = plan_.tail_rows();
+    EmitFor(b_, I64(0), I64(tiles), [&](Value* t) {
+      Tile(b_.CreateMul(t, I64(plan_.mr)), plan_.mr, plan_.split, panel, width, k0, kc, accumulate);
+    });
+    if (tail > 0) Tile(I64(s_.m - tail), static_cast<int>(tail), plan_.tail_split, panel, width, k0, kc, accumulate);
+  }
+
+  // Rows [row0, row0 + rows) × the panel's first `width` columns, over K rows [k0, k0 + kc),
+  // in `split` interleaved partial sums.
+  void Tile(Value* row0, int rows, int split, Value* panel, int64_t width, Value* k0, int64_t kc, bool accumulate) {
+    int nvec = static_cast<int>((width + plan_.lanes - 1) / plan_.lanes);
+    int per_set = rows * nvec;
+    Carried acc(static_cast<size_t>(split) * per_set, llvm::Constant::getNullValue(vec_));
+    auto step = [&](Carried& sums, int set, Value* k) {
+      std::vector<Value*> bv;
+      for (int v = 0; v < nvec; ++v) bv.push_back(LoadB(panel, k, v, width));
+      for (int i = 0; i < rows; ++i) {
+        Value* av = b_.CreateVectorSplat(plan_.lanes, LoadA(b_.CreateAdd(row0, I64(i)), k));
+        for (int v = 0; v < nvec; ++v) {
+          Value*& sum = sums[set * per_set + i * nvec + v];
+          sum = b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_}, {av, bv[v], sum});
+        }
+      }
+    };
+    int64_t groups = kc / split, rest = kc % split;
+    acc = EmitLoop(b_, I64(0), I64(groups), acc, [&](Value* g, const Carried& in) {
+      Carried sums = in;
+      Value* base = b_.CreateAdd(k0, b_.CreateMul(g, I64(split)));
+      for (int set = 0; set < split; ++set) step(sums, set, b_.CreateAdd(base, I64(set)));
+      return sums;
+    });
+    for (int64_t r = 0; r < rest; ++r) step(acc, 0, b_.CreateAdd(k0, I64(groups * split + r)));
+    for (int set = 1; set < split; ++set) {
+      for (int j = 0; j < per_set; ++j) acc[j] = b_.CreateFAdd(acc[j], acc[set * per_set + j]);
+    }
+    for (int i = 0; i < rows; ++i) {
+      for (int v = 0; v < nvec; ++v) {
+        Value* at = b_.CreateAdd(b_.CreateMul(b_.CreateAdd(row0, I64(i)), I64(s_.n)),
+                                 b_.CreateAdd(b_.CreateMul(panel, I64(plan_.nr())), I64(v * plan_.lanes)));
+        Value* ptr = b_.CreateGEP(elem_, c_, at);
+        int64_t valid = std::min<int64_t>(plan_.lanes, width - v * plan_.lanes);
+        Value* sum = acc[i * nvec + v];
+        if (accumulate) sum = b_.CreateFAdd(sum, LoadVector(ptr, valid, es_));
+        StoreVector(sum, ptr, valid);
+      }
+    }
+  }
+
+  // Vector v of row k of a panel: packed (zero-padded, aligned) or B's own row.
+  Value* LoadB(Value* panel, Value* k, int v, int64_t width) {
+    if (packed_) {
+      Value* at = b_.CreateAdd(b_.CreateMul(b_.CreateAdd(b_.CreateMul(panel, I64(s_.k)), k), I64(plan_.nr())),
+                               I64(v * plan_.lanes));
+      return b_.CreateAlignedLoad(vec_, b_.CreateGEP(elem_, bm_, at), llvm::Align(plan_.lanes * es_));
+    }
+    Value* at = b_.CreateAdd(b_.CreateMul(k, I64(s_.n)), b_.CreateAdd(b_.CreateMul(panel, I64(plan_.nr())),
+                                                                      I64(v * plan_.lanes)));
+    return LoadVector(b_.CreateGEP(elem_, bm_, at), std::min<int64_t>(plan_.lanes, width - v * plan_.lanes), es_);
+  }
+
+  Value* LoadA(Value* row, Value* k) {
+    Value* at = s_.trans_a ? b_.CreateAdd(b_.CreateMul(k, I64(s_.m)), row) : b_.CreateAdd(b_.CreateMul(row, I64(s_.k)), k);
+    return b_.CreateAlignedLoad(elem_, b_.CreateGEP(elem_, a_, at), llvm::Align(es_));
+  }
+
+  // The first `valid` lanes at ptr (the rest zero).
+  Value* LoadVector(Value* ptr, int64_t valid, int64_t align) {
+    if (valid == plan_.lanes) return b_.CreateAlignedLoad(vec_, ptr, llvm::Align(align));
+    return b_.CreateMaskedLoad(vec_, ptr, llvm::Align(align), Mask(valid), llvm::Constant::getNullValue(vec_));
+  }
+  void StoreVector(Value* v, Value* ptr, int64_t valid) {
+    if (valid == plan_.lanes) {
+      b_.CreateAlignedStore(v, ptr, llvm::Align(es_));
+    } else {
+      b_.CreateMaskedStore(v, ptr, llvm::Align(es_), Mask(valid));
+    }
+  }
+  Value* Mask(int64_t valid) {
+    std::vector<llvm::Constant*> bits;
+    for (int l = 0; l < plan_.lanes; ++l) bits.push_back(b_.getInt1(l < valid));
+    return llvm::ConstantVector::get(bits);
+  }
+
+  const GemmPlan& plan_;
+  const GemmShape& s_;
+  bool packed_;
+  llvm::IRBuilder<> b_;
+  llvm::Type* elem_;
+  llvm::FixedVectorType* vec_;
+  int64_t es_;
+  Value *a_ = nullptr, *bm_ = nullptr, *c_ = nullptr;
+};
+
+std::string Describe(const GemmPlan& p) {
+  return absl::StrReplaceAll(p.ToString(), {{" ", "."}, {",", ""}});
+}
+
+llvm::Function* NewFunction(llvm::Module& m, const std::string& name, llvm::FunctionType* type) {
+  llvm::Function* f = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  return f;
+}
+
+}  // namespace
+
+GemmEmitter::GemmEmitter(llvm::Module& module, const VectorRegisters& registers, bool parallel)
+    : module_(module), registers_(registers), parallel_(parallel) {}
+
+bool GemmEmitter::ReadsBInPlace(const GemmPlan& plan) {
+  const GemmShape& s = plan.shape;
+  return !s.trans_b && (s.m <= plan.mr || s.k * s.n * static_cast<int64_t>(DTypeSize(s.dtype)) <= kInPlaceBytes);
+}
+
+llvm::Function* GemmEmitter::Kernel(const GemmPlan& plan, bool packed) {
+  std::string name = absl::StrCat("loom.gemm.", Describe(plan), packed ? ".packed" : ".inplace");
+  if (llvm::Function* f = module_.getFunction(name)) return f;
+  llvm::LLVMContext& ctx = module_.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::Function* f =
+      NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, ptr, i64, i64}, false));
+  // A kernel is one function in the assembly (what --emit=asm tests look at), and
+  // products of one shape share it.
+  f->addFnAttr(llvm::Attribute::NoInline);
+  for (int i = 0; i < 3; ++i) f->addParamAttr(i, llvm::Attribute::NoAlias);
+  KernelBuilder(plan, packed, ctx).Build(f);
+  return f;
+}
+
+llvm::Function* GemmEmitter::RangeThunk(llvm::Function* kernel) {
+  std::string name = (kernel->getName() + ".range").str();
+  if (llvm::Function* f = module_.getFunction(name)) return f;
+  llvm::LLVMContext& ctx = module_.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::Function* f = NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, i64, i64}, false));
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+  std::vector<Value*> args;
+  for (int i = 0; i < 3; ++i) args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(0), i)));
+  args.push_back(f->getArg(1));
+  args.push_back(f->getArg(2));
+  b.CreateCall(kernel, args);
+  b.CreateRetVoid();
+  return f;
+}
+
+void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed,
+                              Value* c) {
+  const GemmShape& s = plan.shape;
+  if (s.m == 0 || s.n == 0) return;
+  if (s.k == 0) {
+    b.CreateMemSet(c, b.getInt8(0), s.m * s.n * static_cast<int64_t>(DTypeSize(s.dtype)), llvm::MaybeAlign(1));
+    return;
+  }
+  llvm::Function* kernel = Kernel(plan, packed);
+  int64_t panels = plan.num_panels();
+  if (!parallel_ || panels < 2 || 2.0 * s.m * s.n * s.k < kParallelFlops) {
+    b.CreateCall(kernel, {a, bdata, c, b.getInt64(0), b.getInt64(panels)});
+    return;
+  }
+  // The runtime splits the panels among its threads: loom_parallel_ranges(n, body, context)
+  // calls body(context, begin, end) for ranges that cover [0, n).
+  llvm::Function* f = b.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+  llvm::Value* context = entry.CreateAlloca(b.getPtrTy(), b.getInt64(3));
+  Value* operands[3] = {a, bdata, c};
+  for (int i = 0; i < 3; ++i) b.CreateStore(operands[i], b.CreateConstGEP1_64(b.getPtrTy(), context, i));
+  llvm::FunctionCallee ranges = module_.getOrInsertFunction("loom_parallel_ranges", b.getVoidTy(), b.getInt64Ty(),
+                                                            b.getPtrTy(), b.getPtrTy());
+  b.CreateCall(ranges, {b.getInt64(panels), RangeThunk(kernel), context});
+}
+
+llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {
+  const GemmShape& s = plan.shape;
+  // The layout depends only on N, K, nr and the transpose, not on M or the tile's rows.
+  std::string name = absl::StrCat("loom.pack.", DTypeName(s.dtype), ".", s.k, "x", s.n, s.trans_b ? ".t" : ".n",
+                                  ".nr", plan.nr());
+  if (llvm::Function* f = module_.getFunction(name)) return f;
+  llvm::LLVMContext& ctx = module_.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Function* f = NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false));
+  f->addParamAttr(0, llvm::Attribute::NoAlias);
+  f->addParamAttr(1, llvm::Attribute::NoAlias);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+  llvm::Type* elem = s.dtype == DType::kF64 ? b.getDoubleTy() : b.getFloatTy();
+  Value *src = f->getArg(0), *dst = f->getArg(1);
+  int64_t nr = plan.nr(), full = s.n / nr;
+  auto I64 = [&](int64_t v) { return b.getInt64(v); };
+  // Panel p, its first `width` columns copied and the rest zero. Transposed, B's rows
+  // are the panel's columns: read along them.
+  auto panel = [&](Value* p, int64_t width) {
+    Value* base = b.CreateMul(p, I64(s.k * nr));
+    auto copy = [&](Value* k, Value* j) {
+      Value* col = b.CreateAdd(b.CreateMul(p, I64(nr)), j);
+      Value* from = s.trans_b ? b.CreateAdd(b.CreateMul(col, I64(s.k)), k) : b.CreateAdd(b.CreateMul(k, I64(s.n)), col);
+      Value* to = b.CreateAdd(base, b.CreateAdd(b.CreateMul(k, I64(nr)), j));
+      b.CreateStore(b.CreateLoad(elem, b.CreateGEP(elem, src, from)), b.CreateGEP(elem, dst, to));
+    };
+    if (s.trans_b) {
+      EmitFor(b, I64(0), I64(width), [&](Value* j) { EmitFor(b, I64(0), I64(s.k), [&](Value* k) { copy(k, j); }); });
+    } else {
+      EmitFor(b, I64(0), I64(s.k), [&](Value* k) { EmitFor(b, I64(0), I64(width), [&](Value* j) { copy(k, j); }); });
+    }
+    EmitFor(b, I64(0), I64(s.k), [&](Value* k) {
+      EmitFor(b, I64(width), I64(nr), [&](Value* j) {
+        b.CreateStore(llvm::Constant::getNullValue(elem),
+                      b.CreateGEP(elem, dst, b.CreateAdd(base, b.CreateAdd(b.CreateMul(k, I64(nr)), j))));
+      });
+    });
+  };
+  EmitFor(b, I64(0), I64(full), [&](Value* p) { panel(p, nr); });
+  if (s.n % nr) panel(I64(full), s.n % nr);
+  b.CreateRetVoid();
+  return f;
+}
+
+void GemmEmitter::EmitPack(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* bdata, Value* packed) {
+  if (plan.packed_b_elements() == 0) return;
+  b.CreateCall(Packer(plan), {bdata, packed});
+}
+
+}  // namespace loom::codegen
