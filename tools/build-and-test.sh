@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, configures, builds and runs every test
-# (GoogleTest, lit and the JIT example) through one ctest run, then the same tests under
-# ASan + UBSan, each fuzz target briefly, and the kernels under TSan (tools/sanitize.sh).
-# A second run rebuilds incrementally.
+# (GoogleTest, lit and the JIT example) through one ctest run; runs the tests that
+# generate code again with code for AVX2 (x86-64-v3), so that the AVX2 path and this
+# CPU's own (AVX-512 where it has it) are both tested on every machine; then the same
+# tests under ASan + UBSan, each fuzz target briefly, and the thread pool under TSan
+# (tools/sanitize.sh). A second run rebuilds incrementally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tools/install-deps.sh --tests
 tools/build.sh
-ctest --test-dir "${LOOM_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
+build_dir=${LOOM_BUILD_DIR:-build}
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
+if grep -qw avx2 /proc/cpuinfo; then
+  echo "== The JIT and loomc tests again, generating code for x86-64-v3 (AVX2)"
+  LOOM_TARGET_CPU=x86-64-v3 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" \
+    -R '^(codegen_tests|loop_optimizations_tests|jit_sentiment_example|lit)$'
+fi
 tools/sanitize.sh

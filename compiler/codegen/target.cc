@@ -98,8 +98,10 @@ absl::StatusOr<std::unique_ptr<Target>> Target::Create(const std::string& triple
                                 : opt_level == 1 ? llvm::CodeGenOptLevel::Less
                                 : opt_level == 2 ? llvm::CodeGenOptLevel::Default
                                                  : llvm::CodeGenOptLevel::Aggressive;
-  target->machine_.reset(t->createTargetMachine(triple, target->cpu_, target->features_, llvm::TargetOptions(),
-                                                llvm::Reloc::PIC_, std::nullopt, level));
+  llvm::TargetOptions options;
+  options.MCOptions.AsmVerbose = true;  // --emit=asm marks loops ("Inner Loop Header: Depth=3")
+  target->machine_.reset(t->createTargetMachine(triple, target->cpu_, target->features_, options, llvm::Reloc::PIC_,
+                                                std::nullopt, level));
   if (!target->machine_) return absl::InternalError(absl::StrCat("cannot create a target machine for ", cpu));
   target->registers_ = AskVectorRegisters(*target->machine_, target->cpu_, target->features_);
   return target;

@@ -17,6 +17,9 @@ config.substitutions.append(("%loomc", os.path.join(config.loom_tools_dir, "loom
 config.substitutions.append(("%loom ", os.path.join(config.loom_tools_dir, "loom", "loom") + " "))
 config.substitutions.append(("%cxx", config.cxx))
 config.substitutions.append(("%python", sys.executable))
+# AArch64 programs (tests/lit/e2e/aarch64.test) run under user-mode QEMU with Debian's
+# AArch64 libraries.
+config.substitutions.append(("%qemu-aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
 config.substitutions.append(("%examples", os.path.join(config.loom_source_dir, "examples")))
 config.substitutions.append(("%repo", config.loom_source_dir))
 config.environment["PATH"] = os.pathsep.join(

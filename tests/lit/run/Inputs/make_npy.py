@@ -1,9 +1,11 @@
-"""Writes a .npy to stdout: make_npy.py DESCR D0,D1,... [VALUE]
+"""Writes a .npy to stdout: make_npy.py DESCR D0,D1,... [VALUE | random:N]
 
-DESCR is numpy's ('<f4', '<f8', '<i4', '<i8'); every element is VALUE (default 0).
-Plain Python (no numpy), for tests that need a large or a deliberately wrong input
+DESCR is numpy's ('<f4', '<f8', '<i4', '<i8'); every element is VALUE (default 0), or
+with random:N drawn from a fixed seed, integers in [0, N) or floats in [-N, N). Plain
+Python (no numpy), for tests that need a large, a random or a deliberately wrong input
 without shipping one.
 """
+import random
 import struct
 import sys
 
@@ -18,5 +20,10 @@ count = 1
 for d in shape:
     count *= d
 code = {"<f4": "f", "<f8": "d", "<i4": "i", "<i8": "q"}[descr]
-element = struct.pack("<" + code, float(value) if code in "fd" else int(value))
-sys.stdout.buffer.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + element * count)
+if value.startswith("random:"):
+    n, rng = float(value[len("random:"):]), random.Random(1)
+    draw = (lambda: rng.uniform(-n, n)) if code in "fd" else (lambda: rng.randrange(int(n)))
+    data = b"".join(struct.pack("<" + code, draw()) for _ in range(count))
+else:
+    data = struct.pack("<" + code, float(value) if code in "fd" else int(value)) * count
+sys.stdout.buffer.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data)
