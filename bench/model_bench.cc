@@ -1,8 +1,11 @@
 // Model-level timings through loom::Jit: the SentimentLSTM (batch 32, sequence 50)
 // forward and training step with Adam, the char-RNN training step (hidden 100,
-// sequence 25, batch 1), a gate-by-gate GRU's training step, a streaming LSTM step, and compile time for sequence lengths 50
-// and 5000. Each model runs with the default pipeline ("full") and with each loop
-// optimization turned off ("-gate-fusion", ...), to show what each buys.
+// sequence 25, batch 1), a gate-by-gate GRU's training step, a streaming LSTM step, an
+// LSTM(256) over 100 steps at batch 1, and compile times (an LSTM forward at sequence
+// lengths 50 and 5000; the SentimentLSTM's training step). Each model runs with the
+// default pipeline ("full") and with each loop optimization turned off ("-gate-fusion",
+// ...), to show what each buys. Code is generated for $LOOM_TARGET_CPU (default: this
+// CPU); bench/compare.py runs this beside oneDNN and PyTorch.
 // Run: build/bench/model_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <map>
 #include <string>
@@ -82,6 +85,17 @@ void BM_StreamingLstmStep(benchmark::State& state, std::string variant) {
   for (auto _ : state) benchmark::DoNotOptimize((*model)->Step({in}));
 }
 
+// Inference over a whole sequence at batch 1: an LSTM(256, 256) over 100 steps.
+void BM_Lstm100StepsBatch1(benchmark::State& state, std::string variant) {
+  loom::nn::Model m("Lstm100");
+  auto x = m.Input("x", loom::DType::kF32, {-1, 100, 256});
+  m.Output(m.LSTM("lstm", x, 256, 256, {.batch_first = true}).output);
+  auto model = JitFor(variant).Compile(m, {.batch = 1}, 1);
+  loom::Tensor in(loom::DType::kF32, {1, 100, 256});
+  (void)(*model)->Forward({in});
+  for (auto _ : state) benchmark::DoNotOptimize((*model)->Forward({in}));
+}
+
 // Compile time (emission and LLVM, no cache) of an LSTM's forward for a sequence length:
 // the scan is a loop, so the time should not depend on it.
 void BM_CompileLstmForward(benchmark::State& state) {
@@ -98,6 +112,19 @@ void BM_CompileLstmForward(benchmark::State& state) {
 
 BENCHMARK(BM_CompileLstmForward)->Arg(50)->Arg(5000)->Unit(benchmark::kMillisecond)->Iterations(3);
 
+// Compile time of the SentimentLSTM's training step (batch 32): the largest function
+// the seed models have.
+void BM_CompileSentimentTrainStep(benchmark::State& state) {
+  auto file = loom::frontends::LoadModelFile(LOOM_SOURCE_DIR "/examples/sentiment_lstm.pbtxt");
+  auto module = loom::LowerForCompilation(*file, {.batch = 32}, loom::codegen::kDefaultPipeline);
+  auto engine = loom::codegen::JitEngine::Create();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(loom::codegen::CompiledFunction::Compile(**engine, **module, "train_step"));
+  }
+}
+
+BENCHMARK(BM_CompileSentimentTrainStep)->Unit(benchmark::kMillisecond)->Iterations(3);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,6 +139,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("CharRnnTrainStep/" + variant).c_str(), BM_CharRnnTrainStep, variant)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("StreamingLstmStep/" + variant).c_str(), BM_StreamingLstmStep, variant)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("Lstm100StepsBatch1/" + variant).c_str(), BM_Lstm100StepsBatch1, variant)
         ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
