@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """The workloads of bench/model_bench.cc in PyTorch (Debian's python3-torch), for ratios.
 
-Run as the README says (OPENBLAS_CORETYPE=SkylakeX; OMP_WAIT_POLICY=PASSIVE at 2 threads):
-  OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/pytorch_bench.py
-Prints the median of 7 runs of each workload, in milliseconds, at 1 and 2 threads.
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/pytorch_bench.py [THREADS...]
+Prints, as JSON, the median time in milliseconds of each workload at each thread count
+(default 1). bench/compare.py runs it beside Loom and oneDNN.
 """
+import json
 import statistics
+import sys
 import time
 
 import torch
@@ -71,65 +73,75 @@ def median_ms(fn, reps=7, warmup=2):
     return statistics.median(times)
 
 
-def main():
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        m = SentimentLSTM()
-        x = torch.zeros(32, 50, dtype=torch.long)
-        y = torch.zeros(32, 1)
-        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-        loss_fn = torch.nn.BCEWithLogitsLoss()
+def workloads():
+    """Each workload of bench/model_bench.cc as a PyTorch user writes it: name -> a
+    function running it once."""
+    m = SentimentLSTM()
+    x = torch.zeros(32, 50, dtype=torch.long)
+    y = torch.zeros(32, 1)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    def forward():
         m.eval()
+        with torch.no_grad():
+            m(x)
 
-        def forward():
-            with torch.no_grad():
-                m(x)
-
-        f = median_ms(forward)
+    def train_step():
         m.train()
+        opt.zero_grad()
+        loss_fn(m(x), y).backward()
+        opt.step()
 
-        def train_step():
-            opt.zero_grad()
-            loss_fn(m(x), y).backward()
-            opt.step()
+    c = CharRNN()
+    cx = torch.zeros(1, 25, dtype=torch.long)
+    h = torch.zeros(1, 1, 100)
+    copt = torch.optim.Adagrad(c.parameters(), lr=0.1)
 
-        t = median_ms(train_step)
-        c = CharRNN()
-        cx = torch.zeros(1, 25, dtype=torch.long)
-        h = torch.zeros(1, 1, 100)
-        copt = torch.optim.Adagrad(c.parameters(), lr=0.1)
+    def char_step():
+        copt.zero_grad()
+        logits, _ = c(cx, h)
+        torch.nn.functional.cross_entropy(logits.reshape(-1, 65), cx.reshape(-1), reduction="sum").backward()
+        torch.nn.utils.clip_grad_value_(c.parameters(), 5)
+        copt.step()
 
-        def char_step():
-            copt.zero_grad()
-            logits, _ = c(cx, h)
-            torch.nn.functional.cross_entropy(logits.reshape(-1, 65), cx.reshape(-1), reduction="sum").backward()
-            torch.nn.utils.clip_grad_value_(c.parameters(), 5)
-            copt.step()
+    lstm = torch.nn.LSTM(256, 256, batch_first=True)
+    state = [torch.zeros(1, 1, 256), torch.zeros(1, 1, 256)]
+    xt = torch.zeros(1, 1, 256)
+    x100 = torch.zeros(1, 100, 256)
 
-        s = median_ms(char_step, reps=21)
-        lstm = torch.nn.LSTM(256, 256, batch_first=True)
-        state = [torch.zeros(1, 1, 256), torch.zeros(1, 1, 256)]
-        xt = torch.zeros(1, 1, 256)
+    def stream_step():
+        with torch.no_grad():
+            _, (hn, cn) = lstm(xt, (state[0], state[1]))
+            state[0], state[1] = hn, cn
 
-        def stream_step():
-            with torch.no_grad():
-                _, (h, c) = lstm(xt, (state[0], state[1]))
-                state[0], state[1] = h, c
+    def lstm_100_steps():
+        with torch.no_grad():
+            lstm(x100)
 
-        st = median_ms(stream_step, reps=101)
-        g = GruByGate()
-        gx, gy = torch.zeros(16, 32, 64), torch.zeros(16, 32, 8)
-        gopt = torch.optim.Adam(g.parameters(), lr=0.01)
+    g = GruByGate()
+    gx, gy = torch.zeros(16, 32, 64), torch.zeros(16, 32, 8)
+    gopt = torch.optim.Adam(g.parameters(), lr=0.01)
 
-        def gru_step():
-            gopt.zero_grad()
-            torch.nn.functional.mse_loss(g(gx), gy).backward()
-            gopt.step()
+    def gru_step():
+        gopt.zero_grad()
+        torch.nn.functional.mse_loss(g(gx), gy).backward()
+        gopt.step()
 
-        gs = median_ms(gru_step, reps=21)
-        print(f"threads={threads}: sentiment forward {f:.1f} ms, sentiment train step {t:.1f} ms, "
-              f"char-rnn train step {s:.3f} ms, gate-by-gate GRU train step {gs:.2f} ms, "
-              f"streaming LSTM step {st * 1000:.1f} us")
+    return {"SentimentForward": (forward, 7), "SentimentTrainStep": (train_step, 7),
+            "StreamingLstmStep": (stream_step, 101), "Lstm100StepsBatch1": (lstm_100_steps, 21),
+            "CharRnnTrainStep": (char_step, 21), "GruByGateTrainStep": (gru_step, 21)}
+
+
+def main():
+    threads = [int(t) for t in sys.argv[1:]] or [1]
+    results = {}
+    for n in threads:
+        torch.set_num_threads(n)
+        for name, (fn, reps) in workloads().items():
+            results[f"{name}/threads:{n}"] = median_ms(fn, reps=reps)
+    json.dump(results, sys.stdout, indent=1)
+    print()
 
 
 if __name__ == "__main__":

@@ -91,7 +91,8 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
   for (const ir::TensorType& t : layout.outputs) output_bytes += NumElements(t.shape) * DTypeSize(t.dtype);
   // Large outputs only: asking how much memory is available costs more than a small call.
   if (output_bytes >= (uint64_t{64} << 20)) RETURN_IF_ERROR(CheckAllocation("the outputs", output_bytes));
-  for (const ir::TensorType& t : layout.outputs) outputs.emplace_back(t.dtype, t.shape);
+  // Generated code writes every element of its outputs.
+  for (const ir::TensorType& t : layout.outputs) outputs.push_back(Tensor::Uninitialized(t.dtype, t.shape));
   for (Tensor& t : outputs) buffers.push_back(t.raw_data());
   for (size_t g = 0; g < layout.globals.size(); ++g) {
     auto it = globals.find(layout.globals[g]);

@@ -63,6 +63,10 @@ class Emitter {
       if (op.code() == OpCode::kStore) stored_.insert(op.Attr<ir::SymbolRef>("global").name);
     });
     Store(DType::kI64, scratch_, I64(0), I64(0));  // no error yet
+    // What the function returns is computed straight into the caller's output buffers
+    // (where its op writes a buffer of its own; the rest is copied at the return).
+    const ir::Op& ret = *fn.body().terminator();
+    for (int i = 0; i < ret.num_operands(); ++i) preassigned_.emplace(ret.operand(i), outputs_[i]);
     PackParameters(fn, layout);
     RETURN_IF_ERROR(EmitBlock(fn.body()));
     // This run's update made the packed copies stale: the next run remakes them.
@@ -393,7 +397,10 @@ class Emitter {
     index = 0;
     for (const auto& op : block.ops()) {
       if (op->code() == OpCode::kReturn) {
-        for (int i = 0; i < op->num_operands(); ++i) Copy(outputs_[i], ptr_.at(op->operand(i)), Bytes(op->operand(i)->type()));
+        for (int i = 0; i < op->num_operands(); ++i) {
+          Value* result = ptr_.at(op->operand(i));
+          if (result != outputs_[i]) Copy(outputs_[i], result, Bytes(op->operand(i)->type()));
+        }
       } else if (op->code() != OpCode::kYield) {  // the scan emitter copies what is yielded
         absl::Status s = EmitOp(*op);
         if (!s.ok()) return ir::ErrorAt(op->loc(), s.message());

@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""Loom next to oneDNN's RNN primitives and PyTorch, one thread, in one run: each model
+workload of bench/model_bench.cc (Loom), bench/onednn_bench.cc (the recurrent part alone)
+and bench/pytorch_bench.py, for this CPU's own instruction set and for AVX2 alone —
+Loom generating code for x86-64-v3, oneDNN under ONEDNN_MAX_CPU_ISA=AVX2, PyTorch with
+OpenBLAS's Haswell kernels and ATen's AVX2 ones — plus the gate products' GFLOP/s
+against the FMA peak (bench/gemm_bench.cc). Prints the Markdown tables of
+docs/PERFORMANCE.md. Medians of --repetitions runs (default 5).
+
+  bench/compare.py [--build build] [--repetitions 5]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+# (Loom's model_bench name, oneDNN's, PyTorch's, what it is)
+WORKLOADS = [
+    ("SentimentForward", "BM_SentimentLstmForward", "forward, batch 32, seq 50"),
+    ("SentimentTrainStep", "BM_SentimentLstmTraining", "training step, batch 32, seq 50"),
+    ("StreamingLstmStep", "BM_StreamingLstmStep", "streaming LSTM(256) step, batch 1"),
+    ("Lstm100StepsBatch1", "BM_Lstm100StepsBatch1", "LSTM(256) over 100 steps, batch 1"),
+    ("CharRnnTrainStep", "BM_CharRnnTraining", "char-RNN training step"),
+    ("GruByGateTrainStep", "BM_GruTraining", "gate-by-gate GRU training step"),
+]
+UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def google_benchmark(binary, env, flt, repetitions):
+    """Median real time in ms of each benchmark matching flt."""
+    out = subprocess.run([binary, f"--benchmark_filter={flt}", f"--benchmark_repetitions={repetitions}",
+                          "--benchmark_format=json"], env=env, capture_output=True, text=True, check=True).stdout
+    runs = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("run_type") == "iteration":
+            runs.setdefault(b["run_name"], []).append(b["real_time"] * UNIT_MS[b["time_unit"]])
+        elif b.get("aggregate_name") is None and "GFLOP/s" in b:
+            pass
+    return {name: statistics.median(t) for name, t in runs.items()}
+
+
+def gflops(binary, env, repetitions):
+    out = subprocess.run([binary, f"--benchmark_repetitions={repetitions}", "--benchmark_format=json"], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    runs = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("run_type") == "iteration":
+            runs.setdefault(b["run_name"], []).append(b["GFLOP/s"] / 1e9)
+    return {name: statistics.median(v) for name, v in runs.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--repetitions", type=int, default=5)
+    args = parser.parse_args()
+    bench = os.path.join(args.build, "bench")
+    here = os.path.dirname(os.path.abspath(__file__))
+    model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    avx512 = "avx512f" in open("/proc/cpuinfo").read()
+    isas = [("this CPU" + (" (AVX-512)" if avx512 else ""), {}, {}, {"OPENBLAS_CORETYPE": "SkylakeX" if avx512 else "Haswell"})]
+    isas.append(("AVX2", {"LOOM_TARGET_CPU": "x86-64-v3"}, {"ONEDNN_MAX_CPU_ISA": "AVX2"},
+                 {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2"}))
+    base = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    print(f"CPU: {model}, {'with' if avx512 else 'without'} AVX-512; one thread; medians of {args.repetitions}.\n")
+    for isa, loom_env, dnnl_env, torch_env in isas:
+        loom = google_benchmark(os.path.join(bench, "model_bench"), dict(base, **loom_env),
+                                "/full$|CompileSentiment", args.repetitions)
+        dnnl = google_benchmark(os.path.join(bench, "onednn_bench"), dict(base, **dnnl_env), ".", args.repetitions)
+        torch = {}
+        for _ in range(args.repetitions):
+            out = subprocess.run(["/usr/bin/python3", os.path.join(here, "pytorch_bench.py")],
+                                 env=dict(base, **torch_env), capture_output=True, text=True, check=True).stdout
+            for name, ms in json.loads(out).items():
+                torch.setdefault(name, []).append(ms)
+        print(f"### {isa}\n")
+        print("| workload | Loom | oneDNN (RNN part) | PyTorch 1.13 | Loom / oneDNN | Loom / PyTorch |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, dnnl_name, what in WORKLOADS:
+            l, d, t = loom[f"{name}/full"], dnnl[dnnl_name], statistics.median(torch[f"{name}/threads:1"])
+            fmt = (lambda ms: f"{ms * 1000:.1f} µs") if l < 1 else (lambda ms: f"{ms:.3g} ms")
+            print(f"| {what} | {fmt(l)} | {fmt(d)} | {fmt(t)} | {l / d:.2f} | {l / t:.2f} |")
+        compile_ms = next(v for k, v in loom.items() if k.startswith("BM_CompileSentiment"))
+        print(f"\nCompiling the SentimentLSTM's training step (batch 32): {compile_ms / 1000:.2f} s.\n")
+        g = gflops(os.path.join(bench, "gemm_bench"), dict(base, **loom_env, OPENBLAS_CORETYPE=torch_env["OPENBLAS_CORETYPE"]),
+                   args.repetitions)
+        peak = g["BM_FmaPeak"]
+        print(f"Gate products, GFLOP/s (FMA peak measured: {peak:.1f}):\n")
+        print("| M × K (N = 1024) | Loom | % of peak | OpenBLAS |")
+        print("|---|---:|---:|---:|")
+        for shape in ("32/356", "32/512", "1/256", "1600/100"):
+            lg, og = g[f"BM_Loom/{shape}"], g[f"BM_OpenBlas/{shape}"]
+            print(f"| {shape.replace('/', ' × ')} | {lg:.1f} | {100 * lg / peak:.0f}% | {og:.1f} |")
+        print()
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
