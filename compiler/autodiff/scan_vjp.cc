@@ -10,12 +10,15 @@
 //
 // Residuals are the body values that depend on the step (carries, op results); values
 // computed from invariants alone are recomputed in the backward body instead of stacked.
-// Parameter gradients accumulate as carries, so memory is O(T·state), not O(T·params).
-// Residuals the VJP does not read are removed later by dce.
+// Parameter gradients accumulate as carries, so memory is O(T·state), not O(T·params);
+// those that are sums of per-step products become one product after the backward scan
+// instead (hoist_accumulation.h). Residuals the VJP does not read are removed later by
+// dce.
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "compiler/autodiff/backprop.h"
+#include "compiler/autodiff/hoist_accumulation.h"
 #include "support/status_macros.h"
 
 namespace loom::autodiff {
@@ -153,10 +156,12 @@ absl::StatusOr<ir::Op*> ScanVjp(Builder& b, ir::Op& scan, Adjoints& adj, bool gr
   if (!reverse) attrs["reverse"] = true;
   ASSIGN_OR_RETURN(ir::Op * back, b.Create(OpCode::kScan, operands, attrs, std::move(bwd),
                                            {nc + ni, no + nr + ns, ni, 0}));
-  for (int i = 0; i < nc; ++i) RETURN_IF_ERROR(adj.Add(b, carries0[i], back->result(i)));
-  for (int k = 0; k < ni; ++k) RETURN_IF_ERROR(adj.Add(b, ws[k], back->result(nc + k)));
-  for (int j = 0; j < ns; ++j) RETURN_IF_ERROR(adj.Add(b, xs[j], back->result(nc + ni + j)));
-  if (gradient_flow && nc > 0 && flow) flow->push_back(back->result(back->num_results() - 1));
+  // The weight gradients that are sums of per-step products: one product after the loop.
+  ASSIGN_OR_RETURN(std::vector<Value*> d, HoistAccumulations(b, *back, nc, ni));
+  for (int i = 0; i < nc; ++i) RETURN_IF_ERROR(adj.Add(b, carries0[i], d[i]));
+  for (int k = 0; k < ni; ++k) RETURN_IF_ERROR(adj.Add(b, ws[k], d[nc + k]));
+  for (int j = 0; j < ns; ++j) RETURN_IF_ERROR(adj.Add(b, xs[j], d[nc + ni + j]));
+  if (gradient_flow && nc > 0 && flow) flow->push_back(d.back());
   scan.parent()->Erase(&scan);
   return fwd;
 }

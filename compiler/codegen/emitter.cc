@@ -58,10 +58,13 @@ class Emitter {
       globals_[g.name] = buffer(slot++);
     }
     scratch_ = buffer(slot++);
-    // Loads must copy when their global is stored later in the function.
-    ir::Walk(const_cast<ir::Block&>(fn.body()), [&](ir::Op& op) {
-      if (op.code() == OpCode::kStore) stored_.insert(op.Attr<ir::SymbolRef>("global").name);
-    });
+    // Loads must copy when their global is stored before they are last read.
+    int index = 0;
+    for (const auto& op : fn.body().ops()) {
+      top_level_index_[op.get()] = index;
+      if (op->code() == OpCode::kStore) first_store_.emplace(op->Attr<ir::SymbolRef>("global").name, index);
+      ++index;
+    }
     Store(DType::kI64, scratch_, I64(0), I64(0));  // no error yet
     // What the function returns is computed straight into the caller's output buffers
     // (where its op writes a buffer of its own; the rest is copied at the return).
@@ -71,7 +74,7 @@ class Emitter {
     RETURN_IF_ERROR(EmitBlock(fn.body()));
     // This run's update made the packed copies stale: the next run remakes them.
     for (const auto& [key, pack] : parameter_packs_) {
-      if (stored_.count(key.global)) Store(DType::kI64, scratch_, I64(kPackedVersion), I64(0));
+      if (first_store_.count(key.global)) Store(DType::kI64, scratch_, I64(kPackedVersion), I64(0));
     }
     b_.CreateRetVoid();
     layout->scratch_bytes = scratch_bytes_;
@@ -448,11 +451,14 @@ class Emitter {
       }
       case OpCode::kLoad: {
         const std::string& name = op.Attr<ir::SymbolRef>("global").name;
-        if (!stored_.count(name)) {
-          ptr_[op.result(0)] = globals_.at(name);
+        auto store = first_store_.find(name);
+        int last_read = top_level_index_.at(&op);
+        for (const ir::Use& u : op.result(0)->uses()) last_read = std::max(last_read, top_level_index_.at(u.user));
+        if (store == first_store_.end() || store->second > last_read) {
+          ptr_[op.result(0)] = globals_.at(name);  // the global itself: nothing writes it before the last read
           return absl::OkStatus();
         }
-        Value* dst = Dest(op.result(0));  // a later store must not change this value
+        Value* dst = Dest(op.result(0));  // a store before the last read must not change this value
         Copy(dst, globals_.at(name), Bytes(out));
         ptr_[op.result(0)] = dst;
         return absl::OkStatus();
@@ -678,12 +684,6 @@ class Emitter {
   // by; and at the start of the function, the packing, when params_version says the
   // parameters may have changed since the copies were made.
   void PackParameters(const ir::Function& fn, BufferLayout* layout) {
-    int index = 0;
-    for (const auto& op : fn.body().ops()) {
-      top_level_index_[op.get()] = index;
-      if (op->code() == OpCode::kStore) first_store_.emplace(op->Attr<ir::SymbolRef>("global").name, index);
-      ++index;
-    }
     ir::Walk(const_cast<ir::Block&>(fn.body()), [&](ir::Op& op) {
       if (op.code() != OpCode::kMatmul || !IsFloat(op.result(0)->type().dtype) || op.operand(1)->type().rank() != 2) {
         return;
@@ -1049,7 +1049,6 @@ class Emitter {
   std::vector<Slot> free_;                   // sorted by offset
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, Value*> globals_;
-  std::unordered_set<std::string> stored_;
 };
 
 }  // namespace

@@ -35,7 +35,10 @@ TEST(SeedModelsTrainTest, CharRnnLearnsARepeatingText) {
     targets.values<int64_t>()[t] = (t + 1) % V;
   }
   double first = 0, last = 0;
-  for (int step = 0; step < 60; ++step) {
+  // 100 steps: the first 60 or so are chaotic (the summed loss jumps as high as 170), and
+  // where a run is at step 60 depends on the rounding of its sums; by step 80 every
+  // order tried has converged.
+  for (int step = 0; step < 100; ++step) {
     auto loss = interp.Run("train_step", {chars, targets});
     ASSERT_TRUE(loss.ok()) << loss.status();
     double l = (*loss)[0].values<float>()[0];
@@ -45,7 +48,7 @@ TEST(SeedModelsTrainTest, CharRnnLearnsARepeatingText) {
   }
   // Summed over 25 steps: starts near 25·ln 5 ≈ 40, ends far below.
   EXPECT_NEAR(first, 25 * std::log(5.0), 1.0);
-  EXPECT_LT(last, first / 4);
+  EXPECT_LT(last, first / 10);
   // Truncated BPTT: the final hidden state was carried into module state.
   const Tensor* h = interp.GetGlobal("rnn.h_n");
   double norm = 0;
