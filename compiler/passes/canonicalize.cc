@@ -1,6 +1,6 @@
 // canonicalize: local algebraic simplification and constant folding, to a fixed point.
 //
-//   add(x, 0), sub(x, 0), mul(x, 1), div(x, 1)       ==>  x
+//   add(x, 0), sub(x, 0), mul(x, 1), div(x, 1)       ==>  x   (0 and 1 maybe broadcast)
 //   neg(neg(x)), cast<same dtype>(x), select(c, x, x) ==>  x
 //   reshape / transpose / broadcast_in_dim / slice that change nothing, one-operand
 //   concat, reduce over no axes                      ==>  x
@@ -31,8 +31,10 @@ const Tensor* ConstantOf(const Value* v) {
   return &def->Attr<Tensor>("value");
 }
 
-// True when v is a constant whose every element equals `x`.
+// True when v is a constant whose every element equals `x`, or a broadcast of one.
 bool IsSplat(const Value* v, double x) {
+  const Op* def = v->defining_op();
+  if (def != nullptr && def->code() == OpCode::kBroadcastInDim) return IsSplat(def->operand(0), x);
   const Tensor* t = ConstantOf(v);
   if (t == nullptr) return false;
   for (int64_t i = 0; i < t->num_elements(); ++i) {

@@ -230,6 +230,28 @@ absl::StatusOr<bool> SinkSlices(Block& block) {
   return changed;
 }
 
+// An indexing op that several elementwise ops read gets a copy for each: fused, each
+// reads through its own (an indexed read costs nothing), where one shared op would have
+// to be the output of one fusion and an input of the others — a materialized broadcast
+// of a scalar, say, which an optimizer's update of every parameter of one shape shares.
+bool SplitSharedIndexing(Block& block) {
+  bool changed = false;
+  for (auto& op : block.ops()) {
+    if (!op->info().has(ir::kIndexing) || op->num_results() != 1) continue;
+    std::vector<ir::Use> elementwise;
+    for (const ir::Use& u : op->result(0)->uses()) {
+      if (u.user->info().has(ir::kElementwise)) elementwise.push_back(u);
+    }
+    for (size_t i = 1; i < elementwise.size(); ++i) {
+      std::unordered_map<const Value*, Value*> same;
+      Op* copy = block.InsertBefore(elementwise[i].user, ir::CloneOp(*op, same));
+      elementwise[i].user->SetOperand(elementwise[i].operand_index, copy->result(0));
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 absl::StatusOr<bool> FuseBlock(Block& block) {
   bool changed = false;
   for (const auto& op : block.ops()) {
@@ -238,6 +260,7 @@ absl::StatusOr<bool> FuseBlock(Block& block) {
       changed |= c;
     }
   }
+  changed |= SplitSharedIndexing(block);
   ASSIGN_OR_RETURN(bool sunk, SinkSlices(block));
   changed |= sunk;
   Grouping grouping(block);
