@@ -2,7 +2,8 @@
 // to the machine's FMA peak, single thread. C[M, 1024] = A[M, K]·W[1024, K]ᵀ with W a
 // parameter (packed once, as in a model): K = 356 and 512 are the SentimentLSTM's layers
 // at batch M = 32 (input + hidden), K = 256 a streaming step at batch 1, and M = 1600 the
-// hoisted input projection of 50 steps. The CPU is $LOOM_TARGET_CPU (default: this one).
+// hoisted input projection of 50 steps; and the weight gradients after the backward
+// scan. The CPU is $LOOM_TARGET_CPU (default: this one).
 // Run: OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 build/bench/gemm_bench
 //      LOOM_TARGET_CPU=x86-64-v3 OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 build/bench/gemm_bench
 #include <cblas.h>
@@ -55,6 +56,35 @@ void BM_Loom(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize((*f)->Run(x, globals, /*params_version=*/1));
   Flops(state, m, kN, k);
   state.SetLabel(Engine().cpu());
+}
+
+// A weight gradient after a reverse scan: dW[M, N] = dG[T·B, M]ᵀ · X[T·B, N], both
+// operands per call (nothing packed in advance). Arguments: M, N, K = T·B.
+void BM_LoomWeightGradient(benchmark::State& state) {
+  int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  std::string text = absl::StrCat("module @g {\n  func @main(%g: f32[", k, ",", m, "], %x: f32[", k, ",", n,
+                                  "]) -> (f32[", m, ",", n, "]) {\n    %w = matmul %g, %x {transpose_a = true} : f32[",
+                                  m, ",", n, "]\n    return %w\n  }\n}\n");
+  auto module = loom::ir::ParseModule(text, "gemm");
+  auto f = loom::codegen::CompiledFunction::Compile(Engine(), **module, "main");
+  if (!f.ok()) return state.SkipWithError(std::string(f.status().message()).c_str());
+  loom::codegen::CompiledFunction::Globals globals;
+  std::vector<loom::Tensor> in = {Random({k, m}, 1), Random({k, n}, 2)};
+  for (auto _ : state) benchmark::DoNotOptimize((*f)->Run(in, globals));
+  Flops(state, m, n, k);
+  state.SetLabel(Engine().cpu());
+}
+
+void BM_OpenBlasWeightGradient(benchmark::State& state) {
+  int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  loom::Tensor g = Random({k, m}, 1), x = Random({k, n}, 2), c(loom::DType::kF32, {m, n});
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+                1.0f, g.values<float>().data(), static_cast<int>(m), x.values<float>().data(), static_cast<int>(n),
+                0.0f, c.values<float>().data(), static_cast<int>(n));
+    benchmark::DoNotOptimize(c.raw_data());
+  }
+  Flops(state, m, n, k);
 }
 
 void BM_OpenBlas(benchmark::State& state) {
@@ -129,6 +159,9 @@ void Shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Loom)->Apply(Shapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_OpenBlas)->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+// The SentimentLSTM's weight gradients (batch 32 × 50 steps): layer 0's input and the rest.
+BENCHMARK(BM_LoomWeightGradient)->Args({1024, 100, 1600})->Args({1024, 256, 1600})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_OpenBlasWeightGradient)->Args({1024, 100, 1600})->Args({1024, 256, 1600})->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
