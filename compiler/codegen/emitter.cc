@@ -185,15 +185,17 @@ class Emitter {
   }
 
   // for (i = 0; i < n; ++i) body(i)
-  void For(Value* n, const std::function<void(Value*)>& body) { EmitFor(b_, I64(0), n, body); }
+  void For(Value* n, const std::function<void(Value*)>& body, int interleave = 0) {
+    EmitFor(b_, I64(0), n, body, interleave);
+  }
   // Nested loops over `shape`, innermost last (contiguous).
-  void ForShape(const Shape& shape, const std::function<void(const Index&)>& body, Index idx = {}) {
+  void ForShape(const Shape& shape, const std::function<void(const Index&)>& body, Index idx = {}, int interleave = 0) {
     if (idx.size() == shape.size()) return body(idx);
     For(I64(shape[idx.size()]), [&](Value* i) {
       Index next = idx;
       next.push_back(i);
-      ForShape(shape, body, next);
-    });
+      ForShape(shape, body, next, interleave);
+    }, idx.size() + 1 == shape.size() ? interleave : 0);
   }
   // sum idx[d] * strides[d] + base
   Value* Offset(const Index& idx, const std::vector<int64_t>& strides, int64_t base = 0) {
@@ -838,6 +840,12 @@ class Emitter {
     return absl::OkStatus();
   }
 
+  // A fused loop is long chains of dependent operations (exp, a division) per element;
+  // with AVX2's 16 registers the vectorizer takes one vector per iteration and the loop
+  // waits on latency. Two independent vectors per iteration let the core overlap them:
+  // the SentimentLSTM forward for x86-64-v3 went from 31.6 to 30.0 ms (4 gave the same).
+  static constexpr int kFusionInterleave = 2;
+
   // One loop nest over the fused shape; the body's ops become scalar code in it and its
   // indexing ops loads at their index. Without indexing ops the nest is one flat loop.
   absl::Status Fusion(const ir::Op& op) {
@@ -901,7 +909,7 @@ class Emitter {
         scalar[inner->result(0)] = *r;
       }
       for (int y = 0; y < yield.num_operands(); ++y) Store(op.result(y)->type().dtype, dsts[y], i, scalar.at(yield.operand(y)));
-    });
+    }, {}, kFusionInterleave);
     written_scope_ = nullptr;
     return status;
   }

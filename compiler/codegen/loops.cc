@@ -3,7 +3,7 @@
 namespace loom::codegen {
 
 Carried EmitLoop(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end, const Carried& carried,
-                 const LoopBody& body) {
+                 const LoopBody& body, int interleave) {
   llvm::LLVMContext& ctx = b.getContext();
   llvm::Function* f = b.GetInsertBlock()->getParent();
   llvm::BasicBlock* pre = b.GetInsertBlock();
@@ -24,7 +24,15 @@ Carried EmitLoop(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end, con
   llvm::BasicBlock* latch = b.GetInsertBlock();
   i->addIncoming(i_next, latch);
   for (size_t c = 0; c < phis.size(); ++c) llvm::cast<llvm::PHINode>(phis[c])->addIncoming(next[c], latch);
-  b.CreateCondBr(b.CreateICmpSLT(i_next, end), loop, exit);
+  llvm::BranchInst* back = b.CreateCondBr(b.CreateICmpSLT(i_next, end), loop, exit);
+  if (interleave > 0) {
+    llvm::LLVMContext& c = b.getContext();
+    llvm::Metadata* count[] = {llvm::MDString::get(c, "llvm.loop.interleave.count"),
+                               llvm::ConstantAsMetadata::get(b.getInt32(interleave))};
+    llvm::MDNode* self = llvm::MDNode::getDistinct(c, {nullptr, llvm::MDNode::get(c, count)});
+    self->replaceOperandWith(0, self);
+    back->setMetadata(llvm::LLVMContext::MD_loop, self);
+  }
   b.SetInsertPoint(exit);
   Carried out;
   for (size_t c = 0; c < phis.size(); ++c) {
@@ -37,11 +45,11 @@ Carried EmitLoop(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end, con
 }
 
 void EmitFor(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end,
-             const std::function<void(llvm::Value* i)>& body) {
+             const std::function<void(llvm::Value* i)>& body, int interleave) {
   EmitLoop(b, begin, end, {}, [&](llvm::Value* i, const Carried&) {
     body(i);
     return Carried{};
-  });
+  }, interleave);
 }
 
 }  // namespace loom::codegen
