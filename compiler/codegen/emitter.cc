@@ -959,28 +959,30 @@ class Emitter {
     }
     for (int v = 0; v < ni; ++v) ptr_[body.argument(nc + ns + v)] = P(op.operand(nc + ns + v));
     // A carry computed by a body op (not an alias, not a block argument, not already
-    // some other carry) is written straight into its next buffer.
-    std::vector<bool> direct(nc, false);
-    for (int c = 0; c < nc; ++c) {
-      const ir::Value* y = yield.operand(c);
+    // some other carry) is written straight into its next buffer; a step output so
+    // computed, straight into its slot of the stacked result.
+    auto computed = [&](const ir::Value* y) {
       const ir::Op* def = y->defining_op();
       bool aliasing = def == nullptr || def->code() == OpCode::kReshape || def->code() == OpCode::kLoad ||
                       def->code() == OpCode::kConstant || def->code() == OpCode::kScan;
-      if (aliasing || preassigned_.count(y)) continue;
-      preassigned_[y] = nxt[c];
-      direct[c] = true;
+      return !aliasing && !preassigned_.count(y);
+    };
+    std::vector<Value*> slot(yield.num_operands(), nullptr);  // where each yielded value goes
+    std::vector<bool> direct(yield.num_operands(), false);
+    for (int y = 0; y < yield.num_operands(); ++y) {
+      int64_t bytes = Bytes(yield.operand(y)->type());
+      slot[y] = y < nc ? static_cast<Value*>(nxt[y]) : b_.CreateGEP(b_.getInt8Ty(), outs[y - nc], b_.CreateMul(t, I64(bytes)));
+      if (!computed(yield.operand(y))) continue;
+      preassigned_[yield.operand(y)] = slot[y];
+      direct[y] = true;
     }
     RETURN_IF_ERROR(EmitBlock(body));
-    for (int c = 0; c < nc; ++c) {
-      if (direct[c]) {
-        preassigned_.erase(yield.operand(c));
+    for (int y = 0; y < yield.num_operands(); ++y) {
+      if (direct[y]) {
+        preassigned_.erase(yield.operand(y));
       } else {
-        Copy(nxt[c], P(yield.operand(c)), Bytes(op.operand(c)->type()));
+        Copy(slot[y], P(yield.operand(y)), Bytes(yield.operand(y)->type()));
       }
-    }
-    for (int o = nc; o < yield.num_operands(); ++o) {
-      int64_t bytes = Bytes(yield.operand(o)->type());
-      Copy(b_.CreateGEP(b_.getInt8Ty(), outs[o - nc], b_.CreateMul(t, I64(bytes))), P(yield.operand(o)), bytes);
     }
     Value* next = b_.CreateAdd(it, I64(1));
     llvm::BasicBlock* latch = b_.GetInsertBlock();
