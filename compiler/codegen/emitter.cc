@@ -70,6 +70,7 @@ class Emitter {
     // (where its op writes a buffer of its own; the rest is copied at the return).
     const ir::Op& ret = *fn.body().terminator();
     for (int i = 0; i < ret.num_operands(); ++i) preassigned_.emplace(ret.operand(i), outputs_[i]);
+    UpdateInPlace(fn);
     PackParameters(fn, layout);
     RETURN_IF_ERROR(EmitBlock(fn.body()));
     // This run's update made the packed copies stale: the next run remakes them.
@@ -172,7 +173,7 @@ class Emitter {
   int64_t Bytes(const ir::TensorType& t) { return t.num_elements() * DTypeSize(t.dtype); }
   Value* Load(DType d, Value* base, Value* index) {
     llvm::LoadInst* load = b_.CreateLoad(Elem(d), b_.CreateGEP(Elem(d), base, index));
-    if (written_scope_) load->setMetadata(llvm::LLVMContext::MD_noalias, written_scope_);
+    if (written_scope_ && !updated_in_place_.count(base)) load->setMetadata(llvm::LLVMContext::MD_noalias, written_scope_);
     return d == DType::kI1 ? b_.CreateICmpNE(load, b_.getInt8(0)) : static_cast<Value*>(load);
   }
   void Store(DType d, Value* base, Value* index, Value* v) {
@@ -465,9 +466,11 @@ class Emitter {
         ptr_[op.result(0)] = dst;
         return absl::OkStatus();
       }
-      case OpCode::kStore:
-        Copy(globals_.at(op.Attr<ir::SymbolRef>("global").name), P(op.operand(0)), Bytes(op.operand(0)->type()));
+      case OpCode::kStore: {
+        Value* global = globals_.at(op.Attr<ir::SymbolRef>("global").name);
+        if (P(op.operand(0)) != global) Copy(global, P(op.operand(0)), Bytes(op.operand(0)->type()));  // see UpdateInPlace
         return absl::OkStatus();
+      }
       case OpCode::kReshape:
         ptr_[op.result(0)] = P(op.operand(0));  // same bytes, another shape
         return absl::OkStatus();
@@ -682,6 +685,47 @@ class Emitter {
     }
   }
 
+  // A global's new value is computed straight into the global — no copy at the store —
+  // when nothing reads the old value once it is being computed, but the op computing it,
+  // element by element at the element it writes (an optimizer's update: w' = w - lr·g).
+  void UpdateInPlace(const ir::Function& fn) {
+    std::unordered_map<std::string, int> stores;
+    std::unordered_map<std::string, std::vector<const ir::Op*>> loads;
+    for (const auto& op : fn.body().ops()) {
+      if (op->code() == OpCode::kStore) ++stores[op->Attr<ir::SymbolRef>("global").name];
+      if (op->code() == OpCode::kLoad) loads[op->Attr<ir::SymbolRef>("global").name].push_back(op.get());
+    }
+    for (const auto& st : fn.body().ops()) {
+      if (st->code() != OpCode::kStore) continue;
+      const std::string& name = st->Attr<ir::SymbolRef>("global").name;
+      const ir::Value* v = st->operand(0);
+      const ir::Op* d = v->defining_op();
+      if (stores[name] != 1 || d == nullptr || d->parent() != &fn.body() || preassigned_.count(v) ||
+          (d->code() != OpCode::kFusion && !d->info().has(ir::kElementwise))) {
+        continue;
+      }
+      int at = top_level_index_.at(d);
+      bool safe = true;
+      for (const ir::Op* load : loads[name]) {
+        if (top_level_index_.at(load) >= at) safe = false;  // it would read the new value
+        for (const ir::Use& u : load->result(0)->uses()) {
+          safe &= top_level_index_.at(u.user) < at || (u.user == d && ReadsElementwise(*d, u.operand_index));
+        }
+      }
+      if (safe) preassigned_[v] = globals_.at(name);
+    }
+  }
+
+  // Whether `op` reads operand `i` only at the element it writes.
+  static bool ReadsElementwise(const ir::Op& op, int i) {
+    if (op.code() != OpCode::kFusion) return true;  // an elementwise op: operands of its result's shape
+    if (op.operand(i)->type().shape != op.result(0)->type().shape) return false;
+    for (const ir::Use& u : op.region()->argument(i)->uses()) {
+      if (u.user->info().has(ir::kIndexing)) return false;
+    }
+    return true;
+  }
+
   // Arena space, kept between runs, for every parameter a float matmul of `fn` multiplies
   // by; and at the start of the function, the packing, when params_version says the
   // parameters may have changed since the copies were made.
@@ -862,6 +906,11 @@ class Emitter {
     llvm::MDBuilder md(ctx_);
     llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("fusion");
     written_scope_ = llvm::MDNode::get(ctx_, md.createAnonymousAliasScope(domain, "results"));
+    // An operand updated in place (UpdateInPlace) is read where it is written: its loads
+    // must not claim otherwise (the vectorizer sees the same address, distance 0).
+    for (int a = 0; a < op.num_operands(); ++a) {
+      if (std::count(dsts.begin(), dsts.end(), P(op.operand(a)))) updated_in_place_.insert(P(op.operand(a)));
+    }
     const Shape& shape = op.result(0)->type().shape;
     bool indexing = false;
     for (const auto& inner : body.ops()) indexing |= inner->info().has(ir::kIndexing);
@@ -911,6 +960,7 @@ class Emitter {
       for (int y = 0; y < yield.num_operands(); ++y) Store(op.result(y)->type().dtype, dsts[y], i, scalar.at(yield.operand(y)));
     }, {}, kFusionInterleave);
     written_scope_ = nullptr;
+    updated_in_place_.clear();
     return status;
   }
 
@@ -1056,6 +1106,7 @@ class Emitter {
   std::unordered_map<const ir::Op*, int> top_level_index_;  // ops of the function's body
   std::unordered_map<std::string, int> first_store_;         // the index of each global's first store
   llvm::MDNode* written_scope_ = nullptr;  // inside a fusion loop: the scope of its stores
+  std::unordered_set<Value*> updated_in_place_;  // inside a fusion loop: operands it writes
   std::vector<Slot> free_;                   // sorted by offset
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, Value*> globals_;
