@@ -1,6 +1,7 @@
 #include "compiler/codegen/gemm_emitter.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -46,30 +47,48 @@ class KernelBuilder {
  private:
   Value* I64(int64_t v) { return b_.getInt64(v); }
 
-  // K rows [k0, k0 + kc) for the panels [p0, p1): the full-width ones, then the last,
-  // narrower one when N is not a multiple of nr and it is in the range.
+  // K rows [k0, k0 + kc) of every row tile × the panels [p0, p1). The loop over what
+  // there is more of goes inside, so that the other's operand (a B panel, a row tile of
+  // A) is reused from L1 across it: panels inside for a tall product (a weight gradient,
+  // [4H, I] over T·B rows), row tiles inside for a wide one (the gates at batch 32).
   void Block(Value* k0, int64_t kc, bool accumulate, Value* p0, Value* p1) {
+    auto tile = [&](Value* row0, int rows, int split, Value* panel, int64_t width) {
+      Tile(row0, rows, split, panel, width, k0, kc, accumulate);
+    };
+    if (plan_.rows_outside) {
+      ForRowTiles([&](Value* row0, int rows, int split) {
+        ForPanels(p0, p1, [&](Value* panel, int64_t width) { tile(row0, rows, split, panel, width); });
+      });
+    } else {
+      ForPanels(p0, p1, [&](Value* panel, int64_t width) {
+        ForRowTiles([&](Value* row0, int rows, int split) { tile(row0, rows, split, panel, width); });
+      });
+    }
+  }
+
+  // body(panel, width) for the panels [p0, p1): the full-width ones, then the last,
+  // narrower one when N is not a multiple of nr and it is in the range.
+  void ForPanels(Value* p0, Value* p1, const std::function<void(Value*, int64_t)>& body) {
     int64_t nr = plan_.nr(), full = s_.n / nr, width = s_.n % nr;
     Value* full_end = b_.CreateSelect(b_.CreateICmpSLT(p1, I64(full)), p1, I64(full));
-    EmitFor(b_, p0, full_end, [&](Value* p) { Tiles(p, nr, k0, kc, accumulate); });
+    EmitFor(b_, p0, full_end, [&](Value* p) { body(p, nr); });
     if (width == 0) return;
     llvm::Function* f = b_.GetInsertBlock()->getParent();
     auto* edge = llvm::BasicBlock::Create(b_.getContext(), "edge_panel", f);
     auto* done = llvm::BasicBlock::Create(b_.getContext(), "edge_done", f);
     b_.CreateCondBr(b_.CreateAnd(b_.CreateICmpSLE(p0, I64(full)), b_.CreateICmpSGT(p1, I64(full))), edge, done);
     b_.SetInsertPoint(edge);
-    Tiles(I64(full), width, k0, kc, accumulate);
+    body(I64(full), width);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
   }
 
-  // Every row tile of one panel: the full ones, then the last M % mr rows.
-  void Tiles(Value* panel, int64_t width, Value* k0, int64_t kc, bool accumulate) {
+  // body(first row, rows, partial sums) for every row tile: the full ones, then the last
+  // M % mr rows.
+  void ForRowTiles(const std::function<void(Value*, int, int)>& body) {
     int64_t tiles = s_.m / plan_.mr, tail = plan_.tail_rows();
-    EmitFor(b_, I64(0), I64(tiles), [&](Value* t) {
-      Tile(b_.CreateMul(t, I64(plan_.mr)), plan_.mr, plan_.split, panel, width, k0, kc, accumulate);
-    });
-    if (tail > 0) Tile(I64(s_.m - tail), static_cast<int>(tail), plan_.tail_split, panel, width, k0, kc, accumulate);
+    EmitFor(b_, I64(0), I64(tiles), [&](Value* t) { body(b_.CreateMul(t, I64(plan_.mr)), plan_.mr, plan_.split); });
+    if (tail > 0) body(I64(s_.m - tail), static_cast<int>(tail), plan_.tail_split);
   }
 
   // Rows [row0, row0 + rows) × the panel's first `width` columns, over K rows [k0, k0 + kc),

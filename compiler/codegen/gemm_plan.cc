@@ -77,6 +77,7 @@ GemmPlan PlanGemm(const GemmShape& shape, const VectorRegisters& registers) {
   int64_t panel_row_bytes = best.nr() * static_cast<int64_t>(DTypeSize(shape.dtype));
   int64_t blocks = (k * panel_row_bytes + kPanelBytes - 1) / kPanelBytes;
   best.kc = (k + blocks - 1) / blocks;  // equal blocks rather than a short last one
+  best.rows_outside = (m + best.mr - 1) / best.mr > best.num_panels();
   return best;
 }
 

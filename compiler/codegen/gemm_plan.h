@@ -41,6 +41,8 @@ struct GemmPlan {
   int split = 1;      // partial sums of the main tile (K steps in flight)
   int tail_split = 1; // the same for the last M % mr rows
   int64_t kc = 1;     // the K block: a panel's kc rows stay in cache for every row tile
+  // The loop over row tiles outside the loop over panels: there are more tiles.
+  bool rows_outside = false;
 
   int64_t nr() const { return int64_t{nv} * lanes; }
   int64_t tail_rows() const { return shape.m % mr; }
