@@ -7,7 +7,13 @@
 //   reshape(reshape(x))                              ==>  reshape(x)
 //   transpose(transpose(x, p), q)                    ==>  transpose(x, p∘q)
 //   select(splat true, a, b)                         ==>  a   (false: b)
+//   add(pad(a), pad(b)), a and b side by side         ==>  pad(concat(a, b))
+//   pad by nothing                                    ==>  x
+//   concat(x, concat(y, z)) on one axis               ==>  concat(x, y, z)
+// (the gradient of an LSTM's four gate slices: the sum of four padded gradients becomes
+// their concatenation)
 //   op(constants...)                                 ==>  constant (interpreter kernel)
+#include <algorithm>
 #include <numeric>
 
 #include "compiler/passes/registry.h"
@@ -63,15 +69,56 @@ bool Foldable(const Op& op) {
   return true;
 }
 
+bool IsPlainPad(const Value* v) {
+  const Op* p = v->defining_op();
+  if (p == nullptr || p->code() != OpCode::kPad || v->uses().size() != 1) return false;
+  if (!p->HasAttr("interior")) return true;
+  const auto& interior = p->IntsAttr("interior");
+  return std::all_of(interior.begin(), interior.end(), [](int64_t i) { return i == 0; });
+}
+
+// add(pad(a), pad(b)) where a's and b's regions touch along one axis and match on the
+// others: pad(concat(a, b)) over the two regions. Null when they do not.
+absl::StatusOr<Value*> MergePads(Op& add) {
+  if (!IsPlainPad(add.operand(0)) || !IsPlainPad(add.operand(1))) return nullptr;
+  const Op* p[2] = {add.operand(0)->defining_op(), add.operand(1)->defining_op()};
+  const auto &lo0 = p[0]->IntsAttr("low"), &hi0 = p[0]->IntsAttr("high");
+  const auto &lo1 = p[1]->IntsAttr("low"), &hi1 = p[1]->IntsAttr("high");
+  int axis = -1;
+  for (size_t d = 0; d < lo0.size(); ++d) {
+    if (lo0[d] == lo1[d] && hi0[d] == hi1[d]) continue;
+    if (axis >= 0) return nullptr;
+    axis = static_cast<int>(d);
+  }
+  if (axis < 0) return nullptr;
+  // first is the operand whose region comes first along the axis.
+  int first = lo0[axis] < lo1[axis] ? 0 : 1;
+  const Op* a = p[first];
+  const Op* b = p[1 - first];
+  if (a->IntsAttr("low")[axis] + a->operand(0)->type().shape[axis] != b->IntsAttr("low")[axis]) return nullptr;
+  ir::Builder builder(add.parent(), &add);
+  ASSIGN_OR_RETURN(Value * both, builder.Concat({a->operand(0), b->operand(0)}, axis));
+  std::vector<int64_t> low = a->IntsAttr("low"), high = b->IntsAttr("high");
+  return builder.Build(OpCode::kPad, {both}, {{"low", low}, {"high", high}});
+}
+
 // The value that can replace op's single result, or null. May insert ops before op.
 absl::StatusOr<Value*> Simplify(Op& op) {
   auto x = [&](int i) { return op.operand(i); };
   const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
   switch (op.code()) {
-    case OpCode::kAdd:
+    case OpCode::kAdd: {
       if (IsSplat(x(1), 0)) return x(0);
       if (IsSplat(x(0), 0)) return x(1);
+      ASSIGN_OR_RETURN(Value * merged, MergePads(op));
+      if (merged != nullptr) return merged;
       break;
+    }
+    case OpCode::kPad: {
+      bool nothing = x(0)->type() == out;  // same shape: no low, high or interior padding
+      if (nothing) return x(0);
+      break;
+    }
     case OpCode::kSub:
       if (IsSplat(x(1), 0)) return x(0);
       break;
@@ -115,9 +162,26 @@ absl::StatusOr<Value*> Simplify(Op& op) {
     case OpCode::kSlice:
       if (x(0)->type() == out) return x(0);  // same shape means start 0, stride 1
       break;
-    case OpCode::kConcat:
+    case OpCode::kConcat: {
       if (op.num_operands() == 1) return x(0);
+      int64_t axis = op.IntAttr("axis");
+      std::vector<Value*> flat;
+      bool nested = false;
+      for (Value* v : op.operands()) {
+        const Op* inner = v->defining_op();
+        if (inner && inner->code() == OpCode::kConcat && inner->IntAttr("axis") == axis && v->uses().size() == 1) {
+          flat.insert(flat.end(), inner->operands().begin(), inner->operands().end());
+          nested = true;
+        } else {
+          flat.push_back(v);
+        }
+      }
+      if (nested) {
+        ir::Builder b(op.parent(), &op);
+        return b.Concat(flat, axis);
+      }
       break;
+    }
     case OpCode::kReduceSum:
     case OpCode::kReduceMax:
       if (op.IntsAttr("axes").empty()) return x(0);
@@ -141,6 +205,28 @@ absl::StatusOr<Value*> Simplify(Op& op) {
   return nullptr;
 }
 
+// Erases `op` and then what only it read (in this block), so that a rewrite's leftovers
+// do not count as uses for the next (a merged pad's concatenation, flattened next).
+void EraseWithDeadOperands(ir::Block& block, Op* op) {
+  std::vector<Op*> dead = {op};
+  while (!dead.empty()) {
+    Op* d = dead.back();
+    dead.pop_back();
+    std::vector<Value*> operands = d->operands();
+    block.Erase(d);
+    for (Value* v : operands) {
+      Op* def = v->defining_op();
+      if (def == nullptr || def->parent() != &block || def->info().has(ir::kSideEffect) || def->has_region() ||
+          std::find(dead.begin(), dead.end(), def) != dead.end()) {
+        continue;
+      }
+      bool unused = true;
+      for (Value* r : def->results()) unused &= !r->has_uses();
+      if (unused) dead.push_back(def);
+    }
+  }
+}
+
 class Canonicalize : public Pass {
  public:
   absl::string_view name() const override { return "canonicalize"; }
@@ -156,7 +242,7 @@ class Canonicalize : public Pass {
           ASSIGN_OR_RETURN(Value * repl, Simplify(*op));
           if (repl == nullptr || repl == op->result(0)) continue;
           op->result(0)->ReplaceAllUsesWith(repl);
-          if (!op->info().has(ir::kSideEffect)) block->Erase(op);
+          if (!op->info().has(ir::kSideEffect)) EraseWithDeadOperands(*block, op);
           again = changed = true;
         }
       }
