@@ -623,33 +623,33 @@ class Emitter {
     }
     GemmPlan plan = PlanOf(op);
     Value *a_data = P(op.operand(0)), *b_data = P(op.operand(1));
+    Value* b_panels = nullptr;  // B packed in advance, if it is
     if (batch == 1) {
       // B packed once per parameter update, or once before the scan that multiplies by it.
       std::optional<std::string> parameter = ParameterOf(op.operand(1));
       auto kept = parameter ? parameter_packs_.find({nullptr, *parameter, tb, plan.nr()}) : parameter_packs_.end();
-      if (kept != parameter_packs_.end()) {
-        gemm_.EmitProduct(b_, plan, a_data, kept->second.buffer, /*packed=*/true, dst);
-        return absl::OkStatus();
-      }
-      if (auto it = packed_.find({op.operand(1), "", tb, plan.nr()}); it != packed_.end()) {
-        gemm_.EmitProduct(b_, plan, a_data, it->second, /*packed=*/true, dst);
-        return absl::OkStatus();
-      }
+      if (kept != parameter_packs_.end()) b_panels = kept->second.buffer;
+      if (auto it = packed_.find({op.operand(1), "", tb, plan.nr()}); it != packed_.end()) b_panels = it->second;
     }
-    bool in_place = GemmEmitter::ReadsBInPlace(plan);
-    Value* packed = in_place ? nullptr : AllocBytes(plan.packed_b_bytes());
+    bool in_place = b_panels == nullptr && GemmEmitter::ReadsBInPlace(plan);
+    Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
+    Value* a_panels = plan.pack_a ? AllocBytes(plan.packed_a_bytes()) : nullptr;
     auto product = [&](Value* bt) {
       auto at = [&](Value* base, int64_t elements) { return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(bt, I64(elements))); };
       Value* b_item = at(b_data, k * n);
-      if (!in_place) gemm_.EmitPack(b_, plan, b_item, packed);
-      gemm_.EmitProduct(b_, plan, at(a_data, m * k), in_place ? b_item : packed, !in_place, at(dst, m * n));
+      if (b_scratch != nullptr) gemm_.EmitPack(b_, plan, b_item, b_scratch);
+      Value* panels = b_panels != nullptr ? b_panels : b_scratch;
+      gemm_.EmitProduct(b_, plan, at(a_data, m * k), panels != nullptr ? panels : b_item, panels != nullptr,
+                        at(dst, m * n), a_panels);
     };
     if (batch == 1) {
       product(I64(0));
     } else {
       For(I64(batch), product);
     }
-    if (packed != nullptr) FreeSlot(packed);
+    for (Value* scratch : {b_scratch, a_panels}) {
+      if (scratch != nullptr) FreeSlot(scratch);
+    }
     return absl::OkStatus();
   }
 

@@ -52,16 +52,16 @@ class KernelBuilder {
   // A) is reused from L1 across it: panels inside for a tall product (a weight gradient,
   // [4H, I] over T·B rows), row tiles inside for a wide one (the gates at batch 32).
   void Block(Value* k0, int64_t kc, bool accumulate, Value* p0, Value* p1) {
-    auto tile = [&](Value* row0, int rows, int split, Value* panel, int64_t width) {
-      Tile(row0, rows, split, panel, width, k0, kc, accumulate);
+    auto tile = [&](Value* t, int rows, int split, Value* panel, int64_t width) {
+      Tile(t, rows, split, panel, width, k0, kc, accumulate);
     };
     if (plan_.rows_outside) {
-      ForRowTiles([&](Value* row0, int rows, int split) {
-        ForPanels(p0, p1, [&](Value* panel, int64_t width) { tile(row0, rows, split, panel, width); });
+      ForRowTiles([&](Value* t, int rows, int split) {
+        ForPanels(p0, p1, [&](Value* panel, int64_t width) { tile(t, rows, split, panel, width); });
       });
     } else {
       ForPanels(p0, p1, [&](Value* panel, int64_t width) {
-        ForRowTiles([&](Value* row0, int rows, int split) { tile(row0, rows, split, panel, width); });
+        ForRowTiles([&](Value* t, int rows, int split) { tile(t, rows, split, panel, width); });
       });
     }
   }
@@ -83,17 +83,18 @@ class KernelBuilder {
     b_.SetInsertPoint(done);
   }
 
-  // body(first row, rows, partial sums) for every row tile: the full ones, then the last
+  // body(tile, rows, partial sums) for every row tile: the full ones, then the last
   // M % mr rows.
   void ForRowTiles(const std::function<void(Value*, int, int)>& body) {
     int64_t tiles = s_.m / plan_.mr, tail = plan_.tail_rows();
-    EmitFor(b_, I64(0), I64(tiles), [&](Value* t) { body(b_.CreateMul(t, I64(plan_.mr)), plan_.mr, plan_.split); });
-    if (tail > 0) body(I64(s_.m - tail), static_cast<int>(tail), plan_.tail_split);
+    EmitFor(b_, I64(0), I64(tiles), [&](Value* t) { body(t, plan_.mr, plan_.split); });
+    if (tail > 0) body(I64(tiles), static_cast<int>(tail), plan_.tail_split);
   }
 
-  // Rows [row0, row0 + rows) × the panel's first `width` columns, over K rows [k0, k0 + kc),
-  // in `split` interleaved partial sums.
-  void Tile(Value* row0, int rows, int split, Value* panel, int64_t width, Value* k0, int64_t kc, bool accumulate) {
+  // Row tile `tile` (its first `rows` rows) × the panel's first `width` columns, over K
+  // rows [k0, k0 + kc), in `split` interleaved partial sums.
+  void Tile(Value* tile, int rows, int split, Value* panel, int64_t width, Value* k0, int64_t kc, bool accumulate) {
+    Value* row0 = b_.CreateMul(tile, I64(plan_.mr));
     int nvec = static_cast<int>((width + plan_.lanes - 1) / plan_.lanes);
     int per_set = rows * nvec;
     Carried acc(static_cast<size_t>(split) * per_set, llvm::Constant::getNullValue(vec_));
@@ -101,7 +102,7 @@ class KernelBuilder {
       std::vector<Value*> bv;
       for (int v = 0; v < nvec; ++v) bv.push_back(LoadB(panel, k, v, width));
       for (int i = 0; i < rows; ++i) {
-        Value* av = b_.CreateVectorSplat(plan_.lanes, LoadA(b_.CreateAdd(row0, I64(i)), k));
+        Value* av = b_.CreateVectorSplat(plan_.lanes, LoadA(tile, row0, i, k));
         for (int v = 0; v < nvec; ++v) {
           Value*& sum = sums[set * per_set + i * nvec + v];
           sum = b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_}, {av, bv[v], sum});
@@ -144,8 +145,15 @@ class KernelBuilder {
     return LoadVector(b_.CreateGEP(elem_, bm_, at), std::min<int64_t>(plan_.lanes, width - v * plan_.lanes), es_);
   }
 
-  Value* LoadA(Value* row, Value* k) {
-    Value* at = s_.trans_a ? b_.CreateAdd(b_.CreateMul(k, I64(s_.m)), row) : b_.CreateAdd(b_.CreateMul(row, I64(s_.k)), k);
+  // Element (row0 + i, k) of op(A), from A as stored or from its packed row panels.
+  Value* LoadA(Value* tile, Value* row0, int i, Value* k) {
+    Value* at;
+    if (plan_.pack_a) {
+      at = b_.CreateAdd(b_.CreateMul(b_.CreateAdd(b_.CreateMul(tile, I64(s_.k)), k), I64(plan_.mr)), I64(i));
+    } else {
+      Value* row = b_.CreateAdd(row0, I64(i));
+      at = s_.trans_a ? b_.CreateAdd(b_.CreateMul(k, I64(s_.m)), row) : b_.CreateAdd(b_.CreateMul(row, I64(s_.k)), k);
+    }
     return b_.CreateAlignedLoad(elem_, b_.CreateGEP(elem_, a_, at), llvm::Align(es_));
   }
 
@@ -231,12 +239,16 @@ llvm::Function* GemmEmitter::RangeThunk(llvm::Function* kernel) {
 }
 
 void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed,
-                              Value* c) {
+                              Value* c, Value* a_panels) {
   const GemmShape& s = plan.shape;
   if (s.m == 0 || s.n == 0) return;
   if (s.k == 0) {
     b.CreateMemSet(c, b.getInt8(0), s.m * s.n * static_cast<int64_t>(DTypeSize(s.dtype)), llvm::MaybeAlign(1));
     return;
+  }
+  if (plan.pack_a) {
+    b.CreateCall(PackerA(plan), {a, a_panels});
+    a = a_panels;
   }
   llvm::Function* kernel = Kernel(plan, packed);
   int64_t panels = plan.num_panels();
@@ -296,6 +308,36 @@ llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {
   };
   EmitFor(b, I64(0), I64(full), [&](Value* p) { panel(p, nr); });
   if (s.n % nr) panel(I64(full), s.n % nr);
+  b.CreateRetVoid();
+  return f;
+}
+
+llvm::Function* GemmEmitter::PackerA(const GemmPlan& plan) {
+  const GemmShape& s = plan.shape;
+  std::string name = absl::StrCat("loom.pack_a.", DTypeName(s.dtype), ".", s.k, "x", s.m, ".mr", plan.mr);
+  if (llvm::Function* f = module_.getFunction(name)) return f;
+  llvm::LLVMContext& ctx = module_.getContext();
+  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Function* f = NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false));
+  f->addParamAttr(0, llvm::Attribute::NoAlias);
+  f->addParamAttr(1, llvm::Attribute::NoAlias);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+  llvm::Type* elem = s.dtype == DType::kF64 ? b.getDoubleTy() : b.getFloatTy();
+  Value *src = f->getArg(0), *dst = f->getArg(1);
+  auto I64 = [&](int64_t v) { return b.getInt64(v); };
+  int64_t es = static_cast<int64_t>(DTypeSize(s.dtype));
+  // Tile t's rows of row k of A (column k of Aᵀ) go to panel t's row k: the panel is
+  // written in order, A read mr elements at a time (a short copy, a few vector moves).
+  auto panel = [&](Value* t, int64_t rows) {
+    EmitFor(b, I64(0), I64(s.k), [&](Value* k) {
+      Value* from = b.CreateAdd(b.CreateMul(k, I64(s.m)), b.CreateMul(t, I64(plan.mr)));
+      Value* to = b.CreateMul(b.CreateAdd(b.CreateMul(t, I64(s.k)), k), I64(plan.mr));
+      b.CreateMemCpy(b.CreateGEP(elem, dst, to), llvm::MaybeAlign(es), b.CreateGEP(elem, src, from),
+                     llvm::MaybeAlign(es), rows * es);
+    });
+  };
+  EmitFor(b, I64(0), I64(s.m / plan.mr), [&](Value* t) { panel(t, plan.mr); });
+  if (plan.tail_rows() > 0) panel(I64(s.m / plan.mr), plan.tail_rows());
   b.CreateRetVoid();
   return f;
 }

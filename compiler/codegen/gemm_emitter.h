@@ -31,9 +31,10 @@ class GemmEmitter {
   static bool ReadsBInPlace(const GemmPlan& plan);
 
   // C = op(A)·op(B) at b's insertion point; `packed` says whether `bdata` holds the
-  // panels of `plan` (EmitPack) or B in place.
+  // panels of `plan` (EmitPack) or B in place. With plan.pack_a, A is first copied into
+  // `a_panels` (plan.packed_a_bytes(), 64-byte aligned).
   void EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* a, llvm::Value* bdata, bool packed,
-                   llvm::Value* c);
+                   llvm::Value* c, llvm::Value* a_panels);
   // Packs op(B) (B as stored: [K,N], or [N,K] with trans_b) into plan.packed_b_elements()
   // elements at `packed`, 64-byte aligned.
   void EmitPack(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* bdata, llvm::Value* packed);
@@ -41,6 +42,7 @@ class GemmEmitter {
  private:
   llvm::Function* Kernel(const GemmPlan& plan, bool packed);
   llvm::Function* Packer(const GemmPlan& plan);
+  llvm::Function* PackerA(const GemmPlan& plan);
   llvm::Function* RangeThunk(llvm::Function* kernel);
 
   llvm::Module& module_;

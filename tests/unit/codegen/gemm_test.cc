@@ -58,6 +58,15 @@ TEST(GemmPlanTest, TheGateProductUsesWholeTiles) {
   EXPECT_GE(gemv.split * gemv.nv, 6) << gemv.ToString();
 }
 
+// Aᵀ is packed where many panels read it (a weight gradient for AVX2), read in place
+// where few do, and A never.
+TEST(GemmPlanTest, TransposedAIsPackedWhereManyPanelsReadIt) {
+  EXPECT_TRUE(PlanGemm({1024, 256, 1600, true, false, DType::kF32}, kAvx2).pack_a);
+  EXPECT_FALSE(PlanGemm({1024, 256, 1600, false, false, DType::kF32}, kAvx2).pack_a);
+  EXPECT_FALSE(PlanGemm({1024, 16, 1600, true, false, DType::kF32}, kAvx2).pack_a);
+  EXPECT_FALSE(PlanGemm({1, 256, 1600, true, false, DType::kF32}, kAvx2).pack_a);
+}
+
 struct Case {
   int64_t m, n, k;
   bool ta, tb;
