@@ -326,18 +326,19 @@ llvm::Function* GemmEmitter::PackerA(const GemmPlan& plan) {
   Value *src = f->getArg(0), *dst = f->getArg(1);
   auto I64 = [&](int64_t v) { return b.getInt64(v); };
   int64_t es = static_cast<int64_t>(DTypeSize(s.dtype));
-  // Tile t's rows of row k of A (column k of Aᵀ) go to panel t's row k: the panel is
-  // written in order, A read mr elements at a time (a short copy, a few vector moves).
-  auto panel = [&](Value* t, int64_t rows) {
-    EmitFor(b, I64(0), I64(s.k), [&](Value* k) {
+  // Row k of A (column k of Aᵀ), read contiguously, goes mr elements to each tile's
+  // panel, row k (a short copy, a few vector moves). Tile by tile instead, A's rows
+  // 4 KB apart would all fall into one L1 set.
+  EmitFor(b, I64(0), I64(s.k), [&](Value* k) {
+    auto copy = [&](Value* t, int64_t rows) {
       Value* from = b.CreateAdd(b.CreateMul(k, I64(s.m)), b.CreateMul(t, I64(plan.mr)));
       Value* to = b.CreateMul(b.CreateAdd(b.CreateMul(t, I64(s.k)), k), I64(plan.mr));
       b.CreateMemCpy(b.CreateGEP(elem, dst, to), llvm::MaybeAlign(es), b.CreateGEP(elem, src, from),
                      llvm::MaybeAlign(es), rows * es);
-    });
-  };
-  EmitFor(b, I64(0), I64(s.m / plan.mr), [&](Value* t) { panel(t, plan.mr); });
-  if (plan.tail_rows() > 0) panel(I64(s.m / plan.mr), plan.tail_rows());
+    };
+    EmitFor(b, I64(0), I64(s.m / plan.mr), [&](Value* t) { copy(t, plan.mr); });
+    if (plan.tail_rows() > 0) copy(I64(s.m / plan.mr), plan.tail_rows());
+  });
   b.CreateRetVoid();
   return f;
 }
