@@ -1,5 +1,6 @@
 #include "compiler/codegen/jit_engine.h"
 
+#include <cstdlib>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -55,12 +56,22 @@ JitEngine::~JitEngine() = default;
 
 absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(const std::string& cpu, int opt_level) {
   std::unique_ptr<JitEngine> engine(new JitEngine());
-  ASSIGN_OR_RETURN(engine->target_, Target::Create("", cpu, opt_level));
+  absl::StatusOr<std::unique_ptr<Target>> made = Target::Create("", cpu, opt_level);
+  const char* chosen = std::getenv("LOOM_TARGET_CPU");
+  bool from_environment = chosen != nullptr && cpu == chosen;
+  if (!made.ok() && from_environment) {
+    return absl::InvalidArgumentError(absl::StrCat(made.status().message(), " (from LOOM_TARGET_CPU)"));
+  }
+  if (!made.ok()) return made.status();
+  engine->target_ = std::move(*made);
   auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!host) return ToStatus(host.takeError(), "cannot describe this CPU to LLVM");
   llvm::orc::JITTargetMachineBuilder jtmb = std::move(*host);
   if (cpu != "host") {
-    RETURN_IF_ERROR(CheckHostRuns(engine->target_->machine(), cpu));
+    absl::Status runs = CheckHostRuns(engine->target_->machine(), cpu);
+    if (!runs.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(runs.message(), from_environment ? " (from LOOM_TARGET_CPU)" : ""));
+    }
     // Another CPU's code: none of this one's features may leak into it.
     jtmb = llvm::orc::JITTargetMachineBuilder(jtmb.getTargetTriple());
     jtmb.setCPU(engine->target_->cpu());

@@ -29,3 +29,6 @@ config.environment["PATH"] = os.pathsep.join(
 # (their code paths are covered by the shorter end-to-end tests).
 if config.loom_sanitized:
     config.available_features.add("sanitizer")
+# A CPU with Intel's AMX runs code for sapphirerapids (target_cpu.test's refusal).
+if "amx_tile" in open("/proc/cpuinfo").read():
+    config.available_features.add("amx")
