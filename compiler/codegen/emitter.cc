@@ -395,10 +395,24 @@ class Emitter {
   absl::Status EmitBlock(const ir::Block& block) {
     // Regions are isolated, so a value's last use is among this block's own ops.
     std::unordered_map<const ir::Value*, int> last_use;
+    std::unordered_map<const ir::Op*, int> position;
     int index = 0;
     for (const auto& op : block.ops()) {
       for (ir::Value* v : op->operands()) last_use[v] = index;
-      ++index;
+      position[op.get()] = index++;
+    }
+    // A product a fused loop takes panel by panel is computed there: its operands live
+    // until then.
+    std::unordered_map<int, std::vector<const ir::Value*>> released_at;
+    for (const auto& op : block.ops()) {
+      std::optional<Epilogue> e = EpilogueOf(*op);
+      if (!e) continue;
+      epilogue_[op.get()] = *e;
+      int at = position.at(e->fusion);
+      for (ir::Value* v : op->operands()) {
+        last_use[v] = std::max(last_use[v], at);
+        released_at[at].push_back(v);
+      }
     }
     index = 0;
     for (const auto& op : block.ops()) {
@@ -418,7 +432,9 @@ class Emitter {
       // A yielded value's buffer is released here, but nothing is allocated before the
       // scan emitter copies it out, so its bytes are still there.
       std::unordered_set<const ir::Value*> seen;
-      for (ir::Value* v : op->operands()) {
+      std::vector<const ir::Value*> read(op->operands().begin(), op->operands().end());
+      if (auto it = released_at.find(index); it != released_at.end()) read.insert(read.end(), it->second.begin(), it->second.end());
+      for (const ir::Value* v : read) {
         if (seen.insert(v).second && last_use.at(v) == index) Release(v);
       }
       ++index;
@@ -630,6 +646,11 @@ class Emitter {
       auto kept = parameter ? parameter_packs_.find({nullptr, *parameter, tb, plan.nr()}) : parameter_packs_.end();
       if (kept != parameter_packs_.end()) b_panels = kept->second.buffer;
       if (auto it = packed_.find({op.operand(1), "", tb, plan.nr()}); it != packed_.end()) b_panels = it->second;
+    }
+    if (auto e = epilogue_.find(&op); e != epilogue_.end() && b_panels != nullptr && !plan.pack_a) {
+      // Computed panel by panel inside the fused loop that consumes it (Fusion).
+      pending_[e->second.fusion].push_back({plan, a_data, b_panels, dst, e->second.starts});
+      return absl::OkStatus();
     }
     bool in_place = b_panels == nullptr && GemmEmitter::ReadsBInPlace(plan);
     Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
@@ -916,7 +937,7 @@ class Emitter {
     for (const auto& inner : body.ops()) indexing |= inner->info().has(ir::kIndexing);
     Shape space = indexing ? shape : Shape{NumElements(shape)};
     absl::Status status;
-    ForShape(space, [&](const Index& idx) {
+    auto element = [&](const Index& idx) {
       Value* i = Linear(idx, space);
       std::unordered_map<const ir::Value*, Value*> scalar;
       std::unordered_map<const ir::Value*, Access> access;
@@ -958,7 +979,39 @@ class Emitter {
         scalar[inner->result(0)] = *r;
       }
       for (int y = 0; y < yield.num_operands(); ++y) Store(op.result(y)->type().dtype, dsts[y], i, scalar.at(yield.operand(y)));
-    }, {}, kFusionInterleave);
+    };
+    auto pending = pending_.find(&op);
+    int64_t width = pending == pending_.end() ? 0 : pending->second.front().plan.nr();
+    bool blocked = pending != pending_.end() && shape[1] % width == 0;
+    for (const DeferredProduct& d : blocked ? pending->second : std::vector<DeferredProduct>{}) {
+      for (int64_t s : d.starts) blocked &= d.plan.nr() == width && s % width == 0;
+    }
+    if (pending != pending_.end() && !blocked) {
+      for (const DeferredProduct& d : pending->second) {
+        gemm_.EmitPanels(b_, d.plan, d.a, d.b, true, d.c, I64(0), I64(d.plan.num_panels()));
+      }
+    }
+    if (blocked) {
+      // Fused epilogue: for each block of `width` columns of the loop, the panels of the
+      // products it reads there (an LSTM's four gates of those hidden units), then the
+      // loop over those columns while the panels are in L1.
+      For(I64(shape[1] / width), [&](Value* block) {
+        for (const DeferredProduct& d : pending->second) {
+          for (int64_t s : d.starts) {
+            Value* panel = b_.CreateAdd(I64(s / width), block);
+            gemm_.EmitPanels(b_, d.plan, d.a, d.b, true, d.c, panel, b_.CreateAdd(panel, I64(1)));
+          }
+        }
+        Value* first = b_.CreateMul(block, I64(width));
+        For(I64(shape[0]), [&](Value* row) {
+          EmitFor(b_, first, b_.CreateAdd(first, I64(width)), [&](Value* col) { element({row, col}); },
+                  kFusionInterleave);
+        });
+      });
+    } else {
+      ForShape(space, element, {}, kFusionInterleave);
+    }
+    if (pending != pending_.end()) pending_.erase(pending);
     written_scope_ = nullptr;
     updated_in_place_.clear();
     return status;
@@ -1057,6 +1110,40 @@ class Emitter {
     return absl::OkStatus();
   }
 
+  // A product whose only reader is a fused loop taking full-height column slices of it,
+  // each as wide as the loop (an LSTM's gates), may be computed panel by panel inside
+  // that loop: where the slices start, so that Fusion can find the panels.
+  struct Epilogue {
+    const ir::Op* fusion;
+    std::vector<int64_t> starts;
+  };
+  std::optional<Epilogue> EpilogueOf(const ir::Op& op) {
+    if (op.code() != OpCode::kMatmul || !IsFloat(op.result(0)->type().dtype) || op.result(0)->type().rank() != 2 ||
+        op.result(0)->uses().size() != 1) {
+      return std::nullopt;
+    }
+    const ir::Use& use = op.result(0)->uses()[0];
+    const ir::Op* fusion = use.user;
+    const Shape& product = op.result(0)->type().shape;
+    if (fusion->code() != OpCode::kFusion || fusion->parent() != op.parent()) return std::nullopt;
+    const Shape& loop = fusion->result(0)->type().shape;
+    if (loop.size() != 2 || loop[0] != product[0] || product[0] == 0 || op.operand(0)->type().shape.back() == 0) {
+      return std::nullopt;
+    }
+    Epilogue e{fusion, {}};
+    for (const ir::Use& u : fusion->region()->argument(use.operand_index)->uses()) {
+      const ir::Op* slice = u.user;
+      if (slice->code() != OpCode::kSlice || slice->HasAttr("strides")) return std::nullopt;
+      const auto &start = slice->IntsAttr("start"), &limit = slice->IntsAttr("limit");
+      if (start[0] != 0 || limit[0] != product[0] || limit[1] - start[1] != loop[1]) return std::nullopt;
+      for (const ir::Use& read : slice->result(0)->uses()) {
+        if (read.user->info().has(ir::kIndexing)) return std::nullopt;  // read at the loop's element only
+      }
+      e.starts.push_back(start[1]);
+    }
+    return e;
+  }
+
   // A weight that every step multiplies by (a scan invariant as a matmul's right
   // operand, not a parameter, which is packed already) is packed for the kernel once,
   // before the loop, instead of once per step. Returns what it packed, to be freed
@@ -1105,6 +1192,13 @@ class Emitter {
   std::map<PackedKey, ParameterPack> parameter_packs_;  // see PackParameters
   std::unordered_map<const ir::Op*, int> top_level_index_;  // ops of the function's body
   std::unordered_map<std::string, int> first_store_;         // the index of each global's first store
+  std::unordered_map<const ir::Op*, Epilogue> epilogue_;     // products a fused loop may compute (EpilogueOf)
+  struct DeferredProduct {
+    GemmPlan plan;
+    Value *a, *b, *c;  // A, B's packed panels, C
+    std::vector<int64_t> starts;
+  };
+  std::unordered_map<const ir::Op*, std::vector<DeferredProduct>> pending_;  // by the fused loop
   llvm::MDNode* written_scope_ = nullptr;  // inside a fusion loop: the scope of its stores
   std::unordered_set<Value*> updated_in_place_;  // inside a fusion loop: operands it writes
   std::vector<Slot> free_;                   // sorted by offset

@@ -268,6 +268,11 @@ void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value*
   b.CreateCall(ranges, {b.getInt64(panels), RangeThunk(kernel), context});
 }
 
+void GemmEmitter::EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed,
+                             Value* c, Value* first, Value* end) {
+  b.CreateCall(Kernel(plan, packed), {a, bdata, c, first, end});
+}
+
 llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {
   const GemmShape& s = plan.shape;
   // The layout depends only on N, K, nr and the transpose, not on M or the tile's rows.

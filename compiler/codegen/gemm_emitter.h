@@ -35,6 +35,10 @@ class GemmEmitter {
   // `a_panels` (plan.packed_a_bytes(), 64-byte aligned).
   void EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* a, llvm::Value* bdata, bool packed,
                    llvm::Value* c, llvm::Value* a_panels);
+  // The columns of the panels [first, end) of C = op(A)·op(B), on this thread (a fused
+  // loop consumes them panel by panel); A not packed (!plan.pack_a).
+  void EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* a, llvm::Value* bdata, bool packed,
+                  llvm::Value* c, llvm::Value* first, llvm::Value* end);
   // Packs op(B) (B as stored: [K,N], or [N,K] with trans_b) into plan.packed_b_elements()
   // elements at `packed`, 64-byte aligned.
   void EmitPack(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* bdata, llvm::Value* packed);
