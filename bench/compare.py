@@ -5,7 +5,8 @@ and bench/pytorch_bench.py, for this CPU's own instruction set and for AVX2 alon
 Loom generating code for x86-64-v3, oneDNN under ONEDNN_MAX_CPU_ISA=AVX2, PyTorch with
 OpenBLAS's Haswell kernels and ATen's AVX2 ones — plus the gate products' GFLOP/s
 against the FMA peak (bench/gemm_bench.cc). Prints the Markdown tables of
-docs/PERFORMANCE.md. Medians of --repetitions runs (default 5).
+docs/PERFORMANCE.md: medians of --repetitions runs (default 5), the three taking turns,
+and each ratio the median of the runs' own ratios.
 
   bench/compare.py [--build build] [--repetitions 5]
 """
@@ -66,11 +67,15 @@ def main():
     base = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     print(f"CPU: {model}, {'with' if avx512 else 'without'} AVX-512; one thread; medians of {args.repetitions}.\n")
     for isa, loom_env, dnnl_env, torch_env in isas:
-        loom = google_benchmark(os.path.join(bench, "model_bench"), dict(base, **loom_env),
-                                "/full$|CompileSentiment", args.repetitions)
-        dnnl = google_benchmark(os.path.join(bench, "onednn_bench"), dict(base, **dnnl_env), ".", args.repetitions)
-        torch = {}
+        # The three take turns, one repetition each, so that what else the machine does
+        # weighs on all of them alike; each ratio is the median of the repetitions' own.
+        loom, dnnl, torch = {}, {}, {}
         for _ in range(args.repetitions):
+            for name, ms in google_benchmark(os.path.join(bench, "model_bench"), dict(base, **loom_env),
+                                             "/full$|CompileSentiment", 1).items():
+                loom.setdefault(name, []).append(ms)
+            for name, ms in google_benchmark(os.path.join(bench, "onednn_bench"), dict(base, **dnnl_env), ".", 1).items():
+                dnnl.setdefault(name, []).append(ms)
             out = subprocess.run(["/usr/bin/python3", os.path.join(here, "pytorch_bench.py")],
                                  env=dict(base, **torch_env), capture_output=True, text=True, check=True).stdout
             for name, ms in json.loads(out).items():
@@ -79,10 +84,12 @@ def main():
         print("| workload | Loom | oneDNN (RNN part) | PyTorch 1.13 | Loom / oneDNN | Loom / PyTorch |")
         print("|---|---:|---:|---:|---:|---:|")
         for name, dnnl_name, what in WORKLOADS:
-            l, d, t = loom[f"{name}/full"], dnnl[dnnl_name], statistics.median(torch[f"{name}/threads:1"])
-            fmt = (lambda ms: f"{ms * 1000:.1f} µs") if l < 1 else (lambda ms: f"{ms:.3g} ms")
-            print(f"| {what} | {fmt(l)} | {fmt(d)} | {fmt(t)} | {l / d:.2f} | {l / t:.2f} |")
-        compile_ms = next(v for k, v in loom.items() if k.startswith("BM_CompileSentiment"))
+            l, d, t = loom[f"{name}/full"], dnnl[dnnl_name], torch[f"{name}/threads:1"]
+            ratio = lambda xs, ys: statistics.median(x / y for x, y in zip(xs, ys))
+            lm, dm, tm = statistics.median(l), statistics.median(d), statistics.median(t)
+            fmt = (lambda ms: f"{ms * 1000:.1f} µs") if lm < 1 else (lambda ms: f"{ms:.3g} ms")
+            print(f"| {what} | {fmt(lm)} | {fmt(dm)} | {fmt(tm)} | {ratio(l, d):.2f} | {ratio(l, t):.2f} |")
+        compile_ms = statistics.median(next(v for k, v in loom.items() if k.startswith("BM_CompileSentiment")))
         print(f"\nCompiling the SentimentLSTM's training step (batch 32): {compile_ms / 1000:.2f} s.\n")
         g = gflops(os.path.join(bench, "gemm_bench"), dict(base, **loom_env, OPENBLAS_CORETYPE=torch_env["OPENBLAS_CORETYPE"]),
                    args.repetitions)

@@ -63,7 +63,7 @@ TEST(GemmPlanTest, TheGateProductUsesWholeTiles) {
 TEST(GemmPlanTest, TransposedAIsPackedWhereManyPanelsReadIt) {
   EXPECT_TRUE(PlanGemm({1024, 256, 1600, true, false, DType::kF32}, kAvx2).pack_a);
   EXPECT_FALSE(PlanGemm({1024, 256, 1600, false, false, DType::kF32}, kAvx2).pack_a);
-  EXPECT_FALSE(PlanGemm({1024, 16, 1600, true, false, DType::kF32}, kAvx2).pack_a);
+  EXPECT_FALSE(PlanGemm({1024, 16, 1600, true, false, DType::kF32}, kAvx2).pack_a);  // one panel
   EXPECT_FALSE(PlanGemm({1, 256, 1600, true, false, DType::kF32}, kAvx2).pack_a);
 }
 
