@@ -41,8 +41,18 @@ class Updater {
     }
     return b_.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{name}}});
   }
+  // Stores wait for the end of the parameter's update (Flush), so that the new state and
+  // the new parameter are computed by neighbouring ops: one fused loop over the three.
   absl::Status Store(const std::string& name, Value* v) {
-    return b_.Create(OpCode::kStore, {v}, {{"global", ir::SymbolRef{name}}}).status();
+    stores_.push_back({name, v});
+    return absl::OkStatus();
+  }
+  absl::Status Flush() {
+    for (const auto& [name, v] : stores_) {
+      RETURN_IF_ERROR(b_.Create(OpCode::kStore, {v}, {{"global", ir::SymbolRef{name}}}).status());
+    }
+    stores_.clear();
+    return absl::OkStatus();
   }
 
   // `step` is the 1-based step number as an f64 scalar (Adam's bias correction).
@@ -147,13 +157,15 @@ class Updater {
       }
     }
     ASSIGN_OR_RETURN(Value * updated, Op(OpCode::kSub, p, delta));
-    return Store(param.name, updated);
+    RETURN_IF_ERROR(Store(param.name, updated));
+    return Flush();
   }
 
  private:
   ir::Module& module_;
   Builder& b_;
   const Optimizer& opt_;
+  std::vector<std::pair<std::string, Value*>> stores_;  // see Store
 };
 
 // Adds `by` to the i64 scalar state `name` (declared when missing); returns the old value.
