@@ -647,30 +647,27 @@ class Emitter {
       if (kept != parameter_packs_.end()) b_panels = kept->second.buffer;
       if (auto it = packed_.find({op.operand(1), "", tb, plan.nr()}); it != packed_.end()) b_panels = it->second;
     }
-    if (auto e = epilogue_.find(&op); e != epilogue_.end() && b_panels != nullptr && !plan.pack_a) {
+    if (auto e = epilogue_.find(&op); e != epilogue_.end() && b_panels != nullptr) {
       // Computed panel by panel inside the fused loop that consumes it (Fusion).
       pending_[e->second.fusion].push_back({plan, a_data, b_panels, dst, e->second.starts});
       return absl::OkStatus();
     }
     bool in_place = b_panels == nullptr && GemmEmitter::ReadsBInPlace(plan);
     Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
-    Value* a_panels = plan.pack_a ? AllocBytes(plan.packed_a_bytes()) : nullptr;
     auto product = [&](Value* bt) {
       auto at = [&](Value* base, int64_t elements) { return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(bt, I64(elements))); };
       Value* b_item = at(b_data, k * n);
       if (b_scratch != nullptr) gemm_.EmitPack(b_, plan, b_item, b_scratch);
       Value* panels = b_panels != nullptr ? b_panels : b_scratch;
       gemm_.EmitProduct(b_, plan, at(a_data, m * k), panels != nullptr ? panels : b_item, panels != nullptr,
-                        at(dst, m * n), a_panels);
+                        at(dst, m * n));
     };
     if (batch == 1) {
       product(I64(0));
     } else {
       For(I64(batch), product);
     }
-    for (Value* scratch : {b_scratch, a_panels}) {
-      if (scratch != nullptr) FreeSlot(scratch);
-    }
+    if (b_scratch != nullptr) FreeSlot(b_scratch);
     return absl::OkStatus();
   }
 

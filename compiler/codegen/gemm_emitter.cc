@@ -34,6 +34,11 @@ class KernelBuilder {
   void Build(llvm::Function* f) {
     a_ = f->getArg(0), bm_ = f->getArg(1), c_ = f->getArg(2);
     b_.SetInsertPoint(llvm::BasicBlock::Create(f->getContext(), "entry", f));
+    if (plan_.pack_a) {
+      llvm::AllocaInst* buffer = b_.CreateAlloca(elem_, I64(plan_.kc * plan_.mr));
+      buffer->setAlignment(llvm::Align(64));
+      tile_a_ = buffer;
+    }
     Value *p0 = f->getArg(3), *p1 = f->getArg(4);
     int64_t full = s_.k / plan_.kc, rest = s_.k % plan_.kc;
     if (full >= 1) Block(I64(0), plan_.kc, /*accumulate=*/false, p0, p1);
@@ -57,6 +62,7 @@ class KernelBuilder {
     };
     if (plan_.rows_outside) {
       ForRowTiles([&](Value* t, int rows, int split) {
+        if (plan_.pack_a) PackTile(t, rows, k0, kc);
         ForPanels(p0, p1, [&](Value* panel, int64_t width) { tile(t, rows, split, panel, width); });
       });
     } else {
@@ -102,7 +108,7 @@ class KernelBuilder {
       std::vector<Value*> bv;
       for (int v = 0; v < nvec; ++v) bv.push_back(LoadB(panel, k, v, width));
       for (int i = 0; i < rows; ++i) {
-        Value* av = b_.CreateVectorSplat(plan_.lanes, LoadA(tile, row0, i, k));
+        Value* av = b_.CreateVectorSplat(plan_.lanes, LoadA(row0, i, k, k0));
         for (int v = 0; v < nvec; ++v) {
           Value*& sum = sums[set * per_set + i * nvec + v];
           sum = b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_}, {av, bv[v], sum});
@@ -145,16 +151,27 @@ class KernelBuilder {
     return LoadVector(b_.CreateGEP(elem_, bm_, at), std::min<int64_t>(plan_.lanes, width - v * plan_.lanes), es_);
   }
 
-  // Element (row0 + i, k) of op(A), from A as stored or from its packed row panels.
-  Value* LoadA(Value* tile, Value* row0, int i, Value* k) {
-    Value* at;
+  // Element (row0 + i, k) of op(A): from A as stored, or from the tile's packed rows.
+  Value* LoadA(Value* row0, int i, Value* k, Value* k0) {
     if (plan_.pack_a) {
-      at = b_.CreateAdd(b_.CreateMul(b_.CreateAdd(b_.CreateMul(tile, I64(s_.k)), k), I64(plan_.mr)), I64(i));
-    } else {
-      Value* row = b_.CreateAdd(row0, I64(i));
-      at = s_.trans_a ? b_.CreateAdd(b_.CreateMul(k, I64(s_.m)), row) : b_.CreateAdd(b_.CreateMul(row, I64(s_.k)), k);
+      Value* at = b_.CreateAdd(b_.CreateMul(b_.CreateSub(k, k0), I64(plan_.mr)), I64(i));
+      return b_.CreateAlignedLoad(elem_, b_.CreateGEP(elem_, tile_a_, at), llvm::Align(es_));
     }
+    Value* row = b_.CreateAdd(row0, I64(i));
+    Value* at = s_.trans_a ? b_.CreateAdd(b_.CreateMul(k, I64(s_.m)), row) : b_.CreateAdd(b_.CreateMul(row, I64(s_.k)), k);
     return b_.CreateAlignedLoad(elem_, b_.CreateGEP(elem_, a_, at), llvm::Align(es_));
+  }
+
+  // Row tile t's rows of Aᵀ over K rows [k0, k0 + kc) into the tile buffer: kc × mr
+  // contiguous elements that every panel then reads from L1. In place, each K step reads
+  // another line of A, and A's rows 4 KB apart fall into one L1 set.
+  void PackTile(Value* t, int rows, Value* k0, int64_t kc) {
+    Value* row0 = b_.CreateMul(t, I64(plan_.mr));
+    EmitFor(b_, I64(0), I64(kc), [&](Value* dk) {
+      Value* from = b_.CreateAdd(b_.CreateMul(b_.CreateAdd(k0, dk), I64(s_.m)), row0);
+      b_.CreateMemCpy(b_.CreateGEP(elem_, tile_a_, b_.CreateMul(dk, I64(plan_.mr))), llvm::MaybeAlign(es_),
+                      b_.CreateGEP(elem_, a_, from), llvm::MaybeAlign(es_), rows * es_);
+    });
   }
 
   // The first `valid` lanes at ptr (the rest zero).
@@ -183,6 +200,7 @@ class KernelBuilder {
   llvm::FixedVectorType* vec_;
   int64_t es_;
   Value *a_ = nullptr, *bm_ = nullptr, *c_ = nullptr;
+  Value* tile_a_ = nullptr;  // with pack_a: the row tile's rows of Aᵀ over the K block
 };
 
 std::string Describe(const GemmPlan& p) {
@@ -239,16 +257,12 @@ llvm::Function* GemmEmitter::RangeThunk(llvm::Function* kernel) {
 }
 
 void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed,
-                              Value* c, Value* a_panels) {
+                              Value* c) {
   const GemmShape& s = plan.shape;
   if (s.m == 0 || s.n == 0) return;
   if (s.k == 0) {
     b.CreateMemSet(c, b.getInt8(0), s.m * s.n * static_cast<int64_t>(DTypeSize(s.dtype)), llvm::MaybeAlign(1));
     return;
-  }
-  if (plan.pack_a) {
-    b.CreateCall(PackerA(plan), {a, a_panels});
-    a = a_panels;
   }
   llvm::Function* kernel = Kernel(plan, packed);
   int64_t panels = plan.num_panels();
@@ -313,37 +327,6 @@ llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {
   };
   EmitFor(b, I64(0), I64(full), [&](Value* p) { panel(p, nr); });
   if (s.n % nr) panel(I64(full), s.n % nr);
-  b.CreateRetVoid();
-  return f;
-}
-
-llvm::Function* GemmEmitter::PackerA(const GemmPlan& plan) {
-  const GemmShape& s = plan.shape;
-  std::string name = absl::StrCat("loom.pack_a.", DTypeName(s.dtype), ".", s.k, "x", s.m, ".mr", plan.mr);
-  if (llvm::Function* f = module_.getFunction(name)) return f;
-  llvm::LLVMContext& ctx = module_.getContext();
-  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
-  llvm::Function* f = NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false));
-  f->addParamAttr(0, llvm::Attribute::NoAlias);
-  f->addParamAttr(1, llvm::Attribute::NoAlias);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-  llvm::Type* elem = s.dtype == DType::kF64 ? b.getDoubleTy() : b.getFloatTy();
-  Value *src = f->getArg(0), *dst = f->getArg(1);
-  auto I64 = [&](int64_t v) { return b.getInt64(v); };
-  int64_t es = static_cast<int64_t>(DTypeSize(s.dtype));
-  // Row k of A (column k of Aᵀ), read contiguously, goes mr elements to each tile's
-  // panel, row k (a short copy, a few vector moves). Tile by tile instead, A's rows
-  // 4 KB apart would all fall into one L1 set.
-  EmitFor(b, I64(0), I64(s.k), [&](Value* k) {
-    auto copy = [&](Value* t, int64_t rows) {
-      Value* from = b.CreateAdd(b.CreateMul(k, I64(s.m)), b.CreateMul(t, I64(plan.mr)));
-      Value* to = b.CreateMul(b.CreateAdd(b.CreateMul(t, I64(s.k)), k), I64(plan.mr));
-      b.CreateMemCpy(b.CreateGEP(elem, dst, to), llvm::MaybeAlign(es), b.CreateGEP(elem, src, from),
-                     llvm::MaybeAlign(es), rows * es);
-    };
-    EmitFor(b, I64(0), I64(s.m / plan.mr), [&](Value* t) { copy(t, plan.mr); });
-    if (plan.tail_rows() > 0) copy(I64(s.m / plan.mr), plan.tail_rows());
-  });
   b.CreateRetVoid();
   return f;
 }

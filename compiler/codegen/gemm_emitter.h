@@ -31,12 +31,11 @@ class GemmEmitter {
   static bool ReadsBInPlace(const GemmPlan& plan);
 
   // C = op(A)·op(B) at b's insertion point; `packed` says whether `bdata` holds the
-  // panels of `plan` (EmitPack) or B in place. With plan.pack_a, A is first copied into
-  // `a_panels` (plan.packed_a_bytes(), 64-byte aligned).
+  // panels of `plan` (EmitPack) or B in place.
   void EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* a, llvm::Value* bdata, bool packed,
-                   llvm::Value* c, llvm::Value* a_panels);
+                   llvm::Value* c);
   // The columns of the panels [first, end) of C = op(A)·op(B), on this thread (a fused
-  // loop consumes them panel by panel); A not packed (!plan.pack_a).
+  // loop consumes them panel by panel).
   void EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* a, llvm::Value* bdata, bool packed,
                   llvm::Value* c, llvm::Value* first, llvm::Value* end);
   // Packs op(B) (B as stored: [K,N], or [N,K] with trans_b) into plan.packed_b_elements()
@@ -46,7 +45,6 @@ class GemmEmitter {
  private:
   llvm::Function* Kernel(const GemmPlan& plan, bool packed);
   llvm::Function* Packer(const GemmPlan& plan);
-  llvm::Function* PackerA(const GemmPlan& plan);
   llvm::Function* RangeThunk(llvm::Function* kernel);
 
   llvm::Module& module_;

@@ -85,7 +85,7 @@ GemmPlan PlanGemm(const GemmShape& shape, const VectorRegisters& registers) {
   // panels on: a weight gradient's [1024, 256] over K = 1600 went from 11.8 to 9.5 ms
   // with AVX2's 16 panels; the SentimentLSTM's training step with AVX-512's 4 panels
   // from 95.8 to 94.0 ms (medians of 8).
-  best.pack_a = shape.trans_a && m > best.mr && best.num_panels() >= kPackAPanels;
+  best.pack_a = shape.trans_a && best.rows_outside && best.num_panels() >= kPackAPanels;
   return best;
 }
 

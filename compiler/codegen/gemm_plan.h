@@ -43,21 +43,17 @@ struct GemmPlan {
   int64_t kc = 1;     // the K block: a panel's kc rows stay in cache for every row tile
   // The loop over row tiles outside the loop over panels: there are more tiles.
   bool rows_outside = false;
-  // op(A) = Aᵀ is copied into row panels [ceil(M/mr)][K][mr] first, so that a tile's K
-  // loop reads mr contiguous elements per step instead of a cache line (and a page).
+  // op(A) = Aᵀ: each row tile's rows over the K block are copied into a small buffer
+  // first (rows_outside), which every panel then reads contiguously from L1.
   bool pack_a = false;
 
   int64_t nr() const { return int64_t{nv} * lanes; }
   int64_t tail_rows() const { return shape.m % mr; }
   int64_t num_panels() const { return (shape.n + nr() - 1) / nr(); }
   int64_t packed_b_elements() const { return num_panels() * nr() * shape.k; }
-  int64_t packed_a_elements() const { return (shape.m + mr - 1) / mr * mr * shape.k; }
   // What the packed panels take in an arena (at least 1).
   int64_t packed_b_bytes() const {
     return std::max<int64_t>(1, packed_b_elements() * static_cast<int64_t>(DTypeSize(shape.dtype)));
-  }
-  int64_t packed_a_bytes() const {
-    return std::max<int64_t>(1, packed_a_elements() * static_cast<int64_t>(DTypeSize(shape.dtype)));
   }
   // e.g. "f32 32x1024x256 nt, tile 6x64, kc 256": for kernel names and tests.
   std::string ToString() const;

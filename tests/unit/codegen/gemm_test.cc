@@ -126,6 +126,9 @@ std::vector<Case> Cases() {
                {33, 100, 64}, {2, 3, 1}, {100, 100, 1}, {5, 40, 2000}, {3, 4, 0}, {0, 4, 3}}) {
         cases.push_back({m, n, k, ta, tb});
       }
+      // Tall products whose row tiles loop outside the panels (and pack Aᵀ), K blocked.
+      cases.push_back({300, 100, 900, ta, tb});
+      cases.push_back({120, 200, 300, ta, tb});
       cases.push_back({9, 21, 33, ta, tb, DType::kF64});
       cases.push_back({4, 70, 130, ta, tb, DType::kF32, /*batch=*/3});
     }
