@@ -37,8 +37,6 @@ def google_benchmark(binary, env, flt, repetitions):
     for b in json.loads(out)["benchmarks"]:
         if b.get("run_type") == "iteration":
             runs.setdefault(b["run_name"], []).append(b["real_time"] * UNIT_MS[b["time_unit"]])
-        elif b.get("aggregate_name") is None and "GFLOP/s" in b:
-            pass
     return {name: statistics.median(t) for name, t in runs.items()}
 
 

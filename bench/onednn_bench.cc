@@ -176,51 +176,42 @@ void Run(benchmark::State& state, std::vector<Layer> layers) {
   }
 }
 
-void BM_SentimentLstmForward(benchmark::State& state) {
-  std::vector<Layer> layers;
-  layers.emplace_back(Cell::kLstm, 50, 32, 100, 256, false);
-  layers.emplace_back(Cell::kLstm, 50, 32, 256, 256, false);
-  Run(state, std::move(layers));
-}
+struct LayerSpec {
+  Cell cell;
+  int64_t steps, batch, input, hidden;
+};
 
-void BM_SentimentLstmTraining(benchmark::State& state) {
-  std::vector<Layer> layers;
-  layers.emplace_back(Cell::kLstm, 50, 32, 100, 256, true);
-  layers.emplace_back(Cell::kLstm, 50, 32, 256, 256, true);
-  Run(state, std::move(layers));
-}
+// The workloads, named as bench/compare.py expects: (name, training, layers, unit).
+struct Workload {
+  const char* name;
+  bool training;
+  std::vector<LayerSpec> layers;
+  benchmark::TimeUnit unit;
+};
 
-void BM_StreamingLstmStep(benchmark::State& state) {
-  std::vector<Layer> layers;
-  layers.emplace_back(Cell::kLstm, 1, 1, 256, 256, false);
-  Run(state, std::move(layers));
+const std::vector<Workload>& Workloads() {
+  static const auto* workloads = new std::vector<Workload>{
+      {"BM_SentimentLstmForward", false, {{Cell::kLstm, 50, 32, 100, 256}, {Cell::kLstm, 50, 32, 256, 256}}, benchmark::kMillisecond},
+      {"BM_SentimentLstmTraining", true, {{Cell::kLstm, 50, 32, 100, 256}, {Cell::kLstm, 50, 32, 256, 256}}, benchmark::kMillisecond},
+      {"BM_StreamingLstmStep", false, {{Cell::kLstm, 1, 1, 256, 256}}, benchmark::kMicrosecond},
+      {"BM_Lstm100StepsBatch1", false, {{Cell::kLstm, 100, 1, 256, 256}}, benchmark::kMicrosecond},
+      {"BM_CharRnnTraining", true, {{Cell::kTanh, 25, 1, 65, 100}}, benchmark::kMillisecond},
+      {"BM_GruTraining", true, {{Cell::kLbrGru, 32, 16, 64, 128}}, benchmark::kMillisecond},
+  };
+  return *workloads;
 }
-
-void BM_Lstm100StepsBatch1(benchmark::State& state) {
-  std::vector<Layer> layers;
-  layers.emplace_back(Cell::kLstm, 100, 1, 256, 256, false);
-  Run(state, std::move(layers));
-}
-
-void BM_CharRnnTraining(benchmark::State& state) {
-  std::vector<Layer> layers;
-  layers.emplace_back(Cell::kTanh, 25, 1, 65, 100, true);
-  Run(state, std::move(layers));
-}
-
-void BM_GruTraining(benchmark::State& state) {
-  std::vector<Layer> layers;
-  layers.emplace_back(Cell::kLbrGru, 32, 16, 64, 128, true);
-  Run(state, std::move(layers));
-}
-
-BENCHMARK(BM_SentimentLstmForward)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SentimentLstmTraining)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_StreamingLstmStep)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Lstm100StepsBatch1)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_CharRnnTraining)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_GruTraining)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (const Workload& w : Workloads()) {
+    benchmark::RegisterBenchmark(w.name, [&w](benchmark::State& state) {
+      std::vector<Layer> layers;
+      for (const LayerSpec& l : w.layers) layers.emplace_back(l.cell, l.steps, l.batch, l.input, l.hidden, w.training);
+      Run(state, std::move(layers));
+    })->Unit(w.unit);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}
