@@ -57,8 +57,11 @@ def main():
     args = parser.parse_args()
     bench = os.path.join(args.build, "bench")
     here = os.path.dirname(os.path.abspath(__file__))
-    model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    avx512 = "avx512f" in open("/proc/cpuinfo").read()
+    cpuinfo = dict(l.split(":", 1) for l in open("/proc/cpuinfo").read().split("\n\n")[0].splitlines() if ":" in l)
+    cpuinfo = {k.strip(): v.strip() for k, v in cpuinfo.items()}
+    # Virtual machines often name no model ("AMD EPYC"): family and model tell which.
+    model = f"{cpuinfo['model name']} (family {cpuinfo['cpu family']}, model {cpuinfo['model']})"
+    avx512 = "avx512f" in cpuinfo["flags"].split()
     isas = [("this CPU" + (" (AVX-512)" if avx512 else ""), {}, {}, {"OPENBLAS_CORETYPE": "SkylakeX" if avx512 else "Haswell"})]
     isas.append(("AVX2", {"LOOM_TARGET_CPU": "x86-64-v3"}, {"ONEDNN_MAX_CPU_ISA": "AVX2"},
                  {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2"}))
