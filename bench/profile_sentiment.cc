@@ -1,15 +1,23 @@
-// Runs the SentimentLSTM training step loomc compiled (header sentiment_train_step.h) on
-// random parameters and tokens, for perf to sample: see profile_train_step.sh.
+// Runs a SentimentLSTM function loomc compiled (header sentiment.h, class STEP_CLASS) on
+// random parameters and tokens, for perf to sample: see profile_sentiment.sh.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 
-#include "sentiment_train_step.h"
+#include "sentiment.h"
+
+// The training step has labels; the forward has none.
+template <class Step>
+void SetLabels(Step& step) {
+  if constexpr (requires { step.input_label(); }) {
+    for (int i = 0; i < 32; ++i) step.input_label()[i] = static_cast<float>(i % 2);
+  }
+}
 
 int main(int argc, char** argv) {
   int steps = argc > 1 ? std::atoi(argv[1]) : 60;
-  SentimentLSTM_train_step step;
+  STEP_CLASS step;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> weight(-0.0625f, 0.0625f);
   struct { float* data; int size; } params[] = {
@@ -19,11 +27,11 @@ int main(int argc, char** argv) {
   for (auto [data, size] : params)
     for (int i = 0; i < size; ++i) data[i] = weight(rng);
   for (int i = 0; i < 32 * 50; ++i) step.input_tokens()[i] = static_cast<int64_t>(rng() % 10000);
-  for (int i = 0; i < 32; ++i) step.input_label()[i] = static_cast<float>(i % 2);
+  SetLabels(step);
   auto start = std::chrono::steady_clock::now();
   for (int s = 0; s < steps; ++s) {
     if (!step.Run()) return 1;
   }
   std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
-  std::printf("%d steps, %.1f ms per step, loss %g\n", steps, elapsed.count() / steps, step.output_0()[0]);
+  std::printf("%d runs, %.1f ms each, first output %g\n", steps, elapsed.count() / steps, step.output_0()[0]);
 }
