@@ -51,8 +51,7 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::Mod
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, LowerForCompilation(file, options, options_.pipeline));
   uint64_t bytes = 0;
   for (const ir::Global& g : module->globals()) {
-    uint64_t b = static_cast<uint64_t>(NumElements(g.type.shape)) * DTypeSize(g.type.dtype);
-    bytes = b > UINT64_MAX - bytes ? UINT64_MAX : bytes + b;
+    bytes = AddBytes(bytes, ByteSize(g.type.dtype, g.type.shape));
   }
   RETURN_IF_ERROR(CheckAllocation(absl::StrCat("model '", module->name(), "', parameters and state"), bytes));
   return std::unique_ptr<CompiledModel>(new CompiledModel(*this, std::move(module), seed));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "frontends/lower_internal.h"
 #include "ir/verifier.h"
 #include "support/status_macros.h"
@@ -73,6 +74,7 @@ ir::Initializer Lowerer::BiasInit(int index, ir::Initializer pytorch) const {
 absl::StatusOr<Value*> Lowerer::Param(const std::string& name, Shape shape, ir::Initializer init) {
   auto it = loaded_.find(name);
   if (it != loaded_.end()) return it->second;
+  RETURN_IF_ERROR(CheckElementCount(DType::kF32, shape, absl::StrCat("parameter ", name)));
   if (const ir::Global* g = module_.FindGlobal(name)) {
     if (g->type.shape != shape) {
       return absl::InvalidArgumentError(absl::StrCat("parameter ", name, " is declared twice"));
@@ -414,7 +416,12 @@ absl::Status Lowerer::LowerFunction(ir::Function* f, bool training, bool streami
     }
     values_[in.name()] = f->body().AddArgument({FromProtoDType(in.dtype()), shape}, in.name());
   }
-  for (int i = 0; i < model_.layer_size(); ++i) RETURN_IF_ERROR(LowerLayer(*this, i));
+  for (int i = 0; i < model_.layer_size(); ++i) {
+    absl::Status s = LowerLayer(*this, i);
+    // An error without a place (a size check deep in the lowering) is the layer's.
+    if (!s.ok() && !absl::StrContains(s.message(), ": error: ")) return LayerError(i, s.message());
+    RETURN_IF_ERROR(s);
+  }
   if (!training && !streaming && options_.value_types) {
     for (const auto& [name, v] : values_) (*options_.value_types)[name] = v->type();
   }

@@ -20,7 +20,7 @@ absl::Status CheckResultsFit(const Op& op) {
   uint64_t bytes = 0;
   for (int i = 0; i < op.num_results(); ++i) {
     const TensorType& t = op.result(i)->type();
-    bytes += static_cast<uint64_t>(NumElements(t.shape)) * DTypeSize(t.dtype);
+    bytes = AddBytes(bytes, ByteSize(t.dtype, t.shape));
   }
   return bytes < kChecked ? absl::OkStatus() : CheckAllocation(absl::StrCat("'", op.name(), "'"), bytes);
 }

@@ -23,6 +23,12 @@
 
 namespace loom::ir {
 
+// How deep regions may nest (a scan in a scan ...): every reader (text, binary) and the
+// verifier refuse more, so that nothing recursive over regions (printer, passes,
+// interpreter, emitter, serializer) can run out of stack, and what one writes the other
+// reads. Real models nest two or three deep.
+inline constexpr int kMaxRegionDepth = 64;
+
 class Block;
 class Function;
 class Module;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ir/builder.h"
@@ -290,15 +291,11 @@ class Parser {
     if (tok_.kind != Tok::kLBracket) return Error("expected '[' after the element type");
     Location loc = Loc();
     ASSIGN_OR_RETURN(t.shape, ParseIntList());
-    // Element counts stay far from int64 overflow: 2^40 is 4 TB of f32.
-    double elements = 1;
     for (int64_t d : t.shape) {
       if (d < 0) return ErrorAt(Loc(), "dimensions must be >= 0");
-      elements *= static_cast<double>(d);
     }
-    if (elements > static_cast<double>(int64_t{1} << 40)) {
-      return ErrorAt(loc, "a type of more than 2^40 elements is too large");
-    }
+    absl::Status size = CheckElementCount(t.dtype, t.shape, "the type");
+    if (!size.ok()) return ErrorAt(loc, size.message());
     return t;
   }
 
@@ -483,6 +480,11 @@ class Parser {
 
   // After '{': "^bb(args): ops }". Regions are isolated: a fresh scope.
   absl::StatusOr<std::unique_ptr<Block>> ParseRegion() {
+    if (region_depth_ == kMaxRegionDepth) {
+      return ErrorAt(Loc(), absl::StrCat("regions nested more than ", kMaxRegionDepth, " deep"));
+    }
+    ++region_depth_;
+    absl::Cleanup leave = [this] { --region_depth_; };
     Consume();  // the label
     auto block = std::make_unique<Block>();
     Scope scope;
@@ -621,6 +623,7 @@ class Parser {
   Lexer lexer_;
   std::shared_ptr<const std::string> file_;
   Token tok_;
+  int region_depth_ = 0;
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/stubs/logging.h"
 #include "ir/ir.pb.h"
 #include "support/status_macros.h"
@@ -106,12 +108,13 @@ absl::StatusOr<Attribute> FromProto(const pb::Attribute& a) {
     case pb::Attribute::kSymbolValue: return Attribute(SymbolRef{a.symbol_value()});
     case pb::Attribute::kTensorValue: {
       ASSIGN_OR_RETURN(TensorType type, FromProto(a.tensor_value().type()));
-      Tensor t(type.dtype, type.shape);
-      if (a.tensor_value().data().size() != t.byte_size()) {
+      // The byte count is checked before anything is allocated for the shape.
+      if (a.tensor_value().data().size() != ByteSize(type.dtype, type.shape)) {
         return absl::InvalidArgumentError(
             absl::StrCat("binary IR: attribute '", a.name(), "' has ",
                          a.tensor_value().data().size(), " bytes for ", type.ToString()));
       }
+      Tensor t(type.dtype, type.shape);
       std::memcpy(t.raw_data(), a.tensor_value().data().data(), t.byte_size());
       return Attribute(std::move(t));
     }
@@ -120,7 +123,7 @@ absl::StatusOr<Attribute> FromProto(const pb::Attribute& a) {
   return absl::InvalidArgumentError(absl::StrCat("binary IR: attribute '", a.name(), "' has no value"));
 }
 
-absl::Status FromProto(const pb::Block& pblock, Block& block) {
+absl::Status FromProto(const pb::Block& pblock, Block& block, int depth) {
   std::vector<Value*> values;
   for (const pb::Value& a : pblock.arguments()) {
     ASSIGN_OR_RETURN(TensorType t, FromProto(a.type()));
@@ -150,8 +153,11 @@ absl::Status FromProto(const pb::Block& pblock, Block& block) {
                          Location{nullptr, pop.line(), pop.col()});
     op->set_segment_sizes({pop.segment_sizes().begin(), pop.segment_sizes().end()});
     if (pop.has_region()) {
+      if (depth == kMaxRegionDepth) {
+        return absl::InvalidArgumentError(absl::StrCat("binary IR: regions nested more than ", kMaxRegionDepth, " deep"));
+      }
       auto region = std::make_unique<Block>();
-      RETURN_IF_ERROR(FromProto(pop.region(), *region));
+      RETURN_IF_ERROR(FromProto(pop.region(), *region, depth + 1));
       op->SetRegion(std::move(region));
     }
     Op* placed = block.Append(std::move(op));
@@ -192,7 +198,12 @@ absl::StatusOr<std::unique_ptr<Module>> DeserializeModule(absl::string_view byte
   // Corrupt files get our error message only, not protobuf's log lines.
   google::protobuf::LogSilencer quiet;
   pb::Module pm;
-  if (!pm.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  // Protobuf's default nesting limit (100 messages) is less than kMaxRegionDepth regions
+  // need (an op and a block per region, an attribute's three below): raised to match.
+  google::protobuf::io::ArrayInputStream array(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream input(&array);
+  input.SetRecursionLimit(2 * kMaxRegionDepth + 16);
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) || !pm.ParseFromCodedStream(&input)) {
     return absl::InvalidArgumentError("binary IR: not a serialized Loom module");
   }
   auto module = std::make_unique<Module>(pm.name());
@@ -210,7 +221,7 @@ absl::StatusOr<std::unique_ptr<Module>> DeserializeModule(absl::string_view byte
   }
   for (const pb::Function& pf : pm.functions()) {
     Function* f = module->AddFunction(pf.name());
-    RETURN_IF_ERROR(FromProto(pf.body(), f->body()));
+    RETURN_IF_ERROR(FromProto(pf.body(), f->body(), 0));
     std::vector<TensorType> results;
     for (const pb::TensorType& t : pf.results()) {
       ASSIGN_OR_RETURN(TensorType tt, FromProto(t));

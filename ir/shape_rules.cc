@@ -25,6 +25,9 @@ absl::Status CheckShape(const Op& op, const Shape& shape, absl::string_view what
   for (int64_t d : shape) {
     if (d < 0) return Bad(op, what, " has a negative dimension: ", Ints(shape));
   }
+  if (NumElements(shape) > kMaxElements) {
+    return Bad(op, what, " ", Ints(shape), " has ", ExactElementCount(shape), " elements, more than 2^40");
+  }
   return absl::OkStatus();
 }
 

@@ -58,9 +58,9 @@ absl::Status CheckAttributes(const Op& op) {
   return absl::OkStatus();
 }
 
-absl::Status VerifyBlock(const Block& block, OpCode terminator);
+absl::Status VerifyBlock(const Block& block, OpCode terminator, int depth);
 
-absl::Status VerifyOp(const Op& op, const std::unordered_set<const Value*>& defined) {
+absl::Status VerifyOp(const Op& op, const std::unordered_set<const Value*>& defined, int depth) {
   for (int i = 0; i < op.num_operands(); ++i) {
     if (op.operand(i) == nullptr || !defined.count(op.operand(i))) {
       return ErrorAt(op.loc(), absl::StrCat("'", op.name(), "' operand ", i,
@@ -71,7 +71,12 @@ absl::Status VerifyOp(const Op& op, const std::unordered_set<const Value*>& defi
     return ErrorAt(op.loc(), absl::StrCat("'", op.name(), "' ",
                                           op.has_region() ? "takes no region" : "needs a region"));
   }
-  if (op.has_region()) RETURN_IF_ERROR(VerifyBlock(*op.region(), OpCode::kYield));
+  if (op.has_region()) {
+    if (depth == kMaxRegionDepth) {
+      return ErrorAt(op.loc(), absl::StrCat("regions nested more than ", kMaxRegionDepth, " deep"));
+    }
+    RETURN_IF_ERROR(VerifyBlock(*op.region(), OpCode::kYield, depth + 1));
+  }
   absl::StatusOr<std::vector<TensorType>> types = InferResultTypes(op);
   if (!types.ok()) return ErrorAt(op.loc(), types.status().message());
   if (*types != op.result_types()) {
@@ -84,9 +89,13 @@ absl::Status VerifyOp(const Op& op, const std::unordered_set<const Value*>& defi
   return absl::OkStatus();
 }
 
-absl::Status VerifyBlock(const Block& block, OpCode terminator) {
+absl::Status VerifyBlock(const Block& block, OpCode terminator, int depth) {
   std::unordered_set<const Value*> defined;
-  for (Value* a : block.arguments()) defined.insert(a);
+  for (Value* a : block.arguments()) {
+    absl::Status size = CheckElementCount(a->type().dtype, a->type().shape, "an argument");
+    if (!size.ok()) return ErrorAt(block.parent_op() ? block.parent_op()->loc() : Location{}, size.message());
+    defined.insert(a);
+  }
   for (const auto& op : block.ops()) {
     bool last = op == block.ops().back();
     if (op->info().has(kTerminator) && (!last || op->code() != terminator)) {
@@ -94,7 +103,7 @@ absl::Status VerifyBlock(const Block& block, OpCode terminator) {
                                              terminator == OpCode::kYield ? "a region"
                                                                           : "a function"));
     }
-    RETURN_IF_ERROR(VerifyOp(*op, defined));
+    RETURN_IF_ERROR(VerifyOp(*op, defined, depth));
     for (Value* r : op->results()) defined.insert(r);
   }
   if (block.terminator() == nullptr) {
@@ -106,7 +115,7 @@ absl::Status VerifyBlock(const Block& block, OpCode terminator) {
 }
 
 absl::Status VerifyFunction(const Function& f) {
-  RETURN_IF_ERROR(VerifyBlock(f.body(), OpCode::kReturn));
+  RETURN_IF_ERROR(VerifyBlock(f.body(), OpCode::kReturn, 0));
   const Op* ret = f.body().terminator();
   std::vector<TensorType> returned;
   for (Value* v : ret->operands()) returned.push_back(v->type());
@@ -122,9 +131,8 @@ absl::Status VerifyFunction(const Function& f) {
 }
 
 absl::Status VerifyGlobal(const Global& g) {
-  for (int64_t d : g.type.shape) {
-    if (d < 0) return ErrorAt(g.loc, absl::StrCat("@", g.name, " has a negative dimension"));
-  }
+  absl::Status size = CheckElementCount(g.type.dtype, g.type.shape, absl::StrCat("@", g.name));
+  if (!size.ok()) return ErrorAt(g.loc, size.message());
   const Initializer& init = g.init;
   if (init.kind == Initializer::Kind::kUniform && !(init.a <= init.b)) {
     return ErrorAt(g.loc, absl::StrCat("@", g.name, ": uniform(a, b) needs a <= b"));
@@ -140,7 +148,13 @@ absl::Status VerifyGlobal(const Global& g) {
 absl::StatusOr<std::vector<TensorType>> InferResultTypes(const Op& op) {
   RETURN_IF_ERROR(CheckOperandCount(op));
   RETURN_IF_ERROR(CheckAttributes(op));
-  return op.info().infer(op);
+  ASSIGN_OR_RETURN(std::vector<TensorType> types, op.info().infer(op));
+  // Every value's size is held to 2^40 elements where it is made, so no later size
+  // arithmetic (arenas, byte counts, loops) can overflow.
+  for (const TensorType& t : types) {
+    RETURN_IF_ERROR(CheckElementCount(t.dtype, t.shape, absl::StrCat("'", op.name(), "' result")));
+  }
+  return types;
 }
 
 absl::Status Verify(const Module& module) {

@@ -52,17 +52,13 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std:
     if (pt.dtype() < 0 || pt.dtype() > static_cast<int>(DType::kI1)) {
       return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has unknown dtype ", pt.dtype()));
     }
-    Shape shape;
-    __int128 n = 1;
-    for (int64_t d : pt.shape()) {
-      if (d < 0 || (n *= d) > (int64_t{1} << 40)) {
-        return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has a bad shape"));
-      }
-      shape.push_back(d);
+    Shape shape(pt.shape().begin(), pt.shape().end());
+    DType dtype = static_cast<DType>(pt.dtype());
+    if (absl::Status size = CheckElementCount(dtype, shape, absl::StrCat("tensor ", pt.name())); !size.ok()) {
+      return absl::DataLossError(absl::StrCat(name, ": ", size.message()));
     }
     // The byte count is checked before anything is allocated for the shape.
-    DType dtype = static_cast<DType>(pt.dtype());
-    if (pt.data().size() != static_cast<size_t>(n) * DTypeSize(dtype)) {
+    if (pt.data().size() != ByteSize(dtype, shape)) {
       return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has ", pt.data().size(),
                                               " bytes for ", DTypeName(dtype), ShapeToString(shape)));
     }

@@ -97,12 +97,8 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view name)
     shape.push_back(dim);
   }
   // Refuse absurd sizes before allocating.
-  __int128 n = 1;
-  for (int64_t dim : shape) {
-    n *= dim;
-    if (n > (int64_t{1} << 40)) return bad(absl::StrCat("shape ", *shape_text, " is too large"));
-  }
-  size_t want = static_cast<size_t>(n) * DTypeSize(dtype);
+  if (absl::Status size = CheckElementCount(dtype, shape, "the array"); !size.ok()) return bad(size.message());
+  size_t want = ByteSize(dtype, shape);
   absl::string_view data = bytes.substr(offset + header_len);
   if (data.size() < want) {
     return bad(absl::StrCat("truncated data: ", want, " bytes expected, ", data.size(), " present"));
@@ -117,10 +113,10 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view name)
   return t;
 }
 
-std::string EncodeNpy(const Tensor& tensor) {
+std::string NpyHeader(DType dtype, const Shape& dims) {
   // NumPy writes (), (3,) and (2, 3).
-  std::string shape = absl::StrCat(absl::StrJoin(tensor.shape(), ", "), tensor.rank() == 1 ? "," : "");
-  std::string header = absl::StrCat("{'descr': '", Descr(tensor.dtype()),
+  std::string shape = absl::StrCat(absl::StrJoin(dims, ", "), dims.size() == 1 ? "," : "");
+  std::string header = absl::StrCat("{'descr': '", Descr(dtype),
                                     "', 'fortran_order': False, 'shape': (", shape, "), }");
   // Pad so the data starts on a 64-byte boundary, ending the header with '\n'.
   size_t total = 10 + header.size() + 1;
@@ -132,6 +128,11 @@ std::string EncodeNpy(const Tensor& tensor) {
   out += static_cast<char>(header.size() & 0xff);
   out += static_cast<char>(header.size() >> 8);
   out += header;
+  return out;
+}
+
+std::string EncodeNpy(const Tensor& tensor) {
+  std::string out = NpyHeader(tensor.dtype(), tensor.shape());
   out.append(static_cast<const char*>(tensor.raw_data()), tensor.byte_size());
   return out;
 }

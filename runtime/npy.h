@@ -14,6 +14,8 @@ namespace loom {
 // `name` is used in error messages only.
 absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view name);
 std::string EncodeNpy(const Tensor& tensor);
+// What EncodeNpy writes before the data.
+std::string NpyHeader(DType dtype, const Shape& shape);
 
 absl::StatusOr<Tensor> ReadNpy(const std::string& path);
 // Writes to a temporary file beside `path` and renames it, so a reader never sees half a

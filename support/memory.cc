@@ -50,4 +50,10 @@ absl::Status CheckAllocation(absl::string_view what, uint64_t bytes) {
                                                       available / 1073741824.0));
 }
 
+AllocationFailure::AllocationFailure(uint64_t bytes) : bytes_(bytes) {
+  uint64_t available = AvailableMemoryBytes();
+  message_ = absl::StrFormat("cannot allocate %d bytes (%.1f GiB): out of memory (%d available, %.1f GiB)", bytes,
+                             bytes / 1073741824.0, available, available / 1073741824.0);
+}
+
 }  // namespace loom

@@ -9,13 +9,31 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "support/dtype.h"
 
 namespace loom {
 
 using Shape = std::vector<int64_t>;
 
+// The most elements any type, tensor or file may have: 2^40 is 4 TiB of f32, and keeps
+// the byte count of any one value, and sums of many, far from int64 overflow.
+inline constexpr int64_t kMaxElements = int64_t{1} << 40;
+
+// The product of the dimensions, saturated at INT64_MAX: a product that overflows can
+// never pass a limit or equal another (a wrapped one could be anything, even 0).
 int64_t NumElements(const Shape& shape);
+// The byte count of `shape` in `dtype`, saturated at UINT64_MAX; sums of them with
+// AddBytes, also saturated, so a total too large for memory can never wrap to small.
+uint64_t ByteSize(DType dtype, const Shape& shape);
+inline uint64_t AddBytes(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+// OK when no dimension is negative and there are at most kMaxElements; otherwise
+// "WHAT f32[..] has N elements, more than 2^40" with N exact (or to 4 digits when it
+// does not fit in 128 bits).
+absl::Status CheckElementCount(DType dtype, const Shape& shape, absl::string_view what);
+// The exact product of the dimensions, for messages: "18446744073709551616" or "1.845e+19".
+std::string ExactElementCount(const Shape& shape);
 // Row-major strides in elements.
 std::vector<int64_t> Strides(const Shape& shape);
 std::string ShapeToString(const Shape& shape);  // "[2,3]"
@@ -23,7 +41,10 @@ std::string ShapeToString(const Shape& shape);  // "[2,3]"
 class Tensor {
  public:
   Tensor() : Tensor(DType::kF32, {}) {}
-  // Zero-filled.
+  // Zero-filled. A shape of more than kMaxElements, or memory the system will not give,
+  // throws AllocationFailure (support/memory.h), as std::vector throws std::bad_alloc:
+  // callers check sizes first (CheckElementCount, CheckAllocation), so this is the
+  // last line, which the tools turn into an error message.
   Tensor(DType dtype, Shape shape);
   // Not filled: for a buffer that is written before it is read (a compiled function's
   // arena — large ones then cost only the pages they touch — or a copy's destination).

@@ -88,7 +88,7 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
   }
   std::vector<Tensor> outputs;
   uint64_t output_bytes = 0;
-  for (const ir::TensorType& t : layout.outputs) output_bytes += NumElements(t.shape) * DTypeSize(t.dtype);
+  for (const ir::TensorType& t : layout.outputs) output_bytes = AddBytes(output_bytes, ByteSize(t.dtype, t.shape));
   // Large outputs only: asking how much memory is available costs more than a small call.
   if (output_bytes >= (uint64_t{64} << 20)) RETURN_IF_ERROR(CheckAllocation("the outputs", output_bytes));
   // Generated code writes every element of its outputs.

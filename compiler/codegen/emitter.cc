@@ -129,7 +129,8 @@ class Emitter {
     }
     if (offset < 0) {
       offset = scratch_bytes_;
-      scratch_bytes_ += bytes;
+      // Saturated: an arena beyond int64 is refused by its size check, never wrapped.
+      if (__builtin_add_overflow(scratch_bytes_, bytes, &scratch_bytes_)) scratch_bytes_ = INT64_MAX;
     }
     Value* p = b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offset);
     slots_[p] = {offset, bytes};

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/codegen/emitter.h"
+#include "compiler/codegen/out_of_memory.h"
 #include "compiler/codegen/target.h"
 #include "compiler/passes/explicit_lengths.h"
 #include "compiler/passes/pass_manager.h"
@@ -23,6 +24,7 @@
 #include "ir/verifier.h"
 #include "runtime/npy.h"
 #include "support/philox.h"
+#include "support/memory.h"
 #include "support/status_macros.h"
 #include "tools/loom-opt/tensor_format.h"
 
@@ -184,6 +186,9 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
   std::vector<Tensor> inputs;
   std::vector<ir::TensorType> types = f->input_types();
   if (o.random_inputs) {
+    uint64_t bytes = 0;
+    for (const ir::TensorType& t : types) bytes = AddBytes(bytes, ByteSize(t.dtype, t.shape));
+    RETURN_IF_ERROR(CheckAllocation(absl::StrCat("--random-inputs for @", o.run), bytes));
     for (size_t i = 0; i < types.size(); ++i) inputs.push_back(RandomInput(types[i], o.seed, i));
   } else {
     for (const std::string& path : o.inputs) {
@@ -279,7 +284,9 @@ absl::Status Main(const Options& o) {
 }  // namespace
 }  // namespace loom
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   absl::StatusOr<loom::Options> options = loom::ParseArgs(argc, argv);
   if (!options.ok()) {
     if (absl::IsCancelled(options.status())) {
@@ -299,3 +306,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return loom::RunReportingOutOfMemory("loom-opt", Main, argc, argv); }

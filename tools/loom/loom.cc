@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "absl/strings/match.h"
+#include "compiler/codegen/out_of_memory.h"
 #include "frontends/lower.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
@@ -64,7 +65,9 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const Args& args)
 
 }  // namespace loom::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << loom::cli::kUsage;
@@ -83,3 +86,7 @@ int main(int argc, char** argv) {
   std::cerr << "loom: unknown command '" << command << "'\n" << loom::cli::kUsage;
   return 2;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return loom::RunReportingOutOfMemory("loom", Main, argc, argv); }

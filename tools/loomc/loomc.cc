@@ -17,10 +17,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/codegen/emitter.h"
+#include "compiler/codegen/out_of_memory.h"
 #include "compiler/codegen/target.h"
 #include "compiler/passes/explicit_lengths.h"
 #include "compiler/passes/pass_manager.h"
@@ -38,6 +40,7 @@
 #include "runtime/data/standardization.h"
 #include "runtime/data/vocabulary_size.h"
 #include "runtime/npy.h"
+#include "support/memory.h"
 #include "support/status_macros.h"
 #include "tools/loomc/exe.h"
 
@@ -159,6 +162,16 @@ struct Compiled {
   std::vector<std::string> input_names;
 };
 
+// What a function's class allocates: its inputs, outputs, parameters and state, and
+// scratch arena (saturated, so that a huge model is reported, never wrapped).
+uint64_t BufferBytes(const codegen::BufferLayout& l) {
+  uint64_t bytes = static_cast<uint64_t>(l.scratch_bytes);
+  for (const auto* types : {&l.inputs, &l.outputs, &l.global_types}) {
+    for (const ir::TensorType& t : *types) bytes = AddBytes(bytes, ByteSize(t.dtype, t.shape) + 128);
+  }
+  return bytes;
+}
+
 // The class for one function: named accessors over its buffers, Run().
 std::string HeaderClass(const std::string& model, const Compiled& c, bool embedded) {
   const codegen::BufferLayout& l = c.layout;
@@ -183,17 +196,20 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
       << "return static_cast<" << CType(t.dtype) << "*>(buffers_[" << i << "]); }\n";
     h << "  static constexpr int64_t " << buffers[i].first << "_size = " << t.num_elements() << ";\n";
   }
-  h << "\n  " << cls << "() {\n";
+  h << "\n  // All the buffers, in bytes.\n  static constexpr unsigned long long kBufferBytes = " << BufferBytes(l) << "ull;\n";
+  h << "  // Throws std::bad_alloc (having freed what it took) when memory cannot be had.\n";
+  h << "  " << cls << "() {\n    try {\n";
   for (size_t i = 0; i < buffers.size(); ++i) {
     const ir::TensorType& t = *buffers[i].second;
-    h << "    buffers_[" << i << "] = Allocate(" << t.num_elements() * DTypeSize(t.dtype) << ");\n";
+    h << "      buffers_[" << i << "] = Allocate(" << ByteSize(t.dtype, t.shape) << "ull);\n";
   }
-  h << "    buffers_[" << n - 1 << "] = Allocate(" << l.scratch_bytes << ");\n";
+  h << "      buffers_[" << n - 1 << "] = Allocate(" << l.scratch_bytes << "ull);\n";
+  h << "    } catch (...) {\n      for (void* b : buffers_) std::free(b);\n      throw;\n    }\n";
   if (embedded) {
     for (size_t g = 0; g < l.globals.size(); ++g) {
       size_t i = l.inputs.size() + l.outputs.size() + g;
       h << "    std::memcpy(buffers_[" << i << "], " << Identifier(model) << "_param_" << Identifier(l.globals[g])
-        << ", " << l.global_types[g].num_elements() * DTypeSize(l.global_types[g].dtype) << ");\n";
+        << ", " << ByteSize(l.global_types[g].dtype, l.global_types[g].shape) << "ull);\n";
     }
   }
   h << "  }\n  ~" << cls << "() {\n    for (void* b : buffers_) std::free(b);\n  }\n";
@@ -219,10 +235,13 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
     << "    else std::snprintf(out, size, \"'scatter_add' index %lld is out of range for %lld rows\", value, bound);\n"
     << "  }\n\n private:\n";
   h << "  int64_t* Record() const { return static_cast<int64_t*>(buffers_[" << n - 1 << "]); }\n";
-  h << "  static void* Allocate(size_t bytes) {\n"
-       "    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);\n"
-       "    std::memset(p, 0, (bytes + 63) / 64 * 64 + 64);\n    return p;\n  }\n";
-  h << "  void* buffers_[" << n << "];\n  int64_t params_version_ = 1;\n};\n\n";
+  h << "  static void* Allocate(unsigned long long bytes) {\n"
+       "    if (bytes > (1ull << 62)) throw std::bad_alloc();\n"
+       "    size_t rounded = static_cast<size_t>((bytes + 63) / 64 * 64 + 64);\n"
+       "    void* p = std::aligned_alloc(64, rounded);\n"
+       "    if (p == nullptr) throw std::bad_alloc();\n"
+       "    std::memset(p, 0, rounded);\n    return p;\n  }\n";
+  h << "  void* buffers_[" << n << "] = {};\n  int64_t params_version_ = 1;\n};\n\n";
   return h.str();
 }
 
@@ -237,7 +256,7 @@ std::string Header(const Options& o, const std::string& model, const std::vector
     << "// libc and libm (aligned_alloc, free, memcpy, memset; pow and f64 exp, log, tanh if\n"
     << "// the model uses them). Each class below owns one function's buffers, 64-byte\n"
     << "// aligned and zeroed, in the order the function takes them.\n"
-    << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n\n"
+    << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n#include <new>\n\n"
     << "extern \"C\" {\n";
   for (const Compiled& c : compiled) h << "void " << c.symbol << "(void** buffers);\n";
   for (const std::string& g : embedded_names) {
@@ -321,6 +340,17 @@ absl::Status Main(Options o) {
     Compiled c{fn, "loom_" + Identifier(module->name()) + "_" + Identifier(fn), {}, {}};
     for (ir::Value* a : f->body().arguments()) c.input_names.push_back(a->name_hint());
     RETURN_IF_ERROR(codegen::EmitFunction(*copy, *f, c.symbol, emit_options, *code, &c.layout));
+    // The class allocates its buffers when made: say now if that cannot work here.
+    uint64_t bytes = BufferBytes(c.layout);
+    if (bytes > (uint64_t{1} << 62)) {
+      return absl::ResourceExhaustedError(absl::StrFormat("@%s needs %d bytes of buffers: no machine has that", fn, bytes));
+    }
+    if (target->is_host() && bytes > AvailableMemoryBytes()) {
+      std::cerr << absl::StrFormat(
+          "loomc: warning: @%s needs %d bytes (%.1f GiB) of buffers, this machine has %d available (%.1f GiB): "
+          "its class's constructor will throw std::bad_alloc here\n",
+          fn, bytes, bytes / 1073741824.0, AvailableMemoryBytes(), AvailableMemoryBytes() / 1073741824.0);
+    }
     compiled.push_back(std::move(c));
   }
   if (o.emit == "ir") return WriteFileAtomically(o.out, ir_text);
@@ -393,7 +423,9 @@ absl::Status Main(Options o) {
 }  // namespace
 }  // namespace loom::loomc
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << loom::loomc::kUsage;
@@ -406,3 +438,7 @@ int main(int argc, char** argv) {
   std::cerr << (m.find(": error: ") != absl::string_view::npos ? "" : "loomc: error: ") << m << "\n";
   return 1;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return loom::RunReportingOutOfMemory("loomc", Main, argc, argv); }
