@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -27,7 +28,13 @@ class Pool {
     for (std::thread& t : workers_) t.join();
     workers_.clear();
     stop_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+    for (int i = 1; i < threads; ++i) {
+      try {
+        workers_.emplace_back([this] { Work(); });
+      } catch (const std::system_error&) {
+        return;  // out of threads or memory for their stacks: the caller sees size()
+      }
+    }
   }
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
@@ -100,7 +107,10 @@ Pool& ThePool() {
 
 }  // namespace
 
-void SetNumThreads(int n) { ThePool().Resize(std::max(1, n)); }
+int SetNumThreads(int n) {
+  ThePool().Resize(std::max(1, n));
+  return ThePool().size();
+}
 int NumThreads() { return ThePool().size(); }
 
 void ParallelFor(int64_t n, Task task, void* context) {

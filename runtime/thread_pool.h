@@ -10,7 +10,8 @@
 namespace loom {
 
 // Threads to use, the caller's included; at least 1. Not to be called while kernels run.
-void SetNumThreads(int n);
+// Returns how many the pool has: fewer than `n` when the system would not start more.
+int SetNumThreads(int n);
 int NumThreads();
 
 // Runs task(context, i) for every i in [0, n), spread over the pool and the calling

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <new>
+#include <system_error>
 
 #include "llvm/Support/ErrorHandling.h"
 #include "support/memory.h"
@@ -38,6 +39,10 @@ int RunReportingOutOfMemory(const char* tool, int (*main)(int, char**), int argc
     return main(argc, argv);
   } catch (const std::bad_alloc& e) {
     std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
+    return 1;
+  } catch (const std::system_error& e) {
+    // A thread or another resource the system would not give (std::thread's failure).
+    std::fprintf(stderr, "%s: error: out of memory or threads: %s\n", tool, e.what());
     return 1;
   }
 }

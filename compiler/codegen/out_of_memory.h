@@ -8,8 +8,9 @@ namespace loom {
 // Runs `main` and turns an allocation failure into "TOOL: error: cannot allocate ..."
 // and exit code 1. A Tensor that cannot be allocated throws AllocationFailure (with its
 // size), caught here; a failed `new` anywhere (our code, LLVM's, protobuf's) and LLVM's
-// own out-of-memory reports print the same error and exit at once. Nothing is left
-// half-written: Loom's files are renamed into place whole.
+// own out-of-memory reports print the same error and exit at once; a thread the system
+// will not start (std::system_error) is reported alike. Nothing is left half-written:
+// Loom's files are renamed into place whole.
 int RunReportingOutOfMemory(const char* tool, int (*main)(int, char**), int argc, char** argv);
 
 }  // namespace loom

@@ -123,7 +123,10 @@ absl::Status Train(const Args& args) {
   std::string resume = args.Get("--resume"), save = args.Get("--save", resume);
   ASSIGN_OR_RETURN(int64_t threads, args.GetInt("--threads", 1));
   if (threads < 1 || threads > 256) return absl::InvalidArgumentError("--threads takes 1 to 256");
-  SetNumThreads(static_cast<int>(threads));
+  if (int started = SetNumThreads(static_cast<int>(threads)); started != threads) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("--threads ", threads, ": the system would start only ", started, " (out of memory or threads)"));
+  }
   // From here on Ctrl-C stops at the next step boundary, with a checkpoint.
   std::signal(SIGINT, OnInterrupt);
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
