@@ -182,7 +182,12 @@ absl::Status CompiledModel::SaveCheckpoint(const std::string& path,
 
 absl::StatusOr<std::map<std::string, std::string>> CompiledModel::LoadCheckpoint(const std::string& path) {
   ASSIGN_OR_RETURN(Checkpoint c, loom::LoadCheckpoint(path));
-  ASSIGN_OR_RETURN(Checkpoint params, frontends::ParamsFromCheckpoint(*module_, c, path));
+  RETURN_IF_ERROR(LoadCheckpoint(c, path));
+  return c.metadata;
+}
+
+absl::Status CompiledModel::LoadCheckpoint(const Checkpoint& c, const std::string& name) {
+  ASSIGN_OR_RETURN(Checkpoint params, frontends::ParamsFromCheckpoint(*module_, c, name));
   for (auto& [name, t] : params.tensors) globals_[name] = std::move(t);
   // Optimizer state and counters come along when the checkpoint has them.
   for (const ir::Global& g : module_->globals()) {
@@ -190,7 +195,7 @@ absl::StatusOr<std::map<std::string, std::string>> CompiledModel::LoadCheckpoint
     if (const Tensor* t = c.Find(g.name); t && ir::TypeOf(*t) == g.type) globals_[g.name] = *t;
   }
   ParametersChanged();
-  return c.metadata;
+  return absl::OkStatus();
 }
 
 }  // namespace loom

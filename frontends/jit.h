@@ -53,6 +53,9 @@ class CompiledModel {
   absl::Status SaveCheckpoint(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
   // Returns the checkpoint's metadata.
   absl::StatusOr<std::map<std::string, std::string>> LoadCheckpoint(const std::string& path);
+  // One already read (`name` for messages): a tool that also reads its metadata reads
+  // the file once, so a writer replacing it meanwhile cannot mix two checkpoints.
+  absl::Status LoadCheckpoint(const Checkpoint& checkpoint, const std::string& name);
 
   const ir::Module& module() const { return *module_; }
 

@@ -6,7 +6,9 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "runtime/data/utf8.h"
 #include "runtime/npy.h"
+#include "support/status_macros.h"
 
 namespace loom::frontends {
 namespace {
@@ -48,6 +50,34 @@ ir::Location At(const std::shared_ptr<const std::string>& file, pb::TextFormat::
   return {file, p.line + 1, p.column + 1};
 }
 
+// Every string in the description must be UTF-8 (raw bytes or what an escape like "\377"
+// makes): names become checkpoint entries, file names and C++ identifiers, and protobuf
+// writes a non-UTF-8 string into a checkpoint it then cannot read.
+absl::Status CheckUtf8(const pb::Message& m, const pb::TextFormat::ParseInfoTree* tree,
+                       const std::shared_ptr<const std::string>& file, const ir::Location& parent) {
+  const pb::Reflection* r = m.GetReflection();
+  std::vector<const pb::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const pb::FieldDescriptor* f : fields) {
+    int n = f->is_repeated() ? r->FieldSize(m, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      int index = f->is_repeated() ? i : -1;
+      ir::Location loc = tree != nullptr ? At(file, tree->GetLocation(f, index)) : parent;
+      if (loc.line <= 0) loc = parent;
+      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+        std::string s = f->is_repeated() ? r->GetRepeatedString(m, f, i) : r->GetString(m, f);
+        if (!data::DecodeUtf8(s, "").ok()) {
+          return ir::ErrorAt(loc, absl::StrCat("'", f->name(), "' is not valid UTF-8"));
+        }
+      } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+        const pb::Message& sub = f->is_repeated() ? r->GetRepeatedMessage(m, f, i) : r->GetMessage(m, f);
+        RETURN_IF_ERROR(CheckUtf8(sub, tree != nullptr ? tree->GetTreeForNested(f, index) : nullptr, file, loc));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 ir::Location ModelFile::CellOpLoc(int c, int o) const {
@@ -68,6 +98,7 @@ absl::StatusOr<ModelFile> ParseModelText(const std::string& text, const std::str
     if (!errors.has_error()) return ir::ErrorAt(out.file_loc, "not a valid model description");
     return ir::ErrorAt({file, errors.line_ + 1, errors.column_ + 1}, Explain(errors.message_));
   }
+  RETURN_IF_ERROR(CheckUtf8(out.model, &tree, file, out.file_loc));
   const pb::Descriptor* d = out.model.GetDescriptor();
   auto locs = [&](const char* field, int n) {
     std::vector<ir::Location> v;

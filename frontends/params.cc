@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ir/interpreter.h"
 #include "runtime/npy.h"
+#include "support/file_name.h"
 #include "support/status_macros.h"
 
 namespace loom::frontends {
@@ -52,7 +53,7 @@ absl::Status ExportNpyDir(const Checkpoint& params, const std::string& dir) {
   fs::create_directories(dir, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot create: ", ec.message()));
   for (const auto& [name, t] : params.tensors) {
-    RETURN_IF_ERROR(WriteNpy(absl::StrCat(dir, "/", name, ".npy"), t));
+    RETURN_IF_ERROR(WriteNpy(absl::StrCat(dir, "/", FileNameFor(name), ".npy"), t));
   }
   return absl::OkStatus();
 }
@@ -65,8 +66,8 @@ absl::StatusOr<Checkpoint> ImportNpyDir(const ir::Module& module, const std::str
   std::set<std::string> expected;
   for (const ir::Global& g : module.globals()) {
     if (!g.trainable) continue;
-    std::string path = absl::StrCat(dir, "/", g.name, ".npy");
-    expected.insert(g.name + ".npy");
+    std::string path = absl::StrCat(dir, "/", FileNameFor(g.name), ".npy");
+    expected.insert(FileNameFor(g.name) + ".npy");
     absl::StatusOr<Tensor> t = ReadNpy(path);
     if (!t.ok()) {
       if (absl::IsNotFound(t.status())) {

@@ -19,7 +19,8 @@ Checkpoint InitialParams(const ir::Module& module, uint64_t seed);
 absl::StatusOr<Checkpoint> ParamsFromCheckpoint(const ir::Module& module, const Checkpoint& checkpoint,
                                                 const std::string& checkpoint_name);
 
-// DIR/<key>.npy for each parameter; DIR is created if missing.
+// DIR/<name>.npy for each parameter (the name escaped by FileNameFor: "lstm.weight_ih_l0"
+// stays as it is, "../x" cannot leave DIR); DIR is created if missing.
 absl::Status ExportNpyDir(const Checkpoint& params, const std::string& dir);
 // Reads DIR/<key>.npy for every parameter of `module` (f64 files are narrowed to f32, as
 // numpy defaults to f64); a missing, misshapen or unexpected file is an error naming it.

@@ -3,9 +3,12 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/stubs/logging.h"
 #include "runtime/checkpoint.pb.h"
+#include "runtime/data/utf8.h"
 #include "runtime/npy.h"
+#include "support/hash.h"
 
 namespace loom {
 
@@ -15,6 +18,25 @@ const Tensor* Checkpoint::Find(const std::string& name) const {
   }
   return nullptr;
 }
+
+namespace {
+
+// Over what the file holds, in a fixed order (the metadata map is serialized in any
+// order): the model, each tensor's name, dtype, shape and bytes, the metadata by key.
+uint64_t Checksum(const runtime::proto::Checkpoint& pc) {
+  auto field = [](absl::string_view s, uint64_t h) { return Hash64(s, Hash64(absl::StrCat(s.size()), h)); };
+  uint64_t h = field(pc.model(), kHashStart);
+  for (const runtime::proto::Tensor& t : pc.tensors()) {
+    h = field(t.name(), h);
+    h = field(absl::StrCat(t.dtype(), ":", absl::StrJoin(t.shape(), ",")), h);
+    h = field(t.data(), h);
+  }
+  std::map<std::string, std::string> sorted(pc.metadata().begin(), pc.metadata().end());
+  for (const auto& [k, v] : sorted) h = field(v, field(k, h));
+  return h;
+}
+
+}  // namespace
 
 std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
   runtime::proto::Checkpoint pc;
@@ -28,6 +50,7 @@ std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
     pt->set_data(static_cast<const char*>(t.raw_data()), t.byte_size());
   }
   for (const auto& [k, v] : checkpoint.metadata) (*pc.mutable_metadata())[k] = v;
+  pc.set_checksum(Checksum(pc));
   std::string out;
   pc.SerializeToString(&out);
   return out;
@@ -41,10 +64,13 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std:
   if (!pc.ParseFromString(bytes) || pc.format_version() == 0) {
     return absl::DataLossError(absl::StrCat(name, ": not a Loom checkpoint (or truncated)"));
   }
-  if (pc.format_version() != kCheckpointFormatVersion) {
+  if (pc.format_version() != kCheckpointFormatVersion && pc.format_version() != 1) {
     return absl::FailedPreconditionError(absl::StrCat(name, ": checkpoint format version ",
                                                       pc.format_version(), ", this Loom reads version ",
                                                       kCheckpointFormatVersion));
+  }
+  if (pc.format_version() >= 2 && pc.checksum() != Checksum(pc)) {
+    return absl::DataLossError(absl::StrCat(name, ": the checkpoint is damaged (its checksum does not match)"));
   }
   Checkpoint c;
   c.model = pc.model();
@@ -75,6 +101,18 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std:
 }
 
 absl::Status SaveCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
+  // Protobuf would write a non-UTF-8 string (logging an error) that it then cannot read.
+  std::vector<std::pair<std::string, const std::string*>> strings = {{"the model name", &checkpoint.model}};
+  for (const auto& [name, t] : checkpoint.tensors) strings.push_back({"a tensor name", &name});
+  for (const auto& [k, v] : checkpoint.metadata) {
+    strings.push_back({"a metadata key", &k});
+    strings.push_back({absl::StrCat("metadata '", k, "'"), &v});
+  }
+  for (const auto& [what, s] : strings) {
+    if (!data::DecodeUtf8(*s, "").ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": cannot save: ", what, " is not valid UTF-8"));
+    }
+  }
   return WriteFileAtomically(path, EncodeCheckpoint(checkpoint));
 }
 

@@ -13,7 +13,8 @@
 
 namespace loom {
 
-inline constexpr uint32_t kCheckpointFormatVersion = 1;
+// Version 2 added the checksum; version 1 files (without one) are still read.
+inline constexpr uint32_t kCheckpointFormatVersion = 2;
 
 struct Checkpoint {
   std::string model;

@@ -3,6 +3,7 @@
 // the vocabulary the checkpoint's (or --vocab). A forecasting model from loom train
 // takes and gives values in the data's units: the checkpoint's column means and
 // deviations standardize the input and undo it on the output.
+#include <cmath>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -19,12 +20,21 @@
 namespace loom::cli {
 namespace {
 
-// Token ids read by an embedding or a one-hot layer must index it: compiled code reads
-// zeros for an id outside the table (the interpreter reports it), which would be a
-// silent wrong answer here.
-absl::Status CheckTokenIds(const frontends::proto::Model& model, int64_t vocab, const std::string& input,
-                           const Tensor& ids, const std::string& path) {
-  if (IsFloat(ids.dtype())) return absl::OkStatus();
+// Values must be finite (a NaN or an infinity would come out as non-finite outputs, not
+// an error), and token ids read by an embedding or a one-hot layer must index it:
+// compiled code reads zeros for an id outside the table (the interpreter reports it),
+// which would be a silent wrong answer here.
+absl::Status CheckInputValues(const frontends::proto::Model& model, int64_t vocab, const std::string& input,
+                              const Tensor& ids, const std::string& path) {
+  if (IsFloat(ids.dtype())) {
+    for (int64_t i = 0; i < ids.num_elements(); ++i) {
+      if (!std::isfinite(ids.GetDouble(i))) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": input '", input, "' element ", i, " is ",
+                                                       ids.GetDouble(i), " (loom run takes finite values)"));
+      }
+    }
+    return absl::OkStatus();
+  }
   for (const auto& layer : model.layer()) {
     if (layer.inputs().empty() || layer.inputs(0) != input || !(layer.has_embedding() || layer.has_one_hot())) continue;
     int64_t size = layer.has_embedding() ? layer.embedding().num_embeddings() : layer.one_hot().depth();
@@ -68,10 +78,11 @@ absl::Status RunModel(const Args& args) {
   options.batch = inputs[0].rank() > 0 ? inputs[0].shape()[0] : 1;
   ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 0));
   std::vector<double> mean, stddev;
+  std::optional<Checkpoint> c;  // read once: its metadata and parameters are one file's
   if (args.Has("--params")) {
-    ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(args.Get("--params")));
-    if (options.vocab == 0) options.vocab = data::VocabularySize(c.metadata);
-    ASSIGN_OR_RETURN(std::optional<data::Standardization> s, data::LoadStandardization(c.metadata));
+    ASSIGN_OR_RETURN(c, LoadCheckpoint(args.Get("--params")));
+    if (options.vocab == 0) options.vocab = data::VocabularySize(c->metadata);
+    ASSIGN_OR_RETURN(std::optional<data::Standardization> s, data::LoadStandardization(c->metadata));
     if (s) {
       mean = s->mean;
       stddev = s->stddev;
@@ -103,9 +114,9 @@ absl::Status RunModel(const Args& args) {
                                                      types[i].ToString(), ", got ",
                                                      ir::TypeOf(inputs[i]).ToString()));
     }
-    RETURN_IF_ERROR(CheckTokenIds(file.model, options.vocab, wanted[i]->name(), inputs[i], in_paths[i]));
+    RETURN_IF_ERROR(CheckInputValues(file.model, options.vocab, wanted[i]->name(), inputs[i], in_paths[i]));
   }
-  if (args.Has("--params")) RETURN_IF_ERROR(model->LoadCheckpoint(args.Get("--params")).status());
+  if (c) RETURN_IF_ERROR(model->LoadCheckpoint(*c, args.Get("--params")));
   ASSIGN_OR_RETURN(std::vector<Tensor> outputs, model->Forward(inputs));
   if (out_paths.size() > outputs.size()) {
     return absl::InvalidArgumentError(absl::StrCat("the model has ", outputs.size(), " outputs, --output names ",

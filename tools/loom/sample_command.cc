@@ -2,6 +2,7 @@
 // model description and its alphabet; the model runs as a stream, one character per
 // step: first the --prime text, then each sampled character fed back.
 #include <cmath>
+#include <csignal>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
@@ -29,6 +30,7 @@ absl::Status Sample(const Args& args) {
   ASSIGN_OR_RETURN(data::CharVocab vocab, data::CharVocab::Parse(c.metadata.at("vocab")));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::ParseModelText(c.metadata.at("model"), path + " (model)"));
   ASSIGN_OR_RETURN(int64_t length, args.GetInt("--length", 500));
+  if (length < 0) return absl::InvalidArgumentError(absl::StrCat("--length must be 0 or more, got ", length));
   ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", 1));
   double temperature = 1.0;
   if (args.Has("--temperature") && (!absl::SimpleAtod(args.Get("--temperature"), &temperature) || !(temperature > 0))) {
@@ -45,12 +47,15 @@ absl::Status Sample(const Args& args) {
   }
   ASSIGN_OR_RETURN(auto jit, Jit::Create());
   ASSIGN_OR_RETURN(auto model, jit->Compile(file, {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
-  RETURN_IF_ERROR(model->LoadCheckpoint(path).status());
+  RETURN_IF_ERROR(model->LoadCheckpoint(c, path));  // the file read once, above
   model->ResetState();
   bool probs = false;
   for (const auto& layer : file.model.layer()) probs |= layer.name() == file.model.output(0) && layer.has_softmax();
   loom_sampling::Uniform uniform(static_cast<uint64_t>(seed));
-  std::string out = prime_text;
+  // Written as it is sampled: any length runs in constant memory, and shows progress. A
+  // reader that stops early (| head) ends the run with an error, not SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::cout << prime_text;
   int64_t next = -1;
   for (int64_t i = 0; i < static_cast<int64_t>(prime.size()) + length - 1; ++i) {
     int64_t id = i < static_cast<int64_t>(prime.size()) ? vocab.Id(prime[i]) : next;
@@ -58,9 +63,10 @@ absl::Status Sample(const Args& args) {
     x.values<int64_t>()[0] = id;
     ASSIGN_OR_RETURN(std::vector<Tensor> y, model->Step({x}));
     next = loom_sampling::Draw(y[0].values<float>().data(), vocab.size(), probs, temperature, uniform);
-    if (i + 1 >= static_cast<int64_t>(prime.size())) out += data::EncodeUtf8(vocab.Char(next));
+    if (i + 1 >= static_cast<int64_t>(prime.size())) std::cout << data::EncodeUtf8(vocab.Char(next)) << std::flush;
+    if (!std::cout) return absl::DataLossError("cannot write the sample to standard output");
   }
-  std::cout << out << "\n";
+  std::cout << "\n";
   return absl::OkStatus();
 }
 

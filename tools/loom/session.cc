@@ -1,5 +1,7 @@
 #include "tools/loom/session.h"
 
+#include <optional>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/checkpoint.h"
@@ -63,9 +65,10 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
   s.seed = static_cast<uint64_t>(seed);
   ASSIGN_OR_RETURN(double val_split, GetDouble(args, "--val-split", default_val_split));
   if (val_split < 0 || val_split > 1) return absl::InvalidArgumentError("--val-split must be in [0, 1]");
+  std::optional<Checkpoint> c;  // read once: what the data and the model get is one file
   if (!checkpoint.empty()) {
-    ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(checkpoint));
-    s.metadata = c.metadata;
+    ASSIGN_OR_RETURN(c, LoadCheckpoint(checkpoint));
+    s.metadata = c->metadata;
   }
   ASSIGN_OR_RETURN(s.data, OpenDataset(s.file, data_path, {s.batch, val_split, s.seed, s.metadata}));
   ASSIGN_OR_RETURN(s.jit, Jit::Create());
@@ -74,7 +77,7 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
   options.vocab = s.data->vocab();
   options.streaming = s.data->streams();
   ASSIGN_OR_RETURN(s.model, s.jit->Compile(s.file, options, s.seed));
-  if (!checkpoint.empty()) RETURN_IF_ERROR(s.model->LoadCheckpoint(checkpoint).status());
+  if (c) RETURN_IF_ERROR(s.model->LoadCheckpoint(*c, checkpoint));
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cmath>
+#include <optional>
 #include <fstream>
 #include <iostream>
 
@@ -23,13 +24,15 @@
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/progress.h"
+#include "tools/loom/run_files.h"
 #include "tools/loom/session.h"
 
 namespace loom::cli {
 namespace {
 
+// SIGINT, SIGTERM and SIGHUP alike: stop at the next step boundary, with a checkpoint.
 volatile std::sig_atomic_t interrupted = 0;
-void OnInterrupt(int) { interrupted = 1; }
+void OnInterrupt(int signal) { interrupted = signal; }
 
 struct Position {
   int64_t epoch = 0, batch = 0, step = 0;
@@ -59,7 +62,8 @@ bool AllFinite(const codegen::CompiledFunction::Globals& globals) {
 class Run {
  public:
   // `saved_step`: the step the checkpoint holds already (a resumed run's), or -1.
-  Run(Session& s, std::string save, int64_t saved_step) : s_(s), save_(std::move(save)), saved_step_(saved_step) {}
+  Run(Session& s, std::string save, int64_t saved_step, std::map<std::string, std::string> data_identity)
+      : s_(s), save_(std::move(save)), saved_step_(saved_step), data_identity_(std::move(data_identity)) {}
 
   // What the checkpoint holds, for the message that stops a run.
   std::string Saved() const {
@@ -70,7 +74,13 @@ class Run {
 
   absl::Status Save(const Position& p) {
     if (save_.empty()) return absl::OkStatus();
+    // A checkpoint of non-finite parameters would only carry the failure on.
+    if (!AllFinite(s_.model->globals())) {
+      return absl::FailedPreconditionError(absl::StrCat("the parameters are no longer finite at step ", p.step,
+                                                        "; not saved", Saved()));
+    }
     std::map<std::string, std::string> metadata = s_.data->Metadata();
+    metadata.insert(data_identity_.begin(), data_identity_.end());
     metadata["epoch"] = absl::StrCat(p.epoch);
     metadata["batch"] = absl::StrCat(p.batch);
     metadata["step"] = absl::StrCat(p.step);
@@ -99,7 +109,12 @@ class Run {
   Session& s_;
   std::string save_;
   int64_t saved_step_;
+  std::map<std::string, std::string> data_identity_;
 };
+
+// A loss this many times the run's first (or 1) means training diverged: with a finite
+// but absurd loss (Adagrad at lr 1e30 gives 4.8e32) the parameters are garbage already.
+constexpr double kDivergence = 1e6;
 
 // The error that stops a run at `step`; with --detect-anomaly, where the NaN came from.
 absl::Status NonFinite(Session& s, int64_t step, float loss, const std::vector<Tensor>* batch,
@@ -121,14 +136,26 @@ absl::Status Train(const Args& args) {
     return absl::InvalidArgumentError("usage: loom train MODEL.pbtxt --data PATH [options] (see loom --help)");
   }
   std::string resume = args.Get("--resume"), save = args.Get("--save", resume);
+  // Every option and output path is checked before anything is compiled or trained.
+  std::optional<RunLock> lock;
+  if (!save.empty()) {
+    ASSIGN_OR_RETURN(RunLock taken, RunLock::Take(save));
+    lock.emplace(std::move(taken));
+  }
   ASSIGN_OR_RETURN(int64_t threads, args.GetInt("--threads", 1));
   if (threads < 1 || threads > 256) return absl::InvalidArgumentError("--threads takes 1 to 256");
   if (int started = SetNumThreads(static_cast<int>(threads)); started != threads) {
     return absl::ResourceExhaustedError(
         absl::StrCat("--threads ", threads, ": the system would start only ", started, " (out of memory or threads)"));
   }
-  // From here on Ctrl-C stops at the next step boundary, with a checkpoint.
-  std::signal(SIGINT, OnInterrupt);
+  ASSIGN_OR_RETURN(int64_t epochs, args.GetInt("--epochs", args.Has("--steps") ? INT64_MAX : 1));
+  ASSIGN_OR_RETURN(int64_t steps, args.GetInt("--steps", INT64_MAX));
+  if (epochs < 1 || steps < 1) return absl::InvalidArgumentError("--epochs and --steps must be at least 1");
+  // From here on Ctrl-C (or SIGTERM, SIGHUP) stops at the next step boundary, with a
+  // checkpoint.
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, OnInterrupt);
+  using Metadata = std::map<std::string, std::string>;
+  ASSIGN_OR_RETURN(Metadata data_identity, DataIdentity(args.Get("--data")));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
   ASSIGN_OR_RETURN(Session s, OpenSession(std::move(file), args.Get("--data"), args, resume));
   if (s.data->batches_per_epoch() < 1) {
@@ -136,12 +163,19 @@ absl::Status Train(const Args& args) {
                                                    s.batch, " (less --val-split, a smaller --batch or --seq)"));
   }
   Position p;
+  int64_t per_epoch = s.data->batches_per_epoch();
   if (!resume.empty()) {
     ASSIGN_OR_RETURN(p, PositionOf(s.metadata, resume));
+    if (!args.Has("--other-data")) {
+      RETURN_IF_ERROR(CheckSameData(s.metadata, data_identity, args.Get("--data"), resume));
+    } else if (p.batch >= per_epoch) {
+      // Other data, with fewer batches: the checkpoint's epoch is over in this data.
+      ++p.epoch;
+      p.batch = 0;
+    }
+    // Rows a killed run logged after its checkpoint: this run logs them again.
+    RETURN_IF_ERROR(TruncateLog(save + ".csv", p.step));
   }
-  ASSIGN_OR_RETURN(int64_t epochs, args.GetInt("--epochs", args.Has("--steps") ? INT64_MAX : 1));
-  ASSIGN_OR_RETURN(int64_t steps, args.GetInt("--steps", INT64_MAX));
-  int64_t per_epoch = s.data->batches_per_epoch();
   int64_t last = std::min(steps, epochs > INT64_MAX / per_epoch ? INT64_MAX : epochs * per_epoch);
   if (p.step >= last) {
     return absl::InvalidArgumentError(absl::StrCat("the run is already at step ", p.step, " of ", last));
@@ -149,12 +183,13 @@ absl::Status Train(const Args& args) {
   auto [units, unit] = s.data->units_per_batch();
   std::cerr << absl::StrFormat("training %s on %s: %d batches of %d %s per epoch, steps %d to %d\n",
                                s.file.model.name(), args.Get("--data"), per_epoch, units, unit, p.step, last);
-  Run run(s, save, resume.empty() ? -1 : p.step);
+  Run run(s, save, resume.empty() ? -1 : p.step, data_identity);
   if (resume.empty() && !save.empty()) std::remove((save + ".csv").c_str());  // a new run, a new log
   Progress progress(p.step, last - p.step, units, unit);
   double loss_sum = 0;
   int64_t loss_count = 0, log_every = std::max<int64_t>(1, per_epoch / 10);
   bool detect_anomaly = args.Has("--detect-anomaly");
+  double first_loss = NAN;
   codegen::CompiledFunction::Globals before;
   while (p.step < last) {
     std::vector<Tensor> batch = s.data->Batch(p.epoch, p.batch);
@@ -163,6 +198,13 @@ absl::Status Train(const Args& args) {
     if (!std::isfinite(loss) || (detect_anomaly && !AllFinite(s.model->globals()))) {
       progress.Finish();
       return NonFinite(s, p.step + 1, loss, detect_anomaly ? &batch : nullptr, &before, run);
+    }
+    if (std::isnan(first_loss)) first_loss = loss;
+    if (std::abs(loss) > kDivergence * std::max(1.0, std::abs(first_loss))) {
+      progress.Finish();
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "training diverged: the loss grew from %g to %g by step %d (a smaller --lr?); stopped%s", first_loss, loss,
+          p.step + 1, run.Saved()));
     }
     ++p.step;
     loss_sum += loss;
@@ -189,7 +231,8 @@ absl::Status Train(const Args& args) {
       RETURN_IF_ERROR(run.Save(p));
       progress.Finish();
       return absl::CancelledError(absl::StrCat(
-          "interrupted at step ", p.step,
+          "interrupted", interrupted == SIGTERM ? " by SIGTERM" : interrupted == SIGHUP ? " by SIGHUP" : "",
+          " at step ", p.step,
           save.empty() ? "" : absl::StrCat("; saved ", save, " (continue with --resume ", save, ")")));
     }
   }
@@ -203,12 +246,12 @@ absl::Status Train(const Args& args) {
 int TrainCommand(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv, {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split",
                                "--save", "--resume", "--threads"},
-                        {"--detect-anomaly"});
+                        {"--detect-anomaly", "--other-data"});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Train(*args);
   if (absl::IsCancelled(s)) {
     std::cerr << "loom: " << s.message() << "\n";
-    return 130;
+    return 128 + (interrupted ? interrupted : SIGINT);  // as the shell reports a signal
   }
   return s.ok() ? 0 : Fail(s);
 }
