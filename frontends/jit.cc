@@ -48,13 +48,16 @@ absl::StatusOr<std::unique_ptr<ir::Module>> LowerForCompilation(const frontends:
 
 absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const frontends::ModelFile& file,
                                                             const frontends::LowerOptions& options, uint64_t seed) {
-  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, LowerForCompilation(file, options, options_.pipeline));
+  frontends::LowerOptions lower = options;
+  std::map<std::string, int64_t> length_limits;
+  lower.length_limits = &length_limits;
+  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, LowerForCompilation(file, lower, options_.pipeline));
   uint64_t bytes = 0;
   for (const ir::Global& g : module->globals()) {
     bytes = AddBytes(bytes, ByteSize(g.type.dtype, g.type.shape));
   }
   RETURN_IF_ERROR(CheckAllocation(absl::StrCat("model '", module->name(), "', parameters and state"), bytes));
-  return std::unique_ptr<CompiledModel>(new CompiledModel(*this, std::move(module), seed));
+  return std::unique_ptr<CompiledModel>(new CompiledModel(*this, std::move(module), seed, std::move(length_limits)));
 }
 
 absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& model,
@@ -62,8 +65,9 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& mod
   return Compile(frontends::FromProto(model.description(), model.description().name()), options, seed);
 }
 
-CompiledModel::CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed)
-    : jit_(jit), module_(std::move(module)) {
+CompiledModel::CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed,
+                             std::map<std::string, int64_t> length_limits)
+    : jit_(jit), module_(std::move(module)), length_limits_(std::move(length_limits)) {
   for (const ir::Global& g : module_->globals()) globals_.emplace(g.name, ir::InitialValue(g, seed));
 }
 
@@ -83,13 +87,36 @@ absl::StatusOr<codegen::CompiledFunction*> CompiledModel::Function(const std::st
   return (functions_[name] = std::move(f)).get();
 }
 
+absl::Status CompiledModel::CheckLengths(const std::string& function, const std::vector<Tensor>& inputs) const {
+  if (length_limits_.empty()) return absl::OkStatus();
+  const ir::Function* f = module_->FindFunction(function);
+  if (f == nullptr) return absl::OkStatus();  // Function() says so
+  const auto& args = f->body().arguments();
+  for (size_t i = 0; i < inputs.size() && i < args.size(); ++i) {
+    auto limit = length_limits_.find(args[i]->name_hint());
+    if (limit == length_limits_.end() || IsFloat(inputs[i].dtype())) continue;
+    for (int64_t k = 0; k < inputs[i].num_elements(); ++k) {
+      double length = inputs[i].GetDouble(k);
+      if (!(length >= 1 && length <= static_cast<double>(limit->second))) {
+        return absl::InvalidArgumentError(absl::StrCat("input '", limit->first, "': length ", length, " (element ", k,
+                                                       ") must be 1 to ", limit->second,
+                                                       ", the time steps there are (as PyTorch's "
+                                                       "pack_padded_sequence requires)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Tensor>> CompiledModel::Forward(const std::vector<Tensor>& inputs) {
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("forward"));
+  RETURN_IF_ERROR(CheckLengths("forward", inputs));
   return f->Run(inputs, globals_, params_version_);
 }
 
 absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch) {
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("train_step"));
+  RETURN_IF_ERROR(CheckLengths("train_step", batch));
   absl::StatusOr<std::vector<Tensor>> loss = f->Run(batch, globals_, params_version_);
   ParametersChanged();  // by the update (or partly, by a run that failed)
   if (!loss.ok()) return loss.status();
@@ -98,6 +125,7 @@ absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch)
 
 absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor>& inputs) {
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function("step"));
+  RETURN_IF_ERROR(CheckLengths("step", inputs));
   return f->Run(inputs, globals_, params_version_);
 }
 

@@ -71,13 +71,18 @@ class CompiledModel {
 
  private:
   friend class Jit;
-  CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed);
+  CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed,
+                std::map<std::string, int64_t> length_limits);
+  // Compiled code would run with a length outside 1..T (a length of 0 makes the loss
+  // 0/0): refused first, naming the input.
+  absl::Status CheckLengths(const std::string& function, const std::vector<Tensor>& inputs) const;
   absl::StatusOr<codegen::CompiledFunction*> Function(const std::string& name);
   // The compiled functions keep their weights packed until this changes.
   void ParametersChanged() { ++params_version_; }
 
   Jit& jit_;
   int64_t params_version_ = 1;
+  std::map<std::string, int64_t> length_limits_;  // LowerOptions::length_limits
   std::unique_ptr<ir::Module> module_;
   codegen::CompiledFunction::Globals globals_;
   std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions_;

@@ -75,6 +75,13 @@ absl::StatusOr<Value*> Lowerer::Param(const std::string& name, Shape shape, ir::
   auto it = loaded_.find(name);
   if (it != loaded_.end()) return it->second;
   RETURN_IF_ERROR(CheckElementCount(DType::kF32, shape, absl::StrCat("parameter ", name)));
+  if (init.kind == ir::Initializer::Kind::kUniform && !(init.a <= init.b)) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter ", name, ": uniform init needs low <= high, got low ",
+                                                   init.a, ", high ", init.b));
+  }
+  if (init.kind == ir::Initializer::Kind::kNormal && !(init.b >= 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter ", name, ": normal init needs std >= 0, got ", init.b));
+  }
   if (const ir::Global* g = module_.FindGlobal(name)) {
     if (g->type.shape != shape) {
       return absl::InvalidArgumentError(absl::StrCat("parameter ", name, " is declared twice"));
@@ -183,7 +190,7 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       RETURN_IF_ERROR(ExpectInputs(lw, index, 1));
       ASSIGN_OR_RETURN(Value * x, lw.Input(index, 0));
       double p = l.dropout().p();
-      if (p < 0 || p > 1) return lw.LayerError(index, absl::StrCat("p must be in [0, 1], got ", p));
+      if (!(p >= 0 && p <= 1)) return lw.LayerError(index, absl::StrCat("p must be in [0, 1], got ", p));
       if (!lw.training_ || p == 0) {
         lw.Define(name, x);
         return absl::OkStatus();
@@ -281,12 +288,20 @@ absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
   // With lengths, position (b, t) of batch-first [B, T, ...] counts only when t < lengths[b].
   Value* mask = nullptr;
   if (!loss.lengths().empty()) {
+    if (loss.lengths() == loss.target()) {
+      return ir::ErrorAt(loc, absl::StrCat("loss lengths '", loss.lengths(),
+                                           "' is the loss's target: give the lengths an input of their own"));
+    }
     ASSIGN_OR_RETURN(Value * lengths, lw.NamedValue(loss.lengths(), loc));
     if (xt.rank() < 2 || lengths->type().shape != Shape{xt.shape[0]} || !IsInteger(lengths->type().dtype)) {
       return ir::ErrorAt(loc, absl::StrCat("loss lengths ", lengths->type().ToString(),
                                            " need batch-first input [B, T, ...], got ", xt.ToString()));
     }
     Shape bt = {xt.shape[0], xt.shape[1]};
+    if (lw.options().length_limits) {
+      int64_t& limit = (*lw.options().length_limits)[loss.lengths()];
+      limit = std::max(limit, xt.shape[1]);
+    }
     ASSIGN_OR_RETURN(Value * t, wrap(b.Build(OpCode::kIota, {}, {{"shape", bt}, {"dim", int64_t{1}},
                                                                    {"dtype", lengths->type().dtype}})));
     ASSIGN_OR_RETURN(Value * lb, wrap(b.BroadcastInDim(lengths, bt, {0})));
@@ -369,6 +384,34 @@ absl::Status CheckTraining(const ModelFile& file) {
     if (!(t.optimizer().lr() > 0)) {
       return ir::ErrorAt(loc, absl::StrCat("optimizer lr must be positive, got ", t.optimizer().lr()));
     }
+    // PyTorch's ranges (0 means the default where the field says so): a value outside
+    // one trains on as if nothing were wrong, to nonsense.
+    const proto::Optimizer& o = t.optimizer();
+    struct Range {
+      const char* name;
+      double value, high;  // in [0, high)
+    };
+    std::vector<Range> ranges = {{"weight_decay", o.weight_decay(), INFINITY}};
+    if (o.has_sgd()) ranges.push_back({"sgd momentum", o.sgd().momentum(), INFINITY});
+    if (o.has_adagrad()) {
+      ranges.push_back({"adagrad eps", o.adagrad().eps(), INFINITY});
+      ranges.push_back({"adagrad initial_accumulator_value", o.adagrad().initial_accumulator_value(), INFINITY});
+    }
+    if (o.has_rmsprop()) {
+      ranges.push_back({"rmsprop alpha", o.rmsprop().alpha(), 1});
+      ranges.push_back({"rmsprop eps", o.rmsprop().eps(), INFINITY});
+      ranges.push_back({"rmsprop momentum", o.rmsprop().momentum(), INFINITY});
+    }
+    if (o.has_adam()) {
+      ranges.push_back({"adam beta1", o.adam().beta1(), 1});
+      ranges.push_back({"adam beta2", o.adam().beta2(), 1});
+      ranges.push_back({"adam eps", o.adam().eps(), INFINITY});
+    }
+    for (const Range& r : ranges) {
+      if (!(r.value >= 0 && r.value < r.high)) {
+        return ir::ErrorAt(loc, absl::StrCat("optimizer ", r.name, " must be in [0, ", r.high, "), got ", r.value));
+      }
+    }
   }
   if (t.batch_size() < 0 || t.seq_length() < 0) {
     return ir::ErrorAt(loc, "batch_size and seq_length must not be negative");
@@ -400,9 +443,10 @@ absl::Status Lowerer::LowerFunction(ir::Function* f, bool training, bool streami
       } else if (d >= kMaxSize) {
         return ir::ErrorAt(file_.InputLoc(i), absl::StrCat("input '", in.name(), "': dimension ", d,
                                                            " is too large (limit 2^31)"));
-      } else if (d < 0) {
+      } else if (d < 1) {
+        // A zero-length window or sequence trains on nothing and divides by zero.
         return ir::ErrorAt(file_.InputLoc(i), absl::StrCat("input '", in.name(), "': dimension ", d,
-                                                           " is invalid (-1 is the batch)"));
+                                                           " is invalid (sizes are positive; -1 is the batch)"));
       } else {
         shape.push_back(d);
       }

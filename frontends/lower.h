@@ -24,6 +24,9 @@ struct LowerOptions {
   bool streaming = false;
   // When set, receives the type of every named value of @forward (layer outputs).
   std::map<std::string, ir::TensorType>* value_types = nullptr;
+  // Out, when set: each input that holds sequence lengths, and the time steps it may count
+  // (a length must be 1 to that, as PyTorch's pack_padded_sequence requires).
+  std::map<std::string, int64_t>* length_limits = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file,

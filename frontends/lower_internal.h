@@ -16,6 +16,7 @@ class Lowerer {
  public:
   Lowerer(const ModelFile& file, const LowerOptions& options, ir::Module& module)
       : file_(file), model_(file.model), options_(options), module_(module) {}
+  const LowerOptions& options() const { return options_; }
 
   // Lowers into `f`: inference when !training, else with dropout and the loss.
   absl::Status LowerFunction(ir::Function* f, bool training, bool streaming = false);

@@ -48,7 +48,14 @@ absl::StatusOr<Lowerer::Sequence> Lowerer::SequenceInput(int index, Value* x, in
   s.T = s.seq->type().shape[0];
   s.B = s.seq->type().shape[1];
   if (!lengths.empty()) {
+    if (model_.has_loss() && lengths == model_.loss().target()) {
+      return LayerError(index, absl::StrCat("lengths '", lengths, "' is the loss's target: give the lengths an input of their own"));
+    }
     ASSIGN_OR_RETURN(s.lengths, NamedValue(lengths, file_.LayerLoc(index)));
+    if (options_.length_limits) {  // the longest sequence it may mask (@step's is 1)
+      int64_t& limit = (*options_.length_limits)[lengths];
+      limit = std::max(limit, s.T);
+    }
     if (!IsInteger(s.lengths->type().dtype) || s.lengths->type().shape != Shape{s.B}) {
       return LayerError(index, absl::StrCat("lengths must be integers [", s.B, "], got ",
                                             s.lengths->type().ToString()));
@@ -72,7 +79,7 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
   if (num_layers > kMaxLayers) {
     return LayerError(index, absl::StrCat("num_layers ", num_layers, " is too large (limit ", kMaxLayers, ")"));
   }
-  if (rec.dropout() < 0 || rec.dropout() > 1) {
+  if (!(rec.dropout() >= 0 && rec.dropout() <= 1)) {
     return LayerError(index, absl::StrCat("dropout must be in [0, 1], got ", rec.dropout()));
   }
   bool relu = false;
@@ -82,6 +89,9 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
     } else if (!rec.nonlinearity().empty() && rec.nonlinearity() != "tanh") {
       return LayerError(index, absl::StrCat("nonlinearity must be tanh or relu, got '", rec.nonlinearity(), "'"));
     }
+  } else if (!rec.nonlinearity().empty()) {
+    return LayerError(index, absl::StrCat("nonlinearity is an rnn's setting; an ", layer.has_lstm() ? "lstm" : "gru",
+                                          "'s activations are fixed (got '", rec.nonlinearity(), "')"));
   }
   ASSIGN_OR_RETURN(Sequence in, SequenceInput(index, x, input_size, rec.batch_first(), rec.lengths(),
                                                absl::StrCat("input_size ", input_size)));

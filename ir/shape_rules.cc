@@ -224,7 +224,8 @@ absl::StatusOr<Types> InferSlice(const Op& op) {
   }
   Shape out;
   for (int64_t d = 0; d < t.rank(); ++d) {
-    if (start[d] < 0 || start[d] > limit[d] || limit[d] > t.shape[d] || strides[d] < 1) {
+    if (strides[d] < 1) return Bad(op, "strides must be positive, got ", Ints(strides));
+    if (start[d] < 0 || start[d] > limit[d] || limit[d] > t.shape[d]) {
       return Bad(op, "slice ", Ints(start), " to ", Ints(limit), " by ", Ints(strides),
                  " is out of bounds for ", t.ToString());
     }

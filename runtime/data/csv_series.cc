@@ -16,6 +16,18 @@ absl::StatusOr<CsvSeries> LoadCsvSeries(const std::string& path) {
   return ParseCsvSeries(bytes, path);
 }
 
+namespace {
+
+// A decimal number, finite as a float: strtod would also take hex ("0x1F"), "inf" and
+// "nan", which in a data file are mistakes.
+bool ParseValue(absl::string_view field, float* v) {
+  field = absl::StripAsciiWhitespace(field);
+  if (field.find_first_of("xXpP") != absl::string_view::npos) return false;
+  return absl::SimpleAtof(field, v) && std::isfinite(*v);
+}
+
+}  // namespace
+
 absl::StatusOr<CsvSeries> ParseCsvSeries(absl::string_view bytes, const std::string& path) {
   RETURN_IF_ERROR(DecodeUtf8(bytes, path).status());
   CsvSeries series;
@@ -29,7 +41,7 @@ absl::StatusOr<CsvSeries> ParseCsvSeries(absl::string_view bytes, const std::str
     bool numeric = true;
     for (absl::string_view f : fields) {
       float v;
-      numeric = numeric && absl::SimpleAtof(absl::StripAsciiWhitespace(f), &v) && std::isfinite(v);
+      numeric = numeric && ParseValue(f, &v);
       row.push_back(numeric ? v : 0.0f);
     }
     if (series.columns.empty() && series.rows.empty() && !numeric) {
@@ -45,7 +57,7 @@ absl::StatusOr<CsvSeries> ParseCsvSeries(absl::string_view bytes, const std::str
     if (!numeric) {
       for (size_t i = 0; i < fields.size(); ++i) {
         float v;
-        if (!absl::SimpleAtof(absl::StripAsciiWhitespace(fields[i]), &v) || !std::isfinite(v)) {
+        if (!ParseValue(fields[i], &v)) {
           return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": field ", i + 1, " ('",
                                                          absl::StripAsciiWhitespace(fields[i]),
                                                          "') is not a finite number"));

@@ -51,6 +51,10 @@ absl::StatusOr<std::vector<LabelledExample>> ParseLabelledText(absl::string_view
       return absl::InvalidArgumentError(
           absl::StrCat(path, ":", line_number, ": expected LABEL<TAB>TEXT, found no tab"));
     }
+    if (line.find('\t', tab + 1) != absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
+                                                     ": expected LABEL<TAB>TEXT, found a third column (another tab)"));
+    }
     absl::string_view label = line.substr(0, tab);
     if (label != "0" && label != "1") {
       return absl::InvalidArgumentError(

@@ -1,8 +1,10 @@
 #include "runtime/data/utf8.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -67,12 +69,19 @@ std::string EncodeUtf8(const std::u32string& s) {
 }
 
 absl::StatusOr<std::string> ReadDataFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a data file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open the data file"));
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (ss.str().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": the data file is empty"));
-  return ss.str();
+  std::string bytes = ss.str();
+  // A byte-order mark (Windows editors write one) is not data: "\uFEFF0" is no label.
+  if (absl::StartsWith(bytes, "\xEF\xBB\xBF")) bytes.erase(0, 3);
+  if (bytes.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": the data file is empty"));
+  return bytes;
 }
 
 }  // namespace loom::data

@@ -32,6 +32,7 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
     }
     size_t eq = a.find('=');
     std::string flag = a.substr(0, eq);
+    if (args.Has(flag)) return absl::InvalidArgumentError(absl::StrCat(flag, " is given twice"));
     if (value_flags.count(flag)) {
       if (eq != std::string::npos) {
         args.flags[flag] = a.substr(eq + 1);

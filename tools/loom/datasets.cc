@@ -284,7 +284,13 @@ class SeriesDataset : public Dataset {
                                                      d->features_, " features and predicts ", d->outputs_));
     }
     d->rows_ = std::move(series.rows);
-    int64_t windows = std::max<int64_t>(0, static_cast<int64_t>(d->rows_.size()) - d->window_);
+    // A window and the value after it, at least once: also what the statistics below read.
+    if (static_cast<int64_t>(d->rows_.size()) <= d->window_) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", d->rows_.size(), " rows, but the model's window of ",
+                                                     d->window_, " and the value after it need at least ",
+                                                     d->window_ + 1));
+    }
+    int64_t windows = static_cast<int64_t>(d->rows_.size()) - d->window_;
     d->val_windows_ = static_cast<int64_t>(windows * o.val_split);
     d->train_windows_ = windows - d->val_windows_;
     ASSIGN_OR_RETURN(std::optional<data::Standardization> stored, data::LoadStandardization(o.metadata));

@@ -110,9 +110,15 @@ absl::Status RunModel(const Args& args) {
       inputs[i] = std::move(wide);
     }
     if (ir::TypeOf(inputs[i]) != types[i]) {
+      // Say which of the two is wrong: the element type or the shape.
+      std::string what = inputs[i].shape() == types[i].shape ? absl::StrCat(" (the element type is wrong: ",
+                                                                              DTypeName(inputs[i].dtype()), " for ",
+                                                                              DTypeName(types[i].dtype), ")")
+                         : inputs[i].dtype() == types[i].dtype ? " (the shape is wrong)"
+                                                               : "";
       return absl::InvalidArgumentError(absl::StrCat(in_paths[i], ": input '", wanted[i]->name(), "' must be ",
                                                      types[i].ToString(), ", got ",
-                                                     ir::TypeOf(inputs[i]).ToString()));
+                                                     ir::TypeOf(inputs[i]).ToString(), what));
     }
     RETURN_IF_ERROR(CheckInputValues(file.model, options.vocab, wanted[i]->name(), inputs[i], in_paths[i]));
   }

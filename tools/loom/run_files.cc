@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
+#include "runtime/data/utf8.h"
 #include "runtime/npy.h"
 #include "support/hash.h"
 
@@ -68,7 +69,7 @@ absl::Status TruncateLog(const std::string& log, int64_t step) {
 }
 
 absl::StatusOr<std::map<std::string, std::string>> DataIdentity(const std::string& data_path) {
-  absl::StatusOr<std::string> bytes = ReadFile(data_path);
+  absl::StatusOr<std::string> bytes = data::ReadDataFile(data_path);
   if (!bytes.ok()) return bytes.status();
   return std::map<std::string, std::string>{{"data_bytes", absl::StrCat(bytes->size())},
                                             {"data_hash", absl::StrCat(absl::Hex(Hash64(*bytes), absl::kZeroPad16))}};

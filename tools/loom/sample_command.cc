@@ -33,7 +33,8 @@ absl::Status Sample(const Args& args) {
   if (length < 0) return absl::InvalidArgumentError(absl::StrCat("--length must be 0 or more, got ", length));
   ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", 1));
   double temperature = 1.0;
-  if (args.Has("--temperature") && (!absl::SimpleAtod(args.Get("--temperature"), &temperature) || !(temperature > 0))) {
+  if (args.Has("--temperature") && (!absl::SimpleAtod(args.Get("--temperature"), &temperature) || !(temperature > 0) ||
+                                       !std::isfinite(temperature))) {
     return absl::InvalidArgumentError("--temperature takes a positive number");
   }
   std::string prime_text = args.Get("--prime", "\n");

@@ -1,5 +1,6 @@
 #include "tools/loom/session.h"
 
+#include <cmath>
 #include <optional>
 
 #include "absl/strings/numbers.h"
@@ -13,8 +14,8 @@ namespace {
 absl::StatusOr<double> GetDouble(const Args& args, const std::string& flag, double dflt) {
   if (!args.Has(flag)) return dflt;
   double v;
-  if (!absl::SimpleAtod(args.Get(flag), &v)) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " takes a number, got '", args.Get(flag), "'"));
+  if (!absl::SimpleAtod(args.Get(flag), &v) || !std::isfinite(v)) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " takes a finite number, got '", args.Get(flag), "'"));
   }
   return v;
 }

@@ -2,6 +2,8 @@
 // parameters by PyTorch name; checkpoints round-trip; compiled code is cached.
 #include "frontends/jit.h"
 
+#include <cmath>
+
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 
@@ -25,6 +27,34 @@ Tensor Ramp(Shape shape, float scale) {
   Tensor t(DType::kF32, shape);
   for (int64_t i = 0; i < t.num_elements(); ++i) t.values<float>()[i] = scale * static_cast<float>((i * 37) % 11 - 5);
   return t;
+}
+
+// Lengths outside 1..T are refused before running (0 made the loss 0/0 = NaN).
+TEST(JitApiTest, LengthsOutsideOneToTAreRefused) {
+  nn::Model m("Masked");
+  auto x = m.Input("x", DType::kF32, {-1, 6, 3});
+  auto y = m.Input("y", DType::kF32, {-1, 6, 2});
+  auto lengths = m.Input("lengths", DType::kI64, {-1});
+  auto gru = m.GRU("gru", x, 3, 5, {.batch_first = true, .lengths = lengths});
+  auto head = m.Linear("head", gru.output, 5, 2);
+  m.Output(head);
+  m.MSELoss(head, y, lengths);
+  m.training().mutable_optimizer()->set_lr(0.05);
+  m.training().mutable_optimizer()->mutable_sgd();
+  auto jit = Jit::Create();
+  ASSERT_TRUE(jit.ok()) << jit.status();
+  auto model = (*jit)->Compile(m, {.batch = 2}, /*seed=*/3);
+  ASSERT_TRUE(model.ok()) << model.status();
+  Tensor xs = Ramp({2, 6, 3}, 0.1f), ys = Ramp({2, 6, 2}, 0.05f);
+  auto zero = (*model)->TrainStep({xs, ys, Tensor::FromVector<int64_t>({2}, {0, 0})});
+  EXPECT_EQ(zero.status().message(),
+            "input 'lengths': length 0 (element 0) must be 1 to 6, the time steps there are (as PyTorch's "
+            "pack_padded_sequence requires)");
+  auto long_one = (*model)->Forward({xs, Tensor::FromVector<int64_t>({2}, {3, 7})});
+  EXPECT_FALSE(long_one.ok());
+  auto fine = (*model)->TrainStep({xs, ys, Tensor::FromVector<int64_t>({2}, {1, 6})});
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  EXPECT_TRUE(std::isfinite(*fine));
 }
 
 TEST(JitApiTest, ForwardAndTrainStepMatchTheInterpreter) {

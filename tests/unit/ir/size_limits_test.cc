@@ -90,7 +90,7 @@ TEST(SizeLimitsTest, NpyHeaderWithAnOverflowingShapeIsRefusedBeforeAllocating) {
 
 TEST(SizeLimitsTest, CheckpointTensorWithAnOverflowingShapeIsRefused) {
   runtime::proto::Checkpoint pc;
-  pc.set_format_version(kCheckpointFormatVersion);
+  pc.set_format_version(1);  // no checksum to compute: the shape is what is checked
   runtime::proto::Tensor* t = pc.add_tensors();
   t->set_name("w");
   t->add_shape(k2to32);

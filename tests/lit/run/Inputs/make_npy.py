@@ -1,6 +1,6 @@
 """Writes a .npy to stdout: make_npy.py DESCR D0,D1,... [VALUE | random:N]
 
-DESCR is numpy's ('<f4', '<f8', '<i4', '<i8'); every element is VALUE (default 0), or
+DESCR is numpy's ('<f4', '<f8', '<i4', '<i8', '|b1'); every element is VALUE (default 0), or
 with random:N drawn from a fixed seed, integers in [0, N) or floats in [-N, N). Plain
 Python (no numpy), for tests that need a large, a random or a deliberately wrong input
 without shipping one.
@@ -19,7 +19,7 @@ header += " " * (63 - (10 + len(header)) % 64) + "\n"
 count = 1
 for d in shape:
     count *= d
-code = {"<f4": "f", "<f8": "d", "<i4": "i", "<i8": "q"}[descr]
+code = {"<f4": "f", "<f8": "d", "<i4": "i", "<i8": "q", "|b1": "?"}[descr]
 if value.startswith("random:"):
     n, rng = float(value[len("random:"):]), random.Random(1)
     draw = (lambda: rng.uniform(-n, n)) if code in "fd" else (lambda: rng.randrange(int(n)))
