@@ -14,16 +14,19 @@ constexpr char kUsage[] = R"(usage: loom COMMAND [args]
 
 Commands:
   train MODEL.pbtxt --data PATH [--epochs N] [--steps N] [--batch N] [--seq N] [--lr X]
-        [--seed N] [--val-split F] [--save CKPT] [--resume CKPT] [--threads N]
-        [--detect-anomaly]
+        [--seed N] [--val-split F] [--save CKPT] [--resume CKPT [--other-data]]
+        [--threads N] [--detect-anomaly]
       Trains in native code on a data file of the kind the model's loss asks for: a
       UTF-8 text (language model), LABEL<TAB>TEXT lines (classifier) or a CSV time
       series (forecasting). Validates after each epoch; with --save, checkpoints then,
-      at the end and on Ctrl-C, and logs CKPT.csv. --resume continues a run exactly.
-      --epochs and --steps count from the start of the run (default: one epoch).
-      --threads shares the large matrix products among N threads; results are the same.
-      A NaN or infinite loss stops the run; --detect-anomaly also checks the parameters
-      after each step and names the first op that produced a NaN or an infinity.
+      at the end and on Ctrl-C (or SIGTERM, SIGHUP), and logs CKPT.csv; CKPT.lock keeps
+      a second run from writing the same CKPT. --resume continues a run exactly, on the
+      data it was trained on (--other-data: on another file anyway), its log cut back
+      to the checkpoint. --epochs and --steps count from the start of the run (default:
+      one epoch). --threads shares the large matrix products among N threads; results
+      are the same. A NaN or infinite loss, or one a million times the first, stops the
+      run; --detect-anomaly also checks the parameters after each step and names the
+      first op that produced a NaN or an infinity.
   eval CKPT --data PATH [--batch N]
       The trained model's metric on all of PATH (bits/char, accuracy or mse).
   sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]
@@ -39,7 +42,8 @@ Commands:
       the total. --ir prints the lowered IR instead.
   params export MODEL.pbtxt DIR [--params CKPT] [--seed N] [--vocab N]
       Writes every parameter as DIR/<state_dict key>.npy (from CKPT, or freshly
-      initialized with --seed), for numpy.load / torch.from_numpy.
+      initialized with --seed), for numpy.load / torch.from_numpy. A key with other
+      characters than letters, digits, '_', '-' and '.' has them escaped as %XX.
   params import MODEL.pbtxt DIR -o CKPT [--vocab N]
       Reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them from
       a PyTorch state_dict) and writes a Loom checkpoint.

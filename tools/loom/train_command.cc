@@ -136,6 +136,9 @@ absl::Status Train(const Args& args) {
     return absl::InvalidArgumentError("usage: loom train MODEL.pbtxt --data PATH [options] (see loom --help)");
   }
   std::string resume = args.Get("--resume"), save = args.Get("--save", resume);
+  for (const char* flag : {"--save", "--resume"}) {
+    if (args.Has(flag) && args.Get(flag).empty()) return absl::InvalidArgumentError(absl::StrCat(flag, " needs a file name"));
+  }
   // Every option and output path is checked before anything is compiled or trained.
   std::optional<RunLock> lock;
   if (!save.empty()) {
