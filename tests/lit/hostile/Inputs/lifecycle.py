@@ -6,7 +6,12 @@
                                                    refused while the first runs
     lifecycle.py LOOM MODEL DATA DIR signal NAME   SIGTERM/SIGHUP/SIGINT: a checkpoint of
                                                    the step it stopped at, exit 128+N
+    lifecycle.py LOOM MODEL DATA DIR sample-race   `loom sample` while the checkpoint is
+                                                   replaced, again and again, by one of
+                                                   another model: every sample succeeds
 """
+import shutil
+import threading
 import os
 import signal
 import subprocess
@@ -63,6 +68,38 @@ elif what == "concurrent":
     first.wait()
     print(second.stderr.strip().splitlines()[-1])
     print(f"exit {second.returncode}")
+elif what == "sample-race":
+    # Two checkpoints of differently sized models, swapped into place as loom train
+    # writes one (a whole file renamed over the old).
+    small_model = os.path.join(work, "small.pbtxt")
+    with open(model) as f:
+        open(small_model, "w").write(f.read().replace("hidden_size: 100", "hidden_size: 60").replace("in_features: 100", "in_features: 60"))
+    for m, name in [(model, "a.ckpt"), (small_model, "b.ckpt")]:
+        subprocess.run([loom, "train", m, "--data", data, "--steps", "2", "--save", os.path.join(work, name)],
+                       check=True, capture_output=True)
+    stop = threading.Event()
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            tmp = os.path.join(work, f"swap{i % 2}.tmp")
+            shutil.copyfile(os.path.join(work, "ab"[i % 2] + ".ckpt"), tmp)
+            os.replace(tmp, ckpt)
+            i += 1
+
+    shutil.copyfile(os.path.join(work, "a.ckpt"), ckpt)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    failures = []
+    for _ in range(40):
+        run = subprocess.run([loom, "sample", ckpt, "--length", "20"], capture_output=True, text=True)
+        if run.returncode != 0:
+            failures.append(run.stderr.strip())
+    stop.set()
+    thread.join()
+    print(f"40 samples, {len(failures)} failed")
+    for f in failures[:3]:
+        print(f)
 elif what == "signal":
     number = getattr(signal, sys.argv[6])
     run = start(["--epochs", "1000"])
