@@ -156,6 +156,18 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
+absl::Status CheckWritable(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file to write"));
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {

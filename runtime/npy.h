@@ -24,6 +24,10 @@ absl::Status WriteNpy(const std::string& path, const Tensor& tensor);
 
 // Shared by every writer of user files: temp file + rename.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
+// Whether WriteFileAtomically(path, ...) can succeed: `path` is not a directory and its
+// directory exists and is writable. The tools check their outputs with it before any
+// work, with the message the write itself would give.
+absl::Status CheckWritable(const std::string& path);
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace loom

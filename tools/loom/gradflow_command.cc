@@ -74,6 +74,7 @@ absl::Status GradFlow(const Args& args) {
     return absl::InvalidArgumentError(
         "usage: loom gradflow MODEL.pbtxt [--compare OTHER.pbtxt] [--data PATH] [--batch N] [--seed N] [-o OUT.svg]");
   }
+  RETURN_IF_ERROR(CheckWritable(args.Get("-o", "gradflow.svg")));  // before any work
   ASSIGN_OR_RETURN(auto engine, codegen::JitEngine::Create());
   Chart chart{"Gradient flow through time", "time step t", "|dL/dh_t|", true, {}};
   for (const std::string& path : {args.positional[0], args.Get("--compare")}) {

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "frontends/params.h"
+#include "runtime/npy.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 
@@ -29,6 +30,7 @@ absl::Status Import(const Args& args) {
   if (args.positional.size() != 3 || !args.Has("-o")) {
     return absl::InvalidArgumentError("usage: loom params import MODEL.pbtxt DIR -o CKPT");
   }
+  RETURN_IF_ERROR(CheckWritable(args.Get("-o")));
   ASSIGN_OR_RETURN(LoadedModel m, LoadModel(args.positional[1], args));
   ASSIGN_OR_RETURN(Checkpoint params, frontends::ImportNpyDir(*m.module, args.positional[2]));
   RETURN_IF_ERROR(SaveCheckpoint(args.Get("-o"), params));

@@ -59,6 +59,7 @@ absl::Status RunModel(const Args& args) {
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
   std::vector<std::string> in_paths = absl::StrSplit(args.Get("--input"), ',');
   std::vector<std::string> out_paths = absl::StrSplit(args.Get("--output"), ',');
+  for (const std::string& p : out_paths) RETURN_IF_ERROR(CheckWritable(p));  // before any work
   std::vector<Tensor> inputs;
   for (const std::string& p : in_paths) {
     ASSIGN_OR_RETURN(Tensor t, ReadNpy(p));

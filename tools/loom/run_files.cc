@@ -24,16 +24,10 @@ absl::StatusOr<RunLock> RunLock::Take(const std::string& checkpoint) {
   if (std::filesystem::is_directory(checkpoint, ec)) {
     return absl::InvalidArgumentError(absl::StrCat(checkpoint, ": is a directory, not a checkpoint file"));
   }
+  if (absl::Status writable = CheckWritable(checkpoint); !writable.ok()) return writable;
   std::string path = checkpoint + ".lock";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) return absl::PermissionDeniedError(absl::StrCat(checkpoint, ": cannot write: ", std::strerror(errno)));
-  // The lock file may be left from an earlier run: the directory must still take the
-  // checkpoint's temporary file.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
-    close(fd);
-    return absl::PermissionDeniedError(absl::StrCat(checkpoint, ": cannot write: ", std::strerror(errno)));
-  }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {};
     (void)!pread(fd, pid, sizeof pid - 1, 0);

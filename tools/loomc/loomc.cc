@@ -279,6 +279,9 @@ std::string Compiler(const codegen::Target& target) {
 }
 
 absl::Status Main(Options o) {
+  // The outputs can be written: checked before anything is compiled.
+  RETURN_IF_ERROR(CheckWritable(o.out));
+  if (!o.header.empty()) RETURN_IF_ERROR(CheckWritable(o.header));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(o.model));
   Checkpoint params;
   frontends::LowerOptions lower;
