@@ -82,8 +82,8 @@ class CompiledModel {
 
   Jit& jit_;
   int64_t params_version_ = 1;
-  std::map<std::string, int64_t> length_limits_;  // LowerOptions::length_limits
   std::unique_ptr<ir::Module> module_;
+  std::map<std::string, int64_t> length_limits_;  // LowerOptions::length_limits
   codegen::CompiledFunction::Globals globals_;
   std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions_;
 };

@@ -31,7 +31,7 @@
 namespace loom {
 namespace {
 
-constexpr char kUsage[] = R"(usage: loom-opt [options] [passes] FILE
+constexpr char kUsage[] = R"(usage: loom-opt [options] [passes] FILE   (loom-opt --version)
 
 Reads a Loom IR module (text, or the binary form; '-' reads standard input), runs the
 passes given on the command line in that order, verifies the result and prints it.
@@ -106,6 +106,9 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
       if (absl::StartsWith(arg, prefix)) return arg.substr(prefix.size());
       return std::nullopt;
     };
+    if (arg == "--version") {
+      return absl::CancelledError(absl::StrCat("loom-opt ", LOOM_VERSION, " (LLVM ", LOOM_LLVM_VERSION, ")\n"));
+    }
     if (arg == "--help" || arg == "-h") {
       return absl::CancelledError(Usage());
     } else if (arg == "--verify-each") {

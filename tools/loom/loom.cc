@@ -10,7 +10,7 @@
 
 namespace loom::cli {
 
-constexpr char kUsage[] = R"(usage: loom COMMAND [args]
+constexpr char kUsage[] = R"(usage: loom COMMAND [args]     (loom --version: this Loom's and LLVM's versions)
 
 Commands:
   train MODEL.pbtxt --data PATH [--epochs N] [--steps N] [--batch N] [--seq N] [--lr X]
@@ -73,6 +73,10 @@ namespace {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "--version") {
+    std::cout << "loom " << LOOM_VERSION << " (LLVM " << LOOM_LLVM_VERSION << ")\n";
+    return 0;
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << loom::cli::kUsage;
     return args.empty() ? 2 : 0;

@@ -47,7 +47,7 @@
 namespace loom::loomc {
 namespace {
 
-constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe -o OUT [options]
+constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe -o OUT [options]   (loomc --version)
 
   --emit=obj|asm|llvm|ir  an object file, its assembly, the optimized LLVM IR, or the
                           Loom IR after the passes (default obj)
@@ -430,6 +430,10 @@ namespace {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "--version") {
+    std::cout << "loomc " << LOOM_VERSION << " (LLVM " << LOOM_LLVM_VERSION << ")\n";
+    return 0;
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << loom::loomc::kUsage;
     return args.empty() ? 2 : 0;
