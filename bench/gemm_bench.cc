@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "compiler/pipeline/compile.h"
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "compiler/codegen/compiled_function.h"
@@ -49,7 +50,7 @@ void BM_Loom(benchmark::State& state) {
                                   k, "]\n    %y = matmul %x, %w {transpose_b = true} : f32[", m, ",", kN,
                                   "]\n    return %y\n  }\n}\n");
   auto module = loom::ir::ParseModule(text, "gemm");
-  auto f = loom::codegen::CompiledFunction::Compile(Engine(), **module, "main");
+  auto f = loom::pipeline::CompileFunction(Engine(), **module, "main");
   if (!f.ok()) return state.SkipWithError(std::string(f.status().message()).c_str());
   loom::codegen::CompiledFunction::Globals globals{{"w", Random({kN, k}, 2)}};
   std::vector<loom::Tensor> x = {Random({m, k}, 1)};
@@ -66,7 +67,7 @@ void BM_LoomWeightGradient(benchmark::State& state) {
                                   "]) -> (f32[", m, ",", n, "]) {\n    %w = matmul %g, %x {transpose_a = true} : f32[",
                                   m, ",", n, "]\n    return %w\n  }\n}\n");
   auto module = loom::ir::ParseModule(text, "gemm");
-  auto f = loom::codegen::CompiledFunction::Compile(Engine(), **module, "main");
+  auto f = loom::pipeline::CompileFunction(Engine(), **module, "main");
   if (!f.ok()) return state.SkipWithError(std::string(f.status().message()).c_str());
   loom::codegen::CompiledFunction::Globals globals;
   std::vector<loom::Tensor> in = {Random({k, m}, 1), Random({k, n}, 2)};

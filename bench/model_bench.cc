@@ -10,12 +10,15 @@
 #include <map>
 #include <string>
 
+#include "compiler/pipeline/compile.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 #include "benchmark/benchmark.h"
-#include "compiler/codegen/compiled_function.h"
-#include "frontends/jit.h"
+#include "compiler/pipeline/compile.h"
+#include "frontends/lower.h"
+#include "frontends/model_file.h"
+#include "loom/jit.h"
 
 namespace {
 
@@ -23,13 +26,11 @@ namespace {
 // the three (cleanup only).
 const char* const kVariants[] = {"full", "-hoist-input-projection", "-gate-fusion", "-elementwise-fusion", "none"};
 
+// A variant's pipeline: "none" is O1 (cleanup only), "-pass" the default one without it.
 std::string Pipeline(const std::string& variant) {
-  if (variant == "none") return "canonicalize,cse,dce";
-  std::vector<std::string> passes;
-  for (absl::string_view pass : absl::StrSplit(loom::codegen::kDefaultPipeline, ',')) {
-    if ("-" + std::string(pass) != variant) passes.emplace_back(pass);
-  }
-  return absl::StrJoin(passes, ",");
+  if (variant == "none") return "O1";
+  if (variant == "full") return "default";
+  return "default," + variant;
 }
 
 loom::Jit& JitFor(const std::string& variant) {
@@ -40,9 +41,9 @@ loom::Jit& JitFor(const std::string& variant) {
 }
 
 std::unique_ptr<loom::CompiledModel> Compile(const std::string& variant, const std::string& file,
-                                             loom::frontends::LowerOptions options) {
-  auto f = loom::frontends::LoadModelFile(LOOM_SOURCE_DIR "/examples/" + file);
-  return std::move(*JitFor(variant).Compile(*f, options, 1));
+                                             loom::CompileOptions options) {
+  auto m = loom::nn::Model::Load(LOOM_SOURCE_DIR "/examples/" + file);
+  return std::move(*JitFor(variant).Compile(*m, options, 1));
 }
 
 void BM_SentimentForward(benchmark::State& state, std::string variant) {
@@ -103,10 +104,10 @@ void BM_CompileLstmForward(benchmark::State& state) {
   loom::nn::Model m("Lstm");
   auto x = m.Input("x", loom::DType::kF32, {-1, T, 64});
   m.Output(m.Linear("fc", m.LSTM("lstm", x, 64, 128, {.batch_first = true}).output, 128, 4));
-  auto module = m.Lower({.batch = 8});
+  auto module = loom::frontends::LowerModel(m.file(), {.batch = 8});
   auto engine = loom::codegen::JitEngine::Create();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(loom::codegen::CompiledFunction::Compile(**engine, **module, "forward"));
+    benchmark::DoNotOptimize(loom::pipeline::CompileFunction(**engine, **module, "forward"));
   }
 }
 
@@ -116,10 +117,10 @@ BENCHMARK(BM_CompileLstmForward)->Arg(50)->Arg(5000)->Unit(benchmark::kMilliseco
 // the seed models have.
 void BM_CompileSentimentTrainStep(benchmark::State& state) {
   auto file = loom::frontends::LoadModelFile(LOOM_SOURCE_DIR "/examples/sentiment_lstm.pbtxt");
-  auto module = loom::LowerForCompilation(*file, {.batch = 32}, loom::codegen::kDefaultPipeline);
+  auto module = loom::pipeline::PrepareModel(*file, {.batch = 32});
   auto engine = loom::codegen::JitEngine::Create();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(loom::codegen::CompiledFunction::Compile(**engine, **module, "train_step"));
+    benchmark::DoNotOptimize(loom::pipeline::CompileFunction(**engine, **module, "train_step"));
   }
 }
 

@@ -7,7 +7,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "runtime/data/utf8.h"
-#include "runtime/npy.h"
+#include "support/files.h"
 #include "support/status_macros.h"
 
 namespace loom::frontends {
@@ -83,6 +83,16 @@ absl::Status CheckUtf8(const pb::Message& m, const pb::TextFormat::ParseInfoTree
 ir::Location ModelFile::CellOpLoc(int c, int o) const {
   if (c < (int)cell_op_locs.size() && o < (int)cell_op_locs[c].size()) return cell_op_locs[c][o];
   return CellLoc(c);
+}
+
+absl::Status ParseSection(const std::string& text, const std::string& what, pb::Message* message) {
+  auto name = std::make_shared<const std::string>(what);
+  FirstError errors;
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (parser.ParseFromString(text, message)) return absl::OkStatus();
+  if (!errors.has_error()) return ir::ErrorAt({name, 0, 0}, "not a valid description");
+  return ir::ErrorAt({name, errors.line_ + 1, errors.column_ + 1}, Explain(errors.message_));
 }
 
 absl::StatusOr<ModelFile> ParseModelText(const std::string& text, const std::string& filename) {

@@ -27,6 +27,9 @@ struct ModelFile {
 
 absl::StatusOr<ModelFile> ParseModelText(const std::string& text, const std::string& filename);
 absl::StatusOr<ModelFile> LoadModelFile(const std::string& path);
+// One message of the model file's schema from its text ("optimizer { adam {} }"), as
+// loom::nn takes a training section or an initializer; errors name `what`, line and column.
+absl::Status ParseSection(const std::string& text, const std::string& what, google::protobuf::Message* message);
 // A model built in C++ (loom::nn): no positions.
 ModelFile FromProto(proto::Model model, std::string name_for_errors = "<model>");
 

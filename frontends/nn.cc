@@ -1,35 +1,43 @@
-#include "frontends/nn.h"
+#include "loom/nn.h"
 
+#include "absl/strings/str_cat.h"
 #include "frontends/model_file.h"
+#include "support/status_macros.h"
 
 namespace loom::nn {
 
 namespace fp = frontends::proto;
 
-CellBuilder::CellBuilder(std::string name, int64_t input_size) {
-  cell_.set_name(std::move(name));
-  cell_.set_input_size(input_size);
+CellBuilder::CellBuilder(std::string name, int64_t input_size) : cell_(std::make_unique<fp::Cell>()) {
+  cell_->set_name(std::move(name));
+  cell_->set_input_size(input_size);
 }
 
+CellBuilder::CellBuilder(const CellBuilder& other)
+    : cell_(std::make_unique<fp::Cell>(*other.cell_)), status_(other.status_) {}
+
+CellBuilder::~CellBuilder() = default;
+
 CellBuilder& CellBuilder::State(std::string name, int64_t size, std::string next) {
-  fp::CellState* s = cell_.add_state();
+  fp::CellState* s = cell_->add_state();
   s->set_name(std::move(name));
   s->set_size(size);
   s->set_next(std::move(next));
   return *this;
 }
 
-CellBuilder& CellBuilder::Param(std::string name, Shape shape, fp::Init init) {
-  fp::CellParam* p = cell_.add_param();
+CellBuilder& CellBuilder::Param(std::string name, Shape shape, const std::string& init) {
+  fp::CellParam* p = cell_->add_param();
+  absl::Status parsed = frontends::ParseSection(init, absl::StrCat("init of ", name), p->mutable_init());
+  if (status_.ok()) status_ = parsed;
   p->set_name(std::move(name));
   for (int64_t d : shape) p->add_shape(d);
-  *p->mutable_init() = std::move(init);
   return *this;
 }
 
 CellBuilder& CellBuilder::Op(std::string result, std::string op, std::vector<std::string> operands,
                              std::vector<std::pair<std::string, std::string>> attributes) {
-  fp::CellOp* o = cell_.add_op();
+  fp::CellOp* o = cell_->add_op();
   o->set_result(std::move(result));
   o->set_op(std::move(op));
   for (std::string& v : operands) o->add_operands(std::move(v));
@@ -38,14 +46,44 @@ CellBuilder& CellBuilder::Op(std::string result, std::string op, std::vector<std
 }
 
 CellBuilder& CellBuilder::Output(std::string value) {
-  cell_.set_output(std::move(value));
+  cell_->set_output(std::move(value));
   return *this;
 }
 
-Model::Model(std::string name) { model_.set_name(std::move(name)); }
+Model::Model(std::string name) : file_(std::make_unique<frontends::ModelFile>(frontends::FromProto({}, name))) {
+  file_->model.set_name(std::move(name));
+}
+
+Model::Model(frontends::ModelFile file) : file_(std::make_unique<frontends::ModelFile>(std::move(file))) {}
+Model::Model(const Model& other) : file_(std::make_unique<frontends::ModelFile>(*other.file_)), status_(other.status_) {}
+Model::Model(Model&& other) noexcept = default;
+Model& Model::operator=(Model other) noexcept {
+  std::swap(file_, other.file_);
+  std::swap(status_, other.status_);
+  return *this;
+}
+Model::~Model() = default;
+
+absl::StatusOr<Model> Model::Load(const std::string& path) {
+  ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(path));
+  return Model(std::move(file));
+}
+
+const std::string& Model::name() const { return file_->model.name(); }
+
+absl::Status Model::SetTraining(const std::string& text) {
+  fp::Training training;
+  absl::Status parsed = frontends::ParseSection(text, "training", &training);
+  if (parsed.ok()) {
+    *file_->model.mutable_training() = std::move(training);
+  } else if (status_.ok()) {
+    status_ = parsed;
+  }
+  return parsed;
+}
 
 Var Model::Input(std::string name, DType dtype, Shape shape) {
-  fp::Input* in = model_.add_input();
+  fp::Input* in = file_->model.add_input();
   in->set_name(name);
   in->set_dtype(static_cast<fp::DType>(dtype));
   for (int64_t d : shape) in->add_shape(d);
@@ -53,7 +91,7 @@ Var Model::Input(std::string name, DType dtype, Shape shape) {
 }
 
 fp::Layer* Model::AddLayer(const std::string& name, const std::vector<Var>& inputs) {
-  fp::Layer* l = model_.add_layer();
+  fp::Layer* l = file_->model.add_layer();
   l->set_name(name);
   for (const Var& v : inputs) l->add_inputs(v.name);
   return l;
@@ -107,8 +145,9 @@ Recurrent Model::GRU(std::string name, Var x, int64_t input_size, int64_t hidden
 Var Model::Cell(std::string name, Var x, const CellBuilder& cell, bool batch_first,
                 std::optional<Var> lengths) {
   bool known = false;
-  for (const fp::Cell& c : model_.cell()) known |= c.name() == cell.cell().name();
-  if (!known) *model_.add_cell() = cell.cell();
+  if (status_.ok()) status_ = cell.status();
+  for (const fp::Cell& c : file_->model.cell()) known |= c.name() == cell.cell().name();
+  if (!known) *file_->model.add_cell() = cell.cell();
   fp::CellLayer* l = AddLayer(name, {x})->mutable_cell();
   l->set_cell(cell.cell().name());
   l->set_batch_first(batch_first);
@@ -155,17 +194,23 @@ Var Model::OneHot(std::string name, Var ids, int64_t depth) {
   return {std::move(name)};
 }
 
-void Model::InitLastLayer(std::optional<fp::Init> weight, std::optional<fp::Init> bias) {
-  if (model_.layer_size() == 0) return;
-  fp::Layer* l = model_.mutable_layer(model_.layer_size() - 1);
-  if (weight) *l->mutable_weight_init() = *weight;
-  if (bias) *l->mutable_bias_init() = *bias;
+absl::Status Model::InitLastLayer(const std::string& weight, const std::string& bias) {
+  absl::Status s;
+  if (file_->model.layer_size() == 0) {
+    s = absl::FailedPreconditionError("InitLastLayer: the model has no layer yet");
+  } else {
+    fp::Layer* l = file_->model.mutable_layer(file_->model.layer_size() - 1);
+    if (!weight.empty()) s = frontends::ParseSection(weight, absl::StrCat(l->name(), " weight_init"), l->mutable_weight_init());
+    if (s.ok() && !bias.empty()) s = frontends::ParseSection(bias, absl::StrCat(l->name(), " bias_init"), l->mutable_bias_init());
+  }
+  if (status_.ok()) status_ = s;
+  return s;
 }
 
-void Model::Output(Var v) { model_.add_output(v.name); }
+void Model::Output(Var v) { file_->model.add_output(v.name); }
 
 void Model::CrossEntropyLoss(Var logits, Var target, std::string reduction, std::optional<Var> lengths) {
-  fp::Loss* l = model_.mutable_loss();
+  fp::Loss* l = file_->model.mutable_loss();
   l->set_input(logits.name);
   l->set_target(target.name);
   l->set_cross_entropy(true);
@@ -174,7 +219,7 @@ void Model::CrossEntropyLoss(Var logits, Var target, std::string reduction, std:
 }
 
 void Model::BCEWithLogitsLoss(Var logits, Var target, std::optional<Var> lengths) {
-  fp::Loss* l = model_.mutable_loss();
+  fp::Loss* l = file_->model.mutable_loss();
   l->set_input(logits.name);
   l->set_target(target.name);
   l->set_bce_with_logits(true);
@@ -182,15 +227,11 @@ void Model::BCEWithLogitsLoss(Var logits, Var target, std::optional<Var> lengths
 }
 
 void Model::MSELoss(Var input, Var target, std::optional<Var> lengths) {
-  fp::Loss* l = model_.mutable_loss();
+  fp::Loss* l = file_->model.mutable_loss();
   l->set_input(input.name);
   l->set_target(target.name);
   l->set_mse(true);
   if (lengths) l->set_lengths(lengths->name);
-}
-
-absl::StatusOr<std::unique_ptr<ir::Module>> Model::Lower(const frontends::LowerOptions& options) const {
-  return frontends::LowerModel(frontends::FromProto(model_, model_.name()), options);
 }
 
 }  // namespace loom::nn

@@ -48,6 +48,26 @@ absl::StatusOr<Checkpoint> ParamsFromCheckpoint(const ir::Module& module, const 
   return out;
 }
 
+absl::StatusOr<Checkpoint> StateFromCheckpoint(const ir::Module& module, const Checkpoint& checkpoint,
+                                               const std::string& checkpoint_name,
+                                               const std::map<std::string, Tensor, std::less<>>& fallback) {
+  ASSIGN_OR_RETURN(Checkpoint params, ParamsFromCheckpoint(module, checkpoint, checkpoint_name));
+  Checkpoint out;
+  out.model = params.model;
+  out.metadata = std::move(params.metadata);
+  auto param = params.tensors.begin();  // in module order, as the trainable globals
+  for (const ir::Global& g : module.globals()) {
+    if (g.trainable) {
+      out.tensors.push_back(std::move(*param++));
+    } else if (const Tensor* t = checkpoint.Find(g.name); t && ir::TypeOf(*t) == g.type) {
+      out.tensors.emplace_back(g.name, *t);
+    } else if (auto f = fallback.find(g.name); f != fallback.end()) {
+      out.tensors.emplace_back(g.name, f->second);
+    }
+  }
+  return out;
+}
+
 absl::Status ExportNpyDir(const Checkpoint& params, const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);

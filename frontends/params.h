@@ -3,11 +3,12 @@
 #ifndef LOOM_FRONTENDS_PARAMS_H_
 #define LOOM_FRONTENDS_PARAMS_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
 
 namespace loom::frontends {
 
@@ -18,6 +19,12 @@ Checkpoint InitialParams(const ir::Module& module, uint64_t seed);
 // type; a checkpoint of another model is refused. Extra tensors (optimizer state) pass.
 absl::StatusOr<Checkpoint> ParamsFromCheckpoint(const ir::Module& module, const Checkpoint& checkpoint,
                                                 const std::string& checkpoint_name);
+// Every global of `module`, in its order: the parameters as ParamsFromCheckpoint takes
+// them, optimizer state and counters from the checkpoint when it has them with their
+// types, and `fallback` (by name) for the rest.
+absl::StatusOr<Checkpoint> StateFromCheckpoint(const ir::Module& module, const Checkpoint& checkpoint,
+                                               const std::string& checkpoint_name,
+                                               const std::map<std::string, Tensor, std::less<>>& fallback);
 
 // DIR/<name>.npy for each parameter (the name escaped by FileNameFor: "lstm.weight_ih_l0"
 // stays as it is, "../x" cannot leave DIR); DIR is created if missing.

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 namespace loom::ir {
 

@@ -210,6 +210,10 @@ Function* Module::FindFunction(absl::string_view name) const {
   return nullptr;
 }
 
+void Module::RemoveFunctionsExcept(absl::string_view keep) {
+  std::erase_if(functions_, [&](const std::unique_ptr<Function>& f) { return f->name() != keep; });
+}
+
 // ---- Walking and cloning -----------------------------------------------------------
 
 void Walk(Block& block, const std::function<void(Op&)>& fn) {

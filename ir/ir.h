@@ -248,6 +248,9 @@ class Module {
   Function* AddFunction(std::string name);
   const std::vector<std::unique_ptr<Function>>& functions() const { return functions_; }
   Function* FindFunction(absl::string_view name) const;
+  // Removes every function but `keep`: compiling one function needs no other (functions
+  // do not call each other), and passes then spend no time on the rest.
+  void RemoveFunctionsExcept(absl::string_view keep);
 
  private:
   std::string name_;

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "support/dtype.h"
-#include "support/tensor.h"
+#include "loom/dtype.h"
+#include "loom/tensor.h"
 
 namespace loom::ir {
 

@@ -1,4 +1,4 @@
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
 
 #include <cstring>
 
@@ -7,7 +7,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "runtime/checkpoint.pb.h"
 #include "runtime/data/utf8.h"
-#include "runtime/npy.h"
+#include "support/files.h"
 #include "support/hash.h"
 
 namespace loom {

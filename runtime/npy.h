@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 namespace loom {
 
@@ -18,17 +18,9 @@ std::string EncodeNpy(const Tensor& tensor);
 std::string NpyHeader(DType dtype, const Shape& shape);
 
 absl::StatusOr<Tensor> ReadNpy(const std::string& path);
-// Writes to a temporary file beside `path` and renames it, so a reader never sees half a
-// file and a failed write leaves any old file as it was.
+// Through WriteFileAtomically (support/files.h): a reader never sees half a file, and a
+// failed write leaves any old file as it was.
 absl::Status WriteNpy(const std::string& path, const Tensor& tensor);
-
-// Shared by every writer of user files: temp file + rename.
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
-// Whether WriteFileAtomically(path, ...) can succeed: `path` is not a directory and its
-// directory exists and is writable. The tools check their outputs with it before any
-// work, with the message the write itself would give.
-absl::Status CheckWritable(const std::string& path);
-absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace loom
 

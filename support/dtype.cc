@@ -1,4 +1,4 @@
-#include "support/dtype.h"
+#include "loom/dtype.h"
 
 namespace loom {
 

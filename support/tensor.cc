@@ -1,4 +1,4 @@
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command: installs what is missing, configures, builds and runs every test
-# (GoogleTest, lit and the JIT example) through one ctest run; runs the tests that
+# The one test command: installs what is missing, checks the C++ formatting, configures,
+# builds and runs every test (GoogleTest, lit, the JIT example, the installed package
+# used from outside the tree) through one ctest run; runs the tests that
 # generate code again with code for AVX2 (x86-64-v3), so that the AVX2 path and this
 # CPU's own (AVX-512 where it has it) are both tested on every machine; then the same
 # tests under ASan + UBSan, each fuzz target briefly, and the thread pool under TSan
@@ -8,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --tests
+tools/check_format.sh
 tools/build.sh
 build_dir=${LOOM_BUILD_DIR:-build}
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"

@@ -4,7 +4,7 @@
 #include "absl/strings/strip.h"
 #include "compiler/autodiff/gradients.h"
 #include "compiler/autodiff/train_step.h"
-#include "compiler/passes/registry.h"
+#include "compiler/passes/pass.h"
 
 namespace loom::passes {
 namespace {

@@ -44,7 +44,7 @@ absl::Status FusionVjp(VjpContext& ctx, const ir::Op& op, Adjoints& adj) {
   for (int i = 0; i < op.num_results(); ++i) {
     RETURN_IF_ERROR(body_adj.Add(ctx.b, yield->operand(i), adj.Get(op.result(i))));
   }
-  std::vector<const ir::Op*> ops;
+  std::vector<ir::Op*> ops;
   for (const auto& o : body.ops()) {
     if (!o->info().has(ir::kTerminator)) ops.push_back(o.get());
   }
@@ -57,9 +57,9 @@ absl::Status FusionVjp(VjpContext& ctx, const ir::Op& op, Adjoints& adj) {
 
 }  // namespace
 
-absl::Status Backprop(VjpContext& ctx, const std::vector<const ir::Op*>& ops, Adjoints& adj) {
+absl::Status Backprop(VjpContext& ctx, const std::vector<ir::Op*>& ops, Adjoints& adj) {
   for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
-    const ir::Op& op = **it;
+    ir::Op& op = **it;  // a scan is rebuilt in place
     std::vector<Value*> dys;
     bool any = false;
     for (Value* r : op.results()) {
@@ -67,18 +67,16 @@ absl::Status Backprop(VjpContext& ctx, const std::vector<const ir::Op*>& ops, Ad
       any |= dys.back() != nullptr;
     }
     if (!any || IsNonDifferentiable(op.code())) continue;
-    switch (op.code()) {
-      case OpCode::kScan:
-        RETURN_IF_ERROR(ScanVjp(ctx.b, const_cast<ir::Op&>(op), adj, ctx.flow != nullptr, ctx.flow).status());
-        continue;
-      case OpCode::kFusion:
-        RETURN_IF_ERROR(FusionVjp(ctx, op, adj));
-        continue;
-      case OpCode::kLoad:  // its adjoint is the global's gradient, read by the caller
-        continue;
-      default:
-        break;
+    // The ops with a region or a global; every other op's rule is GetVjp's.
+    if (op.code() == OpCode::kScan) {
+      RETURN_IF_ERROR(ScanVjp(ctx.b, op, adj, ctx.flow != nullptr, ctx.flow).status());
+      continue;
     }
+    if (op.code() == OpCode::kFusion) {
+      RETURN_IF_ERROR(FusionVjp(ctx, op, adj));
+      continue;
+    }
+    if (op.code() == OpCode::kLoad) continue;  // its adjoint is the global's gradient, read by the caller
     VjpRule rule = GetVjp(op.code());
     if (rule == nullptr) {
       return absl::UnimplementedError(absl::StrCat("no gradient rule for '", op.name(), "'"));

@@ -31,8 +31,9 @@ class Adjoints {
 };
 
 // Differentiates `ops` (in forward order) backwards, emitting at ctx.b. Scans must be at
-// the top level of the function being built (ctx.primal the identity there).
-absl::Status Backprop(VjpContext& ctx, const std::vector<const ir::Op*>& ops, Adjoints& adj);
+// the top level of the function being built (ctx.primal the identity there): ScanVjp
+// rebuilds them, so the ops are not const.
+absl::Status Backprop(VjpContext& ctx, const std::vector<ir::Op*>& ops, Adjoints& adj);
 
 // The scan rule: rebuilds the forward `scan` (in place) to also output the residuals its
 // body's VJP needs, and emits the reverse scan. Returns the new forward scan.

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/autodiff/backprop.h"
 #include "compiler/passes/explicit_lengths.h"
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "ir/builder.h"
 #include "ir/verifier.h"
 #include "support/status_macros.h"
@@ -24,7 +24,7 @@ absl::StatusOr<GradientGraph> BuildGradients(const ir::Function& fn, ir::Functio
   for (Value* a : fn.body().arguments()) map[a] = g.body().AddArgument(a->type(), a->name_hint());
   std::vector<Value*> returned = ir::CloneBody(fn.body(), g.body(), map);
   RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(g.body()).status());
-  std::vector<const ir::Op*> ops;
+  std::vector<ir::Op*> ops;
   for (const auto& op : g.body().ops()) ops.push_back(op.get());
 
   GradientGraph out;
@@ -63,7 +63,7 @@ absl::StatusOr<GradientGraph> BuildGradients(const ir::Function& fn, ir::Functio
 }
 
 absl::Status CleanUp(ir::Module& module) {
-  ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> dce, passes::CreatePass("dce"));
+  ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> dce, passes::CreateDcePass(""));
   return dce->Run(module).status();
 }
 

@@ -44,7 +44,8 @@ absl::StatusOr<ir::Op*> ScanVjp(Builder& b, ir::Op& scan, Adjoints& adj, bool gr
   for (int k = 0; k < ni; ++k) invariant.insert(body.argument(nc + ns + k));
   std::vector<const Value*> residuals;
   for (int i = 0; i < nc; ++i) residuals.push_back(body.argument(i));
-  std::vector<const ir::Op*> ops, recomputed;
+  std::vector<ir::Op*> ops;
+  std::vector<const ir::Op*> recomputed;
   for (const auto& o : body.ops()) {
     if (o->info().has(ir::kTerminator)) continue;
     if (o->code() == OpCode::kScan) {

@@ -1,39 +1,10 @@
 #include "compiler/codegen/compiled_function.h"
 
-#include <atomic>
-
 #include "absl/strings/str_cat.h"
-#include "compiler/passes/explicit_lengths.h"
-#include "compiler/passes/pass_manager.h"
-#include "llvm/IR/LLVMContext.h"
-#include "llvm/IR/Module.h"
 #include "support/memory.h"
 #include "support/status_macros.h"
 
 namespace loom::codegen {
-
-absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& jit, const ir::Module& module,
-                                                                    const std::string& function,
-                                                                    const std::string& pipeline) {
-  std::unique_ptr<ir::Module> copy = ir::CloneModule(module);
-  ir::Function* f = copy->FindFunction(function);
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat("no function @", function));
-  RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(f->body()).status());
-  passes::PassManager passes({.verify_each = false});
-  RETURN_IF_ERROR(passes.AddPipeline(pipeline));
-  RETURN_IF_ERROR(passes.Run(*copy));
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto compiled = std::make_shared<Executable>();
-  // Every compilation gets its own symbol: one JIT holds many modules.
-  static std::atomic<int64_t> serial{0};
-  std::string symbol = absl::StrCat("loom_", function, "_", serial++);
-  EmitOptions options{.registers = jit.target().vector_registers(), .parallel = true};
-  auto llvm_module = std::make_unique<llvm::Module>(copy->name(), *context);
-  RETURN_IF_ERROR(EmitFunction(*copy, *f, symbol, options, *llvm_module, &compiled->layout));
-  ASSIGN_OR_RETURN(compiled->code, jit.Add(std::move(llvm_module), std::move(context), symbol));
-  compiled->entry = reinterpret_cast<void (*)(void**)>(compiled->code->address());
-  return std::shared_ptr<const Executable>(std::move(compiled));
-}
 
 namespace {
 
@@ -63,13 +34,6 @@ absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(
     std::shared_ptr<const Executable> executable, absl::string_view name) {
   RETURN_IF_ERROR(CheckAllocation(absl::StrCat(name, ", scratch arena"), executable->layout.scratch_bytes));
   return std::unique_ptr<CompiledFunction>(new CompiledFunction(std::move(executable)));
-}
-
-absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Compile(JitEngine& jit, const ir::Module& module,
-                                                                            const std::string& function,
-                                                                            const std::string& pipeline) {
-  ASSIGN_OR_RETURN(std::shared_ptr<const Executable> executable, CompileExecutable(jit, module, function, pipeline));
-  return Create(std::move(executable), absl::StrCat("@", function));
 }
 
 absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tensor>& inputs, Globals& globals,

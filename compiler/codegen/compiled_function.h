@@ -1,5 +1,6 @@
-// A function of a module compiled to native code by the JIT, with the buffers it runs
-// on. Not thread-safe: one call at a time (it owns one scratch arena).
+// A function of a module compiled to native code by the JIT (compiler/pipeline makes
+// them), with the buffers it runs on. Not thread-safe: one call at a time (it owns one
+// scratch arena).
 #ifndef LOOM_COMPILER_CODEGEN_COMPILED_FUNCTION_H_
 #define LOOM_COMPILER_CODEGEN_COMPILED_FUNCTION_H_
 
@@ -22,16 +23,6 @@ struct Executable {
   BufferLayout layout;
 };
 
-// The passes every compiled function goes through (after lengths are made explicit):
-// the loop optimizations, then the cleanup autodiff and the frontends need, then fusion.
-inline constexpr char kDefaultPipeline[] =
-    "hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion";
-
-// Compiles @function of `module` (which need not outlive the result) after `pipeline`.
-absl::StatusOr<std::shared_ptr<const Executable>> CompileExecutable(JitEngine& jit, const ir::Module& module,
-                                                                    const std::string& function,
-                                                                    const std::string& pipeline = kDefaultPipeline);
-
 class CompiledFunction {
  public:
   using Globals = std::map<std::string, Tensor, std::less<>>;
@@ -40,9 +31,6 @@ class CompiledFunction {
   // machine does not have that much memory available; `name` says whose arena it is.
   static absl::StatusOr<std::unique_ptr<CompiledFunction>> Create(std::shared_ptr<const Executable> executable,
                                                                   absl::string_view name);
-  static absl::StatusOr<std::unique_ptr<CompiledFunction>> Compile(JitEngine& jit, const ir::Module& module,
-                                                                   const std::string& function,
-                                                                   const std::string& pipeline = kDefaultPipeline);
 
   // Runs on `inputs`, reading and updating `globals` (every module global, by name).
   // params_version: a number that changes whenever the parameters in `globals` may have

@@ -290,7 +290,14 @@ class Emitter {
                            : (u ? b_.CreateICmpUGE(x[0], x[1]) : b_.CreateICmpSGE(x[0], x[1]));
       }
       case OpCode::kSelect: return b_.CreateSelect(x[0], x[1], x[2]);
-      default: break;
+      // Not elementwise: EmitOp emits them whole.
+      case OpCode::kMatmul: case OpCode::kReduceSum: case OpCode::kReduceMax: case OpCode::kReshape:
+      case OpCode::kTranspose: case OpCode::kBroadcastInDim: case OpCode::kConcat: case OpCode::kSlice:
+      case OpCode::kPad: case OpCode::kGather: case OpCode::kScatterAdd: case OpCode::kOneHot:
+      case OpCode::kIota: case OpCode::kConstant: case OpCode::kRandomUniform: case OpCode::kBernoulli:
+      case OpCode::kLoad: case OpCode::kStore: case OpCode::kScan: case OpCode::kFusion: case OpCode::kYield:
+      case OpCode::kReturn:
+        break;
     }
     return absl::InternalError(absl::StrCat("'", op.name(), "' is not elementwise"));
   }
@@ -445,20 +452,35 @@ class Emitter {
 
   Value* P(const ir::Value* v) { return ptr_.at(v); }
 
+  // One loop over the elements, Scalar's code in its body.
+  absl::Status Elementwise(const ir::Op& op) {
+    const ir::TensorType& out = op.result(0)->type();
+    Value* dst = Dest(op.result(0));
+    absl::Status status;
+    For(I64(out.num_elements()), [&](Value* i) {
+      std::vector<Value*> x;
+      for (ir::Value* v : op.operands()) x.push_back(Load(v->type().dtype, P(v), i));
+      absl::StatusOr<Value*> r = Scalar(op, x);
+      if (!r.ok()) {
+        status = r.status();
+        return;
+      }
+      Store(out.dtype, dst, i, *r);
+    });
+    ptr_[op.result(0)] = dst;
+    return status;
+  }
+
+  // Every op has a case and there is no default: -Werror=switch makes an op added to
+  // ops.def without its emitter a build error, here and in Scalar.
   absl::Status EmitOp(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
-    if (op.info().has(ir::kElementwise)) {
-      Value* dst = Dest(op.result(0));
-      For(I64(out.num_elements()), [&](Value* i) {
-        std::vector<Value*> x;
-        for (ir::Value* v : op.operands()) x.push_back(Load(v->type().dtype, P(v), i));
-        absl::StatusOr<Value*> r = Scalar(op, x);
-        if (r.ok()) Store(out.dtype, dst, i, *r);
-      });
-      ptr_[op.result(0)] = dst;
-      return absl::OkStatus();
-    }
     switch (op.code()) {
+      case OpCode::kNeg: case OpCode::kAbs: case OpCode::kRelu: case OpCode::kExp: case OpCode::kLog:
+      case OpCode::kTanh: case OpCode::kSigmoid: case OpCode::kSqrt: case OpCode::kRsqrt: case OpCode::kCast:
+      case OpCode::kStopGradient: case OpCode::kAdd: case OpCode::kSub: case OpCode::kMul: case OpCode::kDiv:
+      case OpCode::kMax: case OpCode::kMin: case OpCode::kPow: case OpCode::kCompare: case OpCode::kSelect:
+        return Elementwise(op);
       case OpCode::kConstant: {
         const Tensor& t = op.Attr<Tensor>("value");
         llvm::Constant* data = llvm::ConstantDataArray::getRaw(
@@ -563,9 +585,11 @@ class Emitter {
       case OpCode::kBernoulli: return Random(op);
       case OpCode::kScan: return Scan(op);
       case OpCode::kFusion: return Fusion(op);
-      default: break;
+      case OpCode::kYield:  // the scan and fusion emitters copy what is yielded,
+      case OpCode::kReturn:  // EmitFunction what is returned
+        break;
     }
-    return absl::UnimplementedError(absl::StrCat("no code generator for '", op.name(), "'"));
+    return absl::InternalError(absl::StrCat("'", op.name(), "' is emitted by its region's emitter"));
   }
 
   // An indexing op reads x[base + sum idx·strides] for the result index idx.
@@ -580,29 +604,25 @@ class Emitter {
     const std::vector<int64_t>& in = operand.strides;
     Access a;
     a.base = operand.base;
-    switch (op.code()) {
-      case OpCode::kTranspose:
-        for (int64_t p : op.IntsAttr("perm")) a.strides.push_back(in[p]);
-        break;
-      case OpCode::kBroadcastInDim: {
-        a.strides.assign(out.rank(), 0);
-        const auto& dims = op.IntsAttr("dims");
-        for (size_t i = 0; i < dims.size(); ++i) {
-          if (x.shape[i] != 1) a.strides[dims[i]] = in[i];
-        }
-        break;
+    if (op.code() == OpCode::kTranspose) {
+      for (int64_t p : op.IntsAttr("perm")) a.strides.push_back(in[p]);
+    } else if (op.code() == OpCode::kBroadcastInDim) {
+      a.strides.assign(out.rank(), 0);
+      const auto& dims = op.IntsAttr("dims");
+      for (size_t i = 0; i < dims.size(); ++i) {
+        if (x.shape[i] != 1) a.strides[dims[i]] = in[i];
       }
-      default: {  // slice
-        std::vector<int64_t> steps(x.rank(), 1);
-        if (op.HasAttr("strides")) steps = op.IntsAttr("strides");
-        for (int64_t d = 0; d < x.rank(); ++d) {
-          a.strides.push_back(in[d] * steps[d]);
-          a.base += op.IntsAttr("start")[d] * in[d];
-        }
+    } else {  // kSlice, the third op with the kIndexing trait (callers check it)
+      std::vector<int64_t> steps(x.rank(), 1);
+      if (op.HasAttr("strides")) steps = op.IntsAttr("strides");
+      for (int64_t d = 0; d < x.rank(); ++d) {
+        a.strides.push_back(in[d] * steps[d]);
+        a.base += op.IntsAttr("start")[d] * in[d];
       }
     }
     return a;
   }
+
 
   absl::Status Gather(const ir::Op& op, const Access& access) {
     const ir::TensorType& out = op.result(0)->type();
@@ -1205,20 +1225,6 @@ class Emitter {
 };
 
 }  // namespace
-
-bool HasEmitter(ir::OpCode code) {
-  switch (code) {
-    case OpCode::kConstant: case OpCode::kLoad: case OpCode::kStore: case OpCode::kReshape:
-    case OpCode::kMatmul: case OpCode::kReduceSum: case OpCode::kReduceMax: case OpCode::kTranspose:
-    case OpCode::kBroadcastInDim: case OpCode::kSlice: case OpCode::kPad: case OpCode::kConcat:
-    case OpCode::kGather: case OpCode::kScatterAdd: case OpCode::kOneHot: case OpCode::kIota:
-    case OpCode::kRandomUniform: case OpCode::kBernoulli: case OpCode::kScan: case OpCode::kFusion:
-    case OpCode::kYield: case OpCode::kReturn:
-      return true;
-    default:
-      return ir::GetOpInfo(code).has(ir::kElementwise);
-  }
-}
 
 absl::Status EmitFunction(const ir::Module& module, const ir::Function& fn, const std::string& symbol,
                           const EmitOptions& options, llvm::Module& out, BufferLayout* layout) {

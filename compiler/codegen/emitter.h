@@ -61,9 +61,6 @@ struct EmitOptions {
 absl::Status EmitFunction(const ir::Module& module, const ir::Function& fn, const std::string& symbol,
                           const EmitOptions& options, llvm::Module& out, BufferLayout* layout);
 
-// Whether the emitter handles `code` (the op-table test's codegen column).
-bool HasEmitter(ir::OpCode code);
-
 }  // namespace loom::codegen
 
 #endif  // LOOM_COMPILER_CODEGEN_EMITTER_H_

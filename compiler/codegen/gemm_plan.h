@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "support/dtype.h"
+#include "loom/dtype.h"
 
 namespace loom::codegen {
 

@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "ir/builder.h"
 #include "ir/interpreter.h"
 #include "support/status_macros.h"

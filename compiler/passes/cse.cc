@@ -5,7 +5,7 @@
 //
 // Loads are left alone (a store may come between two of them); random ops are pure —
 // their bits depend only on seed, counter and index — so they merge like any other.
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 
 namespace loom::passes {
 namespace {

@@ -9,7 +9,7 @@
 // unused (nothing in the loop depends on it).
 #include <algorithm>
 
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "ir/builder.h"
 #include "support/status_macros.h"
 

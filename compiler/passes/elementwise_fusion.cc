@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "ir/builder.h"
 #include "support/status_macros.h"
 

@@ -1,6 +1,6 @@
 #include "compiler/passes/explicit_lengths.h"
 
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "ir/builder.h"
 #include "support/status_macros.h"
 

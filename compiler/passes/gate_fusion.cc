@@ -17,7 +17,7 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "compiler/passes/scan_rewrite.h"
 #include "ir/builder.h"
 #include "support/status_macros.h"

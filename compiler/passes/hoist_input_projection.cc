@@ -16,7 +16,7 @@
 //    16.7 ms in the loop vs 17.3 ms hoisted, training step 67.2 vs 65.0), so those stay. loom::Jit runs this pass
 //    before autodiff too, so the gradient of the hoisted GEMM is one GEMM, after the
 //    reverse scan.
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "compiler/passes/scan_rewrite.h"
 #include "ir/builder.h"
 #include "support/status_macros.h"

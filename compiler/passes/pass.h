@@ -17,6 +17,9 @@ class Pass {
   virtual absl::StatusOr<bool> Run(ir::Module& module) = 0;
 };
 
+// What each row of a passes.def names: options is the text after '=' in "unroll=4".
+#define LOOM_PASS_FACTORY(factory) absl::StatusOr<std::unique_ptr<Pass>> factory(absl::string_view options)
+
 // Most passes rewrite each function body on its own and take no options: this makes
 // one from the rewrite of a body (which says whether it changed anything).
 using BodyRewrite = absl::StatusOr<bool> (*)(ir::Block& body);

@@ -4,21 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "compiler/passes/registry.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "support/status_macros.h"
 
 namespace loom::passes {
-
-absl::Status PassManager::AddPipeline(absl::string_view pipeline) {
-  for (absl::string_view spec : absl::StrSplit(pipeline, ',', absl::SkipEmpty())) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Pass> pass, CreatePass(spec));
-    AddPass(std::move(pass));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status PassManager::Run(ir::Module& module) {
   timings_.clear();

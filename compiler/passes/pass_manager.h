@@ -22,8 +22,6 @@ class PassManager {
  public:
   explicit PassManager(PassManagerOptions options = {}) : options_(options) {}
   void AddPass(std::unique_ptr<Pass> pass) { passes_.push_back(std::move(pass)); }
-  // Adds every pass of a comma-separated list such as "canonicalize,cse,unroll=4".
-  absl::Status AddPipeline(absl::string_view pipeline);
   bool empty() const { return passes_.empty(); }
 
   absl::Status Run(ir::Module& module);

@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/passes/explicit_lengths.h"
-#include "compiler/passes/registry.h"
+#include "compiler/passes/passes.h"
 #include "ir/builder.h"
 #include "support/status_macros.h"
 

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string>
 
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)loom::DecodeCheckpoint(std::string(reinterpret_cast<const char*>(data), size), "fuzz.ckpt");

@@ -22,6 +22,8 @@
 #include <map>
 #include <random>
 
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/passes/pass_manager.h"
 #include "compiler/passes/registry.h"
@@ -230,10 +232,10 @@ const Compiled& Module(const uint8_t* data, bool* fresh) {
   for (const std::string& pipeline : RewritingPasses()) {
     c.rewritten.push_back(loom::ir::CloneModule(*c.module));
     loom::passes::PassManager pm;
-    if (!pm.AddPipeline(pipeline).ok() || !pm.Run(*c.rewritten.back()).ok())
+    if (!loom::pipeline::AddPasses(pm, pipeline).ok() || !pm.Run(*c.rewritten.back()).ok())
       __builtin_trap();
   }
-  auto jit = loom::codegen::CompiledFunction::Compile(Jit(), *c.module, "main");
+  auto jit = loom::pipeline::CompileFunction(Jit(), *c.module, "main");
   if (!jit.ok()) __builtin_trap();
   c.jit = std::move(*jit);
   if (index->size() == kCachedModules) {

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/passes/pass_manager.h"
 #include "ir/parser.h"
@@ -19,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const char* pipeline : {loom::codegen::kDefaultPipeline, "explicit-lengths,unroll=2,canonicalize,cse,dce"}) {
     auto copy = loom::ir::CloneModule(**module);
     loom::passes::PassManager pm;
-    if (!pm.AddPipeline(pipeline).ok()) __builtin_trap();
+    if (!loom::pipeline::AddPasses(pm, pipeline).ok()) __builtin_trap();
     (void)pm.Run(*copy);  // verify_each: a pass that breaks the IR is an error status, not a crash
   }
   return 0;

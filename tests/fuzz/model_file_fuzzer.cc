@@ -14,14 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/train_step.h"
 #include "frontends/lower.h"
 #include "frontends/model.pb.h"
 #include "frontends/model_file.h"
-#include "frontends/training.h"
+#include "compiler/pipeline/training_options.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
@@ -127,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (loom::NumElements(g.type.shape) > loom::kMaxElements) __builtin_trap();
   }
   if (!file->model.has_loss() || !file->model.training().has_optimizer()) return 0;
-  auto train = loom::frontends::TrainStepOptionsFor(*file);
+  auto train = loom::pipeline::TrainStepOptionsFor(*file);
   if (train.ok()) (void)loom::autodiff::AddTrainStep(**module, *train);
   return 0;
 }

@@ -11,18 +11,19 @@
 #include "compiler/codegen/emitter.h"
 #include "compiler/codegen/out_of_memory.h"
 #include "compiler/codegen/target.h"
-#include "compiler/passes/explicit_lengths.h"
 #include "compiler/passes/pass_manager.h"
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
-#include "compiler/passes/registry.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/serialize.h"
 #include "ir/verifier.h"
 #include "runtime/npy.h"
+#include "support/files.h"
 #include "support/philox.h"
 #include "support/memory.h"
 #include "support/status_macros.h"
@@ -38,7 +39,9 @@ passes given on the command line in that order, verifies the result and prints i
 
 Passes (in the order given; e.g. --canonicalize --cse --unroll=4):
 %PASSES%  --pipeline=a,b=1,c       the same, as one comma-separated list
-
+  --pipeline=NAME          what the JIT and loomc run on each function: its lengths
+                           made explicit, then the named pipeline's passes:
+%PIPELINES%
 Options:
   --verify-each            verify the module after every pass
   --print-after-all        print the module after every pass (to stderr)
@@ -63,13 +66,14 @@ Options:
 
 std::string Usage() {
   std::string passes;
-  for (const auto& p : passes::RegisteredPasses()) {
+  for (const auto& p : pipeline::RegisteredPasses()) {
     std::string flag = absl::StrCat("  --", p.name);
     flag.resize(std::max<size_t>(flag.size() + 1, 27), ' ');
     absl::StrAppend(&passes, flag, p.description, "\n");
   }
   std::string usage = kUsage;
   usage.replace(usage.find("%PASSES%"), 8, passes);
+  usage.replace(usage.find("%PIPELINES%"), 11, pipeline::DescribePipelines("                             "));
   return usage;
 }
 
@@ -91,7 +95,7 @@ struct Options {
 
 bool IsRegisteredPass(absl::string_view spec) {
   absl::string_view name = spec.substr(0, spec.find('='));
-  for (const auto& p : passes::RegisteredPasses()) {
+  for (const auto& p : pipeline::RegisteredPasses()) {
     if (p.name == name) return true;
   }
   return false;
@@ -217,14 +221,16 @@ absl::StatusOr<std::string> EmitCode(const ir::Module& module, const Options& o)
   bool assembly = o.emit == "asm";
   ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.target, o.cpu, 2));
   codegen::EmitOptions options{.registers = target->vector_registers()};
-  std::unique_ptr<ir::Module> copy = ir::CloneModule(module);
   llvm::LLVMContext context;
   std::string text;
-  for (const auto& f : copy->functions()) {
-    RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(f->body()).status());
+  for (const auto& fn : module.functions()) {
+    // The passes given on the command line have run: nothing more but what codegen needs.
+    ASSIGN_OR_RETURN(pipeline::OptimizedFunction lowered,
+                     pipeline::OptimizeFunction(module, fn->name(), *pipeline::FindNamedPipeline("O0")));
+    const ir::Function* f = lowered.function;
     codegen::BufferLayout layout;
-    auto m = std::make_unique<llvm::Module>(copy->name(), context);
-    RETURN_IF_ERROR(codegen::EmitFunction(*copy, *f, "loom_" + f->name(), options, *m, &layout));
+    auto m = std::make_unique<llvm::Module>(module.name(), context);
+    RETURN_IF_ERROR(codegen::EmitFunction(*lowered.module, *f, "loom_" + f->name(), options, *m, &layout));
     llvm::raw_string_ostream os(text);
     os << (assembly ? "# @" : "; @") << f->name() << ": buffers = " << layout.inputs.size() << " inputs, "
        << layout.outputs.size() << " outputs, " << layout.globals.size() << " globals, scratch of "
@@ -259,10 +265,12 @@ absl::Status Main(const Options& o) {
   pm_options.timing = o.pass_timing;
   passes::PassManager pm(pm_options);
   for (const auto& [spec, is_list] : o.passes) {
-    if (is_list) {
-      RETURN_IF_ERROR(pm.AddPipeline(spec));
+    if (const pipeline::Pipeline* named = pipeline::FindNamedPipeline(spec); is_list && named) {
+      RETURN_IF_ERROR(pipeline::AddFunctionPasses(pm, *named));
+    } else if (is_list) {
+      RETURN_IF_ERROR(pipeline::AddPasses(pm, spec));
     } else {
-      ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> pass, passes::CreatePass(spec));
+      ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> pass, pipeline::CreatePass(spec));
       pm.AddPass(std::move(pass));
     }
   }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 namespace loom {
 

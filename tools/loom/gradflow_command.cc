@@ -9,13 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "compiler/autodiff/gradients.h"
-#include "compiler/codegen/compiled_function.h"
+#include "compiler/pipeline/compile.h"
 #include "frontends/lower.h"
 #include "ir/interpreter.h"
-#include "runtime/npy.h"
+#include "support/files.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
-#include "tools/loom/datasets.h"
+#include "loom/data.h"
 #include "tools/loom/svg_plot.h"
 
 namespace loom::cli {
@@ -44,13 +44,13 @@ absl::StatusOr<Series> Flow(codegen::JitEngine& engine, const std::string& path,
   ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 65));
   std::unique_ptr<Dataset> data;
   if (args.Has("--data")) {
-    ASSIGN_OR_RETURN(data, OpenDataset(file, args.Get("--data"), {options.batch, 0.0, static_cast<uint64_t>(seed), {}}));
+    ASSIGN_OR_RETURN(data, OpenDataset(nn::Model(file), args.Get("--data"), {options.batch, 0.0, static_cast<uint64_t>(seed), {}}));
     if (data->vocab() > 0) options.vocab = data->vocab();
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, frontends::LowerModel(file, options));
   ASSIGN_OR_RETURN(ir::Function * grad, autodiff::AddGradientFunction(*module, {.gradient_flow = true}));
   std::vector<Tensor> inputs = data ? data->Batch(0, 0) : RandomInputs(*grad, options.vocab, seed);
-  ASSIGN_OR_RETURN(auto compiled, codegen::CompiledFunction::Compile(engine, *module, grad->name()));
+  ASSIGN_OR_RETURN(auto compiled, pipeline::CompileFunction(engine, *module, grad->name()));
   codegen::CompiledFunction::Globals globals = ir::Interpreter(*module, seed).globals();
   ASSIGN_OR_RETURN(std::vector<Tensor> out, compiled->Run(inputs, globals));
   int64_t params = 0;

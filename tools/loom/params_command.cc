@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "frontends/params.h"
-#include "runtime/npy.h"
+#include "support/files.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 

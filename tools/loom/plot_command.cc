@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "runtime/data/utf8.h"
-#include "runtime/npy.h"
+#include "support/files.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/svg_plot.h"

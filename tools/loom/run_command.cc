@@ -8,11 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "frontends/jit.h"
-#include "runtime/checkpoint.h"
+#include "api/internal.h"
+#include "loom/jit.h"
+#include "loom/checkpoint.h"
 #include "runtime/data/standardization.h"
 #include "runtime/data/vocabulary_size.h"
 #include "runtime/npy.h"
+#include "support/files.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/session.h"
@@ -75,7 +77,7 @@ absl::Status RunModel(const Args& args) {
                                                    wanted.empty() ? "" : wanted[0]->name(), wanted.size() > 1 ? ", ..." : "",
                                                    "), got ", inputs.size()));
   }
-  frontends::LowerOptions options;
+  CompileOptions options;
   options.batch = inputs[0].rank() > 0 ? inputs[0].shape()[0] : 1;
   ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 0));
   std::vector<double> mean, stddev;
@@ -101,8 +103,8 @@ absl::Status RunModel(const Args& args) {
     }
   }
   ASSIGN_OR_RETURN(auto jit, Jit::Create());
-  ASSIGN_OR_RETURN(auto model, jit->Compile(file, options, 0));
-  std::vector<ir::TensorType> types = model->module().FindFunction("forward")->input_types();
+  ASSIGN_OR_RETURN(auto model, jit->Compile(nn::Model(file), options, 0));
+  std::vector<ir::TensorType> types = model->impl().module->FindFunction("forward")->input_types();
   for (size_t i = 0; i < inputs.size(); ++i) {
     // numpy writes int64 by default, but int32 ids are as good: widened, not refused.
     if (types[i].dtype == DType::kI64 && inputs[i].dtype() == DType::kI32) {

@@ -14,7 +14,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
 #include "runtime/data/utf8.h"
-#include "runtime/npy.h"
+#include "support/files.h"
 #include "support/hash.h"
 
 namespace loom::cli {

@@ -7,8 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "frontends/jit.h"
-#include "runtime/checkpoint.h"
+#include "loom/jit.h"
+#include "loom/checkpoint.h"
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/utf8.h"
 #include "runtime/sampling.h"
@@ -47,7 +47,7 @@ absl::Status Sample(const Args& args) {
     }
   }
   ASSIGN_OR_RETURN(auto jit, Jit::Create());
-  ASSIGN_OR_RETURN(auto model, jit->Compile(file, {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
+  ASSIGN_OR_RETURN(auto model, jit->Compile(nn::Model(file), {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
   RETURN_IF_ERROR(model->LoadCheckpoint(c, path));  // the file read once, above
   model->ResetState();
   bool probs = false;

@@ -5,7 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
 #include "support/status_macros.h"
 
 namespace loom::cli {
@@ -71,13 +71,11 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
     ASSIGN_OR_RETURN(c, LoadCheckpoint(checkpoint));
     s.metadata = c->metadata;
   }
-  ASSIGN_OR_RETURN(s.data, OpenDataset(s.file, data_path, {s.batch, val_split, s.seed, s.metadata}));
+  nn::Model model(s.file);
+  ASSIGN_OR_RETURN(s.data, OpenDataset(model, data_path, {s.batch, val_split, s.seed, s.metadata}));
   ASSIGN_OR_RETURN(s.jit, Jit::Create());
-  frontends::LowerOptions options;
-  options.batch = s.batch;
-  options.vocab = s.data->vocab();
-  options.streaming = s.data->streams();
-  ASSIGN_OR_RETURN(s.model, s.jit->Compile(s.file, options, s.seed));
+  CompileOptions options{.batch = s.batch, .vocab = s.data->vocab(), .streaming = s.data->streams()};
+  ASSIGN_OR_RETURN(s.model, s.jit->Compile(model, options, s.seed));
   if (c) RETURN_IF_ERROR(s.model->LoadCheckpoint(*c, checkpoint));
   return s;
 }

@@ -10,10 +10,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "frontends/jit.h"
+#include "loom/jit.h"
 #include "frontends/model_file.h"
 #include "tools/loom/args.h"
-#include "tools/loom/datasets.h"
+#include "loom/data.h"
 
 namespace loom::cli {
 

@@ -17,7 +17,6 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
-#include "google/protobuf/text_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/thread_pool.h"
@@ -49,7 +48,7 @@ absl::StatusOr<Position> PositionOf(const std::map<std::string, std::string>& me
   return p;
 }
 
-bool AllFinite(const codegen::CompiledFunction::Globals& globals) {
+bool AllFinite(const TensorMap& globals) {
   for (const auto& [name, t] : globals) {
     if (t.dtype() != DType::kF32) continue;
     for (float v : t.values<float>()) {
@@ -85,9 +84,6 @@ class Run {
     metadata["batch"] = absl::StrCat(p.batch);
     metadata["step"] = absl::StrCat(p.step);
     metadata["seed"] = absl::StrCat(s_.seed);
-    // The description as trained (--seq, --lr applied), so `loom sample CKPT` needs no
-    // model file.
-    google::protobuf::TextFormat::PrintToString(s_.file.model, &metadata["model"]);
     RETURN_IF_ERROR(s_.model->SaveCheckpoint(save_, metadata));
     saved_step_ = p.step;
     return absl::OkStatus();
@@ -118,7 +114,7 @@ constexpr double kDivergence = 1e6;
 
 // The error that stops a run at `step`; with --detect-anomaly, where the NaN came from.
 absl::Status NonFinite(Session& s, int64_t step, float loss, const std::vector<Tensor>* batch,
-                       const codegen::CompiledFunction::Globals* before, const Run& run) {
+                       const TensorMap* before, const Run& run) {
   std::string what = std::isfinite(loss) ? absl::StrCat("the parameters are no longer finite after step ", step,
                                                         " (its loss was ", loss, ")")
                                          : absl::StrCat("the loss is ", loss, " at step ", step);
@@ -193,7 +189,7 @@ absl::Status Train(const Args& args) {
   int64_t loss_count = 0, log_every = std::max<int64_t>(1, per_epoch / 10);
   bool detect_anomaly = args.Has("--detect-anomaly");
   double first_loss = NAN;
-  codegen::CompiledFunction::Globals before;
+  TensorMap before;
   while (p.step < last) {
     std::vector<Tensor> batch = s.data->Batch(p.epoch, p.batch);
     if (detect_anomaly) before = s.model->globals();

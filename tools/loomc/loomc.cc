@@ -20,13 +20,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "compiler/codegen/compiled_function.h"
 #include "compiler/codegen/emitter.h"
 #include "compiler/codegen/out_of_memory.h"
 #include "compiler/codegen/target.h"
-#include "compiler/passes/explicit_lengths.h"
-#include "compiler/passes/pass_manager.h"
-#include "frontends/jit.h"
+#include "compiler/pipeline/compile.h"
 #include "frontends/params.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
@@ -36,10 +33,10 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Triple.h"
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
 #include "runtime/data/standardization.h"
 #include "runtime/data/vocabulary_size.h"
-#include "runtime/npy.h"
+#include "support/files.h"
 #include "support/memory.h"
 #include "support/status_macros.h"
 #include "tools/loomc/exe.h"
@@ -71,12 +68,15 @@ constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe
                           x86-64-v3 (AVX2), skylake-avx512, znver4; generic, neoverse-n1,
                           cortex-a72, ... for aarch64 (default generic)
   -O0 -O1 -O2 -O3         LLVM's optimization level (default -O2)
-  --print-after-all       the Loom IR after every pass, on stderr
+  --pipeline NAME         Loom's passes: a named pipeline or a comma-separated list of
+                          passes (default: default)
+%PIPELINES%  --print-after-all       the Loom IR after every pass, on stderr
   --pass-timing           each pass's wall time, on stderr
 )";
 
 struct Options {
   std::string model, out, header, emit = "obj", params, target, cpu;
+  pipeline::Pipeline pipeline = pipeline::DefaultPipeline();
   std::vector<std::string> functions = {"forward"};
   int64_t batch = 1, vocab = 0;
   int opt_level = 2;
@@ -107,6 +107,9 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       o.functions = absl::StrSplit(f, ',', absl::SkipEmpty());
     } else if (is(a, "--params")) {
       ASSIGN_OR_RETURN(o.params, value(i, a, "--params"));
+    } else if (is(a, "--pipeline")) {
+      ASSIGN_OR_RETURN(std::string p, value(i, a, "--pipeline"));
+      ASSIGN_OR_RETURN(o.pipeline, pipeline::ParsePipeline(p));
     } else if (is(a, "--target-cpu")) {
       ASSIGN_OR_RETURN(o.cpu, value(i, a, "--target-cpu"));
     } else if (is(a, "--target")) {
@@ -298,7 +301,7 @@ absl::Status Main(Options o) {
     if (lower.vocab == 0) lower.vocab = data::VocabularySize(c.metadata);
     params = std::move(c);
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, LowerForCompilation(file, lower, codegen::kDefaultPipeline));
+  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, pipeline::PrepareModel(file, lower, o.pipeline));
   std::vector<std::string> available;
   for (const auto& f : module->functions()) available.push_back(f->name());
   for (const std::string& fn : o.functions) {
@@ -309,16 +312,12 @@ absl::Status Main(Options o) {
   }
   Checkpoint embedded;
   if (!o.params.empty()) {
-    ASSIGN_OR_RETURN(embedded, frontends::ParamsFromCheckpoint(*module, params, o.params));
-    // Optimizer state and counters come along when the checkpoint has them.
+    // Optimizer state and counters the checkpoint lacks start as a fresh run's do.
+    std::map<std::string, Tensor, std::less<>> fresh;
     for (const ir::Global& g : module->globals()) {
-      if (embedded.Find(g.name) == nullptr) embedded.tensors.emplace_back(g.name, ir::InitialValue(g, 0));
-      if (const Tensor* t = params.Find(g.name); t && !g.trainable && ir::TypeOf(*t) == g.type) {
-        for (auto& [name, value] : embedded.tensors) {
-          if (name == g.name) value = *t;
-        }
-      }
+      if (!g.trainable) fresh.emplace(g.name, ir::InitialValue(g, 0));
     }
+    ASSIGN_OR_RETURN(embedded, frontends::StateFromCheckpoint(*module, params, o.params, fresh));
   }
 
   ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.target, o.cpu, o.opt_level));
@@ -328,21 +327,21 @@ absl::Status Main(Options o) {
   auto code = std::make_unique<llvm::Module>(Identifier(module->name()), context);
   std::vector<Compiled> compiled;
   for (const std::string& fn : o.functions) {
-    std::unique_ptr<ir::Module> copy = ir::CloneModule(*module);
-    ir::Function* f = copy->FindFunction(fn);
-    RETURN_IF_ERROR(passes::MakeAllLengthsExplicit(f->body()).status());
-    passes::PassManager pm({.verify_each = true, .print_after_all = o.print_after_all ? &std::cerr : nullptr,
-                            .timing = o.timing});
-    RETURN_IF_ERROR(pm.AddPipeline(codegen::kDefaultPipeline));
-    RETURN_IF_ERROR(pm.Run(*copy));
-    if (o.timing) std::cerr << "@" << fn << ":\n" << pm.TimingReport();
+    ASSIGN_OR_RETURN(pipeline::OptimizedFunction optimized,
+                     pipeline::OptimizeFunction(*module, fn, o.pipeline,
+                                                {.verify_each = true,
+                                                 .print_after_all = o.print_after_all ? &std::cerr : nullptr,
+                                                 .timing = o.timing}));
+    if (o.timing) std::cerr << "@" << fn << ":\n" << optimized.timing;
+    const ir::Module& copy = *optimized.module;
+    const ir::Function* f = optimized.function;
     if (o.emit == "ir") {
-      ir_text += ir::Print(*copy);
+      ir_text += ir::Print(copy);
       continue;
     }
     Compiled c{fn, "loom_" + Identifier(module->name()) + "_" + Identifier(fn), {}, {}};
     for (ir::Value* a : f->body().arguments()) c.input_names.push_back(a->name_hint());
-    RETURN_IF_ERROR(codegen::EmitFunction(*copy, *f, c.symbol, emit_options, *code, &c.layout));
+    RETURN_IF_ERROR(codegen::EmitFunction(copy, *f, c.symbol, emit_options, *code, &c.layout));
     // The class allocates its buffers when made: say now if that cannot work here.
     uint64_t bytes = BufferBytes(c.layout);
     if (bytes > (uint64_t{1} << 62)) {
@@ -435,7 +434,9 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << loom::loomc::kUsage;
+    std::string usage = loom::loomc::kUsage;
+    usage.replace(usage.find("%PIPELINES%"), 11, loom::pipeline::DescribePipelines("                            "));
+    std::cout << usage;
     return args.empty() ? 2 : 0;
   }
   auto options = loom::loomc::ParseOptions(args);

@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <random>
 
+#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/gradients.h"
-#include "frontends/nn.h"
+#include "loom/nn.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 
@@ -26,7 +27,7 @@ std::vector<double> Flow(const std::string& kind, bool forget_bias_one = false) 
   nn::Var last = m.Select("last", r.output, 1, -1);
   nn::Var head = m.Linear("head", last, kH, 1);
   m.MSELoss(head, y);
-  auto module = m.Lower({.batch = kB});
+  auto module = loom::frontends::LowerModel(m.file(), {.batch = kB});
   EXPECT_TRUE(module.ok()) << module.status();
   auto g = AddGradientFunction(**module, {.gradient_flow = true});
   EXPECT_TRUE(g.ok()) << g.status();

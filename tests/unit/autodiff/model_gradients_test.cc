@@ -4,7 +4,8 @@
 // lengths), the peephole custom cell and a small SentimentLSTM.
 #include <random>
 
-#include "frontends/nn.h"
+#include "compiler/pipeline/compile.h"
+#include "loom/nn.h"
 #include "gtest/gtest.h"
 #include "tests/unit/testing/f64.h"
 #include "tests/unit/testing/gradient_check.h"
@@ -21,7 +22,7 @@ Tensor Random(DType dtype, Shape shape, double lo, double hi, uint64_t seed) {
 }
 
 void ExpectGradientsMatch(nn::Model& m, int64_t batch, std::vector<Tensor> inputs, int per_param) {
-  auto module = m.Lower({.batch = batch});
+  auto module = loom::frontends::LowerModel(m.file(), {.batch = batch});
   ASSERT_TRUE(module.ok()) << module.status();
   { absl::Status p = PromoteToF64(**module); ASSERT_TRUE(p.ok()) << p; }
   auto check = CheckGradients(**module, inputs, /*seed=*/3, per_param);
@@ -75,7 +76,7 @@ TEST(ModelGradientsTest, SmallSentimentLstmWithLengthsAndDropout) {
   nn::Var fc = m.Linear("fc", m.Dropout("dropout", m.Select("last", lstm.h_n, 0, -1), 0.5), 6, 1);
   m.Output(fc);
   m.BCEWithLogitsLoss(fc, label);
-  m.training().set_seed(9);
+  ASSERT_TRUE(m.SetTraining("seed: 9").ok());
   ExpectGradientsMatch(m, B, {Random(DType::kI64, {B, T}, 0, 20, 6), Tensor::FromVector<int64_t>({B}, {5, 1, 3}),
                               Tensor::FromVector<double>({B, 1}, {1, 0, 1})},
                        /*per_param=*/10);

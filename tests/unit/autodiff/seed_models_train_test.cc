@@ -3,9 +3,10 @@
 // SentimentLSTM (Adam, dropout) takes steps that change its weights and counters.
 #include <cmath>
 
+#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/train_step.h"
 #include "frontends/lower.h"
-#include "frontends/training.h"
+#include "compiler/pipeline/training_options.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 
@@ -17,7 +18,7 @@ std::unique_ptr<ir::Module> TrainableModel(const std::string& file_name, fronten
   EXPECT_TRUE(file.ok()) << file.status();
   auto module = frontends::LowerModel(*file, options);
   EXPECT_TRUE(module.ok()) << module.status();
-  auto train = frontends::TrainStepOptionsFor(*file);
+  auto train = loom::pipeline::TrainStepOptionsFor(*file);
   EXPECT_TRUE(train.ok()) << train.status();
   auto step = AddTrainStep(**module, *train);
   EXPECT_TRUE(step.ok()) << step.status();

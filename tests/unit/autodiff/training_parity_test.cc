@@ -3,10 +3,11 @@
 // optimizer steps, agree with torch.optim to 1e-4 relative. Reference data from
 // tools/golden/make_golden.py (tests/golden/train_*).
 
+#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/gradients.h"
 #include "frontends/lower.h"
 #include "frontends/params.h"
-#include "frontends/training.h"
+#include "compiler/pipeline/training_options.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "runtime/npy.h"
@@ -28,7 +29,7 @@ TEST_P(TrainingParityTest, MatchesTorchOptim) {
   ASSERT_TRUE(file.ok()) << file.status();
   auto module = frontends::LowerModel(*file, {.batch = 3});
   ASSERT_TRUE(module.ok()) << module.status();
-  auto options = frontends::TrainStepOptionsFor(*file);
+  auto options = loom::pipeline::TrainStepOptionsFor(*file);
   ASSERT_TRUE(options.ok()) << options.status();
   ASSERT_TRUE(AddGradientFunction(**module, {}).ok());
   auto step = AddTrainStep(**module, *options);

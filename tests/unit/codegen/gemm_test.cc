@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 
+#include "compiler/pipeline/compile.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/codegen/gemm_plan.h"
@@ -155,7 +156,7 @@ TEST(GemmTest, ProductsAreWithinTheErrorBoundOnEveryCpu) {
       std::string text = ProductModule(c);
       auto m = testing::ParseAndVerify(text);
       ASSERT_TRUE(m.ok()) << m.status() << "\n" << text;
-      auto f = CompiledFunction::Compile(**engine, **m, "main");
+      auto f = loom::pipeline::CompileFunction(**engine, **m, "main");
       ASSERT_TRUE(f.ok()) << f.status();
       const ir::Function& main = *(*m)->FindFunction("main");
       Tensor a = Random(c.dtype, main.body().argument(0)->type().shape, rng);
@@ -174,7 +175,7 @@ TEST(GemmTest, TwoThreadsGiveTheSameBits) {
   Case c{64, 1024, 512, false, true};
   auto m = testing::ParseAndVerify(ProductModule(c));
   ASSERT_TRUE(m.ok());
-  auto f = CompiledFunction::Compile(Jit(), **m, "main");
+  auto f = loom::pipeline::CompileFunction(Jit(), **m, "main");
   ASSERT_TRUE(f.ok()) << f.status();
   std::mt19937_64 rng(3);
   Tensor a = Random(DType::kF32, {64, 512}, rng), b = Random(DType::kF32, {1024, 512}, rng);
@@ -207,7 +208,7 @@ void ExpectTimesTransposed(const Tensor& x, const Tensor& w, const Tensor& got, 
 TEST(GemmTest, ParametersArePackedOncePerUpdate) {
   auto m = testing::ParseAndVerify(ParameterModule(/*update=*/false));
   ASSERT_TRUE(m.ok()) << m.status();
-  auto f = CompiledFunction::Compile(Jit(), **m, "main");
+  auto f = loom::pipeline::CompileFunction(Jit(), **m, "main");
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ((*f)->layout().packed_globals, std::vector<std::string>{"w"});
   std::mt19937_64 rng(5);
@@ -237,7 +238,7 @@ TEST(GemmTest, ParametersArePackedOncePerUpdate) {
 TEST(GemmTest, AnUpdateInvalidatesTheFunctionsOwnPacks) {
   auto m = testing::ParseAndVerify(ParameterModule(/*update=*/true));
   ASSERT_TRUE(m.ok()) << m.status();
-  auto f = CompiledFunction::Compile(Jit(), **m, "main");
+  auto f = loom::pipeline::CompileFunction(Jit(), **m, "main");
   ASSERT_TRUE(f.ok()) << f.status();
   std::mt19937_64 rng(9);
   Tensor x = Random(DType::kF32, {6, 24}, rng), d = Random(DType::kF32, {40, 24}, rng);

@@ -1,6 +1,7 @@
 // loom::Jit: forward and train_step through native code agree with the interpreter;
 // parameters by PyTorch name; checkpoints round-trip; compiled code is cached.
-#include "frontends/jit.h"
+#include "api/internal.h"
+#include "loom/jit.h"
 
 #include <cmath>
 
@@ -18,8 +19,7 @@ nn::Model SmallTagger() {
   auto head = m.Linear("head", gru.output, 5, 2);
   m.Output(head);
   m.MSELoss(head, y);
-  m.training().mutable_optimizer()->set_lr(0.05);
-  m.training().mutable_optimizer()->mutable_sgd()->set_momentum(0.9);
+  EXPECT_TRUE(m.SetTraining("optimizer { lr: 0.05 sgd { momentum: 0.9 } }").ok());
   return m;
 }
 
@@ -39,8 +39,7 @@ TEST(JitApiTest, LengthsOutsideOneToTAreRefused) {
   auto head = m.Linear("head", gru.output, 5, 2);
   m.Output(head);
   m.MSELoss(head, y, lengths);
-  m.training().mutable_optimizer()->set_lr(0.05);
-  m.training().mutable_optimizer()->mutable_sgd();
+  EXPECT_TRUE(m.SetTraining("optimizer { lr: 0.05 sgd {} }").ok());
   auto jit = Jit::Create();
   ASSERT_TRUE(jit.ok()) << jit.status();
   auto model = (*jit)->Compile(m, {.batch = 2}, /*seed=*/3);
@@ -62,7 +61,7 @@ TEST(JitApiTest, ForwardAndTrainStepMatchTheInterpreter) {
   ASSERT_TRUE(jit.ok()) << jit.status();
   auto model = (*jit)->Compile(SmallTagger(), {.batch = 4}, /*seed=*/3);
   ASSERT_TRUE(model.ok()) << model.status();
-  ir::Interpreter interp((*model)->module(), /*seed=*/3);
+  ir::Interpreter interp(*(*model)->impl().module, /*seed=*/3);
   Tensor x = Ramp({4, 6, 3}, 0.1f), y = Ramp({4, 6, 2}, 0.05f);
   for (int step = 0; step < 4; ++step) {
     auto loss = (*model)->TrainStep({x, y});
@@ -157,7 +156,7 @@ TEST(JitApiTest, StreamingStepsMatchTheWholeSequence) {
   }
   auto plain = (*jit)->Compile(m, {.batch = 2}, 5);
   EXPECT_EQ((*plain)->Step({Tensor(DType::kF32, {2, 1, 3})}).status().message(),
-            "model 'Stream' has no @step (compile it with LowerOptions::streaming)");
+            "model 'Stream' has no @step (compile it with CompileOptions::streaming)");
 }
 
 }  // namespace

@@ -5,12 +5,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "compiler/pipeline/compile.h"
 #include "compiler/codegen/compiled_function.h"
 #include "frontends/lower.h"
-#include "frontends/nn.h"
+#include "loom/nn.h"
 #include "compiler/autodiff/train_step.h"
 #include "frontends/params.h"
-#include "frontends/training.h"
+#include "compiler/pipeline/training_options.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
@@ -32,7 +33,7 @@ TEST(JitTest, RandomModulesMatchTheInterpreter) {
     CompiledFunction::Globals globals = interp.globals();
     auto want = interp.Run("main", inputs);
     ASSERT_TRUE(want.ok()) << want.status();
-    auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+    auto compiled = loom::pipeline::CompileFunction(Jit(), **m, "main");
     ASSERT_TRUE(compiled.ok()) << "seed " << seed << ": " << compiled.status();
     auto got = (*compiled)->Run(inputs, globals);
     ASSERT_TRUE(got.ok()) << got.status();
@@ -61,7 +62,7 @@ TEST(JitTest, DroppedCodeGivesItsMemoryBack) {
     std::vector<std::shared_ptr<const Executable>> kept;
     int64_t before = ResidentBytes();
     for (int i = 0; i < 100; ++i) {
-      auto e = CompileExecutable(Jit(), **m, "main");
+      auto e = loom::pipeline::CompileExecutable(Jit(), **m, "main");
       EXPECT_TRUE(e.ok());
       if (keep && e.ok()) kept.push_back(*e);
     }
@@ -103,7 +104,7 @@ TEST(JitTest, PyTorchGoldensThroughTheJit) {
         ++k;
       }
     }
-    auto compiled = CompiledFunction::Compile(Jit(), **module, "forward");
+    auto compiled = loom::pipeline::CompileFunction(Jit(), **module, "forward");
     ASSERT_TRUE(compiled.ok()) << name << ": " << compiled.status();
     std::vector<Tensor> inputs;
     for (const ir::Value* arg : (*module)->FindFunction("forward")->body().arguments()) {
@@ -121,7 +122,7 @@ TEST(JitTest, PyTorchGoldensThroughTheJit) {
 TEST(JitTest, WrongInputsAreErrors) {
   auto m = testing::ParseAndVerify(testing::MainModule("%x: f32[2]", "f32[2]", "    %y = neg %x : f32[2]\n    return %y"));
   ASSERT_TRUE(m.ok());
-  auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+  auto compiled = loom::pipeline::CompileFunction(Jit(), **m, "main");
   ASSERT_TRUE(compiled.ok()) << compiled.status();
   CompiledFunction::Globals globals;
   EXPECT_EQ((*compiled)->Run({Tensor(DType::kF32, {3})}, globals).status().message(),
@@ -129,7 +130,7 @@ TEST(JitTest, WrongInputsAreErrors) {
   auto y = (*compiled)->Run({Tensor::FromVector<float>({2}, {1, -2})}, globals);
   ASSERT_TRUE(y.ok());
   EXPECT_EQ((*y)[0].values<float>()[1], 2.0f);
-  EXPECT_FALSE(CompiledFunction::Compile(Jit(), **m, "nope").ok());
+  EXPECT_FALSE(loom::pipeline::CompileFunction(Jit(), **m, "nope").ok());
 }
 
 // Compiled code reports what the interpreter reports for a bad id or a zero divisor —
@@ -139,7 +140,7 @@ TEST(JitTest, OutOfRangeIdsAndDivisionByZeroAreErrors) {
       "%table: f32[3,2], %ids: i32[4], %a: i32[4], %b: i32[4]", "f32[4,2], i32[4]",
       "    %rows = gather %table, %ids : f32[4,2]\n    %q = div %a, %b : i32[4]\n    return %rows, %q"));
   ASSERT_TRUE(m.ok()) << m.status();
-  auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+  auto compiled = loom::pipeline::CompileFunction(Jit(), **m, "main");
   ASSERT_TRUE(compiled.ok()) << compiled.status();
   CompiledFunction::Globals globals;
   Tensor table = Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6});
@@ -177,10 +178,10 @@ TEST(JitTest, ExampleModelsTrainLikeTheInterpreter) {
     ASSERT_TRUE(file.ok());
     auto module = frontends::LowerModel(*file, options);
     ASSERT_TRUE(module.ok());
-    ASSERT_TRUE(autodiff::AddTrainStep(**module, *frontends::TrainStepOptionsFor(*file)).ok());
+    ASSERT_TRUE(autodiff::AddTrainStep(**module, *loom::pipeline::TrainStepOptionsFor(*file)).ok());
     ir::Interpreter interp(**module, /*seed=*/4);
     CompiledFunction::Globals globals = interp.globals();
-    auto compiled = CompiledFunction::Compile(Jit(), **module, "train_step");
+    auto compiled = loom::pipeline::CompileFunction(Jit(), **module, "train_step");
     ASSERT_TRUE(compiled.ok()) << compiled.status();
     std::vector<Tensor> batch = testing::RandomInputs(*(*module)->FindFunction("train_step"), 3);
     for (Tensor& t : batch) {
@@ -209,14 +210,6 @@ TEST(JitTest, ExampleModelsTrainLikeTheInterpreter) {
   }
 }
 
-// The op table's codegen column: every op has an emitter.
-TEST(JitTest, EveryOpHasAnEmitter) {
-  for (int i = 0; i < ir::kNumOpCodes; ++i) {
-    auto code = static_cast<ir::OpCode>(i);
-    EXPECT_TRUE(HasEmitter(code)) << ir::OpName(code);
-  }
-}
-
 // Training through native code: the same losses and parameters as the interpreter, step
 // after step, for every optimizer of the PyTorch training goldens.
 TEST(JitTest, TrainStepMatchesTheInterpreter) {
@@ -226,7 +219,7 @@ TEST(JitTest, TrainStepMatchesTheInterpreter) {
     ASSERT_TRUE(file.ok());
     auto module = frontends::LowerModel(*file, {.batch = 3});
     ASSERT_TRUE(module.ok());
-    auto options = frontends::TrainStepOptionsFor(*file);
+    auto options = loom::pipeline::TrainStepOptionsFor(*file);
     ASSERT_TRUE(options.ok());
     ASSERT_TRUE(autodiff::AddTrainStep(**module, *options).ok());
     auto params = frontends::ImportNpyDir(**module, dir + "/params");
@@ -234,7 +227,7 @@ TEST(JitTest, TrainStepMatchesTheInterpreter) {
     ir::Interpreter interp(**module);
     for (auto& [key, t] : params->tensors) ASSERT_TRUE(interp.SetGlobal(key, t).ok());
     CompiledFunction::Globals globals = interp.globals();
-    auto compiled = CompiledFunction::Compile(Jit(), **module, "train_step");
+    auto compiled = loom::pipeline::CompileFunction(Jit(), **module, "train_step");
     ASSERT_TRUE(compiled.ok()) << compiled.status();
     std::vector<Tensor> inputs;
     for (const char* in : {"x", "lengths", "y"}) inputs.push_back(*ReadNpy(dir + "/inputs/" + in + ".npy"));
@@ -278,7 +271,7 @@ TEST(JitTest, ArenaKeepsInvariantsAliveAcrossScans) {
                                 Tensor::FromVector<float>({3, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})};
   ir::Interpreter interp(**m);
   auto want = interp.Run("main", inputs);
-  auto compiled = CompiledFunction::Compile(Jit(), **m, "main");
+  auto compiled = loom::pipeline::CompileFunction(Jit(), **m, "main");
   ASSERT_TRUE(want.ok() && compiled.ok());
   CompiledFunction::Globals globals;
   auto got = (*compiled)->Run(inputs, globals);
@@ -303,12 +296,11 @@ TEST(JitTest, FusedGateEpiloguesMatchTheInterpreter) {
   auto head = m.Linear("head", m.Select("last", lstm.h_n, 0, -1), 64, 3);
   m.Output(head);
   m.MSELoss(head, y);
-  m.training().mutable_optimizer()->set_lr(0.01);
-  m.training().mutable_optimizer()->mutable_adam();
-  frontends::ModelFile file = frontends::FromProto(m.description(), "Epilogue");
+  ASSERT_TRUE(m.SetTraining("optimizer { lr: 0.01 adam {} }").ok());
+  const frontends::ModelFile& file = m.file();
   auto module = frontends::LowerModel(file, {.batch = 8});
   ASSERT_TRUE(module.ok()) << module.status();
-  auto train = frontends::TrainStepOptionsFor(file);
+  auto train = loom::pipeline::TrainStepOptionsFor(file);
   ASSERT_TRUE(train.ok()) << train.status();
   ASSERT_TRUE(autodiff::AddTrainStep(**module, *train).ok());
   std::vector<std::string> cpus = {"host"};
@@ -321,7 +313,7 @@ TEST(JitTest, FusedGateEpiloguesMatchTheInterpreter) {
       CompiledFunction::Globals globals = interp.globals();
       std::vector<Tensor> inputs = testing::RandomInputs(*(*module)->FindFunction(fn), 4);
       auto want = interp.Run(fn, inputs);
-      auto compiled = CompiledFunction::Compile(**engine, **module, fn);
+      auto compiled = loom::pipeline::CompileFunction(**engine, **module, fn);
       ASSERT_TRUE(want.ok() && compiled.ok()) << compiled.status();
       auto got = (*compiled)->Run(inputs, globals);
       ASSERT_TRUE(got.ok()) << got.status();

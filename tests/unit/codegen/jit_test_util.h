@@ -9,7 +9,7 @@
 #include "compiler/codegen/jit_engine.h"
 #include "gtest/gtest.h"
 #include "ir/types.h"
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 namespace loom::codegen {
 

@@ -3,11 +3,13 @@
 // the interpreter's results exactly as they were — the same products and sums in the
 // same order — and native code compiled with that pipeline agrees with the interpreter
 // on the unoptimized model (ExpectClose: 1e-4 relative).
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "compiler/autodiff/train_step.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/passes/pass_manager.h"
 #include "frontends/lower.h"
-#include "frontends/training.h"
+#include "compiler/pipeline/training_options.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
@@ -28,19 +30,17 @@ const Case kCases[] = {{"char_rnn.pbtxt", {.batch = 2, .vocab = 7}, false},
                        {"peephole_lstm.pbtxt", {.batch = 2}, false},
                        {"gru_by_gate.pbtxt", {.batch = 3}, true}};
 
-std::unique_ptr<ir::Module> Lower(const Case& c, bool hoist_before_autodiff) {
+// The model with @train_step, prepared as `pipeline` prepares it (O0 differentiates the
+// lowered model as it is; default hoists the input projections first).
+std::unique_ptr<ir::Module> Lower(const Case& c, const pipeline::Pipeline& pipeline) {
   auto file = frontends::LoadModelFile(std::string(LOOM_SOURCE_DIR) + "/examples/" + c.file);
   EXPECT_TRUE(file.ok()) << file.status();
-  auto module = frontends::LowerModel(*file, c.options);
+  auto module = pipeline::PrepareModel(*file, c.options, pipeline);
   EXPECT_TRUE(module.ok()) << module.status();
-  if (hoist_before_autodiff) {
-    passes::PassManager pm;
-    EXPECT_TRUE(pm.AddPipeline("hoist-input-projection,dce").ok());
-    EXPECT_TRUE(pm.Run(**module).ok());
-  }
-  EXPECT_TRUE(autodiff::AddTrainStep(**module, *frontends::TrainStepOptionsFor(*file)).ok());
   return std::move(*module);
 }
+
+const pipeline::Pipeline& Named(const char* name) { return *pipeline::FindNamedPipeline(name); }
 
 // Inputs a model accepts: token ids below 7, lengths in [1, 12], 0/1 labels.
 std::vector<Tensor> Inputs(const ir::Function& f) {
@@ -69,19 +69,22 @@ Outcome Interpret(const ir::Module& m, const std::string& fn, const std::vector<
 }
 
 TEST(LoopOptimizationsTest, EachPassKeepsEveryExampleModelsResults) {
-  const std::string pipelines[] = {"hoist-input-projection", "gate-fusion", "elementwise-fusion", kDefaultPipeline};
+  std::vector<pipeline::Pipeline> pipelines = {Named("default"), Named("O1"), Named("O0")};
+  for (const char* pass : {"hoist-input-projection", "gate-fusion", "elementwise-fusion"}) {
+    pipelines.push_back(*pipeline::ParsePipeline(pass));
+  }
   for (const Case& c : kCases) {
-    std::unique_ptr<ir::Module> model = Lower(c, /*hoist_before_autodiff=*/false);
+    std::unique_ptr<ir::Module> model = Lower(c, Named("O0"));
     for (const std::string fn : {"forward", "train_step"}) {
       std::vector<Tensor> inputs = Inputs(*model->FindFunction(fn));
       Outcome want = Interpret(*model, fn, inputs);
-      for (const std::string& pipeline : pipelines) {
-        std::string context = c.file + " @" + fn + " after " + pipeline;
+      for (const pipeline::Pipeline& p : pipelines) {
+        std::string context = c.file + " @" + fn + " after " + p.name;
         std::unique_ptr<ir::Module> optimized = ir::CloneModule(*model);
         passes::PassManager pm;
-        ASSERT_TRUE(pm.AddPipeline(pipeline).ok());
+        ASSERT_TRUE(pipeline::AddPasses(pm, p.passes).ok());
         ASSERT_TRUE(pm.Run(*optimized).ok()) << context;
-        bool expect_change = pipeline != "gate-fusion" || (c.gate_pattern && fn == "forward");
+        bool expect_change = !p.passes.empty() && (p.name != "gate-fusion" || (c.gate_pattern && fn == "forward"));
         if (expect_change) {
           EXPECT_NE(ir::Print(*optimized), ir::Print(*model)) << context << " changed nothing";
         }
@@ -95,7 +98,7 @@ TEST(LoopOptimizationsTest, EachPassKeepsEveryExampleModelsResults) {
           EXPECT_TRUE(testing::SameValues(got.globals.at(name), value)) << context << " @" << name;
         }
 
-        auto compiled = CompiledFunction::Compile(Jit(), *model, fn, pipeline);
+        auto compiled = pipeline::CompileFunction(Jit(), *model, fn, p);
         ASSERT_TRUE(compiled.ok()) << context << ": " << compiled.status();
         CompiledFunction::Globals globals = ir::Interpreter(*model, /*seed=*/4).globals();
         auto native = (*compiled)->Run(inputs, globals);
@@ -106,12 +109,12 @@ TEST(LoopOptimizationsTest, EachPassKeepsEveryExampleModelsResults) {
   }
 }
 
-// loom::Jit hoists the projections before autodiff: the training step that results
+// The default pipeline hoists the projections before autodiff: the training step that results
 // computes the same loss and update. Not to the last bit: a hoisted bias broadcast's
 // gradient is summed over the batch after the steps instead of at each one.
 TEST(LoopOptimizationsTest, HoistingBeforeAutodiffKeepsTheTrainingStep) {
   for (const Case& c : kCases) {
-    std::unique_ptr<ir::Module> plain = Lower(c, false), hoisted = Lower(c, true);
+    std::unique_ptr<ir::Module> plain = Lower(c, Named("O0")), hoisted = Lower(c, Named("default"));
     EXPECT_NE(ir::Print(*plain), ir::Print(*hoisted)) << c.file;
     std::vector<Tensor> inputs = Inputs(*plain->FindFunction("train_step"));
     Outcome want = Interpret(*plain, "train_step", inputs), got = Interpret(*hoisted, "train_step", inputs);

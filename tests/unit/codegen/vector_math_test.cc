@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "compiler/pipeline/compile.h"
 #include "compiler/codegen/compiled_function.h"
 #include "gtest/gtest.h"
 #include "tests/unit/testing/ir_test_util.h"
@@ -34,7 +35,7 @@ TEST(VectorMathTest, MaximumErrorOverTheFloatRange) {
   ASSERT_TRUE(m.ok()) << m.status();
   auto jit = JitEngine::Create();
   ASSERT_TRUE(jit.ok());
-  auto f = CompiledFunction::Compile(**jit, **m, "main");
+  auto f = loom::pipeline::CompileFunction(**jit, **m, "main");
   ASSERT_TRUE(f.ok()) << f.status();
   CompiledFunction::Globals globals;
   double worst[4] = {0, 0, 0, 0};
@@ -80,7 +81,7 @@ TEST(VectorMathTest, SpecialValues) {
       "    %s = sigmoid %x : f32[7]\n    return %e, %l, %t, %s"));
   ASSERT_TRUE(m.ok());
   auto jit = JitEngine::Create();
-  auto f = CompiledFunction::Compile(**jit, **m, "main");
+  auto f = loom::pipeline::CompileFunction(**jit, **m, "main");
   ASSERT_TRUE(f.ok());
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   CompiledFunction::Globals globals;

@@ -1,13 +1,14 @@
 // loom::nn builds the same IR as the equivalent model file, for each seed model.
-#include "frontends/nn.h"
+#include "loom/nn.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "frontends/lower.h"
+#include "frontends/model_file.h"
 #include "ir/printer.h"
 
 namespace loom::nn {
 namespace {
-
-namespace fp = frontends::proto;
 
 std::string FileIr(const std::string& name, const frontends::LowerOptions& options) {
   auto file = frontends::LoadModelFile(LOOM_SOURCE_DIR "/examples/" + name);
@@ -18,28 +19,12 @@ std::string FileIr(const std::string& name, const frontends::LowerOptions& optio
 }
 
 std::string CppIr(const Model& m, const frontends::LowerOptions& options) {
-  auto module = m.Lower(options);
+  auto module = frontends::LowerModel(m.file(), options);
   EXPECT_TRUE(module.ok()) << module.status();
   return module.ok() ? ir::Print(**module) : "";
 }
 
-fp::Init Normal(double mean, double std) {
-  fp::Init i;
-  i.mutable_normal()->set_mean(mean);
-  i.mutable_normal()->set_std(std);
-  return i;
-}
-fp::Init Zeros() {
-  fp::Init i;
-  i.set_zeros(true);
-  return i;
-}
-fp::Init UniformInit(double a) {
-  fp::Init i;
-  i.mutable_uniform()->set_low(-a);
-  i.mutable_uniform()->set_high(a);
-  return i;
-}
+std::string UniformInit(double a) { return "uniform { low: " + std::to_string(-a) + " high: " + std::to_string(a) + " }"; }
 
 TEST(NnTest, SentimentLstmMatchesFile) {
   Model m("SentimentLSTM");
@@ -51,7 +36,7 @@ TEST(NnTest, SentimentLstmMatchesFile) {
   Var fc = m.Linear("fc", m.Dropout("dropout", last, 0.5), 256, 1);
   m.Output(fc);
   m.BCEWithLogitsLoss(fc, label);
-  m.training().set_seed(1);
+  ASSERT_TRUE(m.SetTraining("seed: 1").ok());
   frontends::LowerOptions options{.batch = 4};
   std::string cpp = CppIr(m, options);
   EXPECT_EQ(cpp, FileIr("sentiment_lstm.pbtxt", options));
@@ -65,13 +50,12 @@ TEST(NnTest, CharRnnMatchesFile) {
   Var targets = m.Input("targets", DType::kI64, {-1, 25});
   Var onehot = m.OneHot("onehot", chars, -1);
   Recurrent rnn = m.RNN("rnn", onehot, -1, 100, {.batch_first = true});
-  m.InitLastLayer(Normal(0, 0.01), Zeros());
+  ASSERT_TRUE(m.InitLastLayer("normal { mean: 0 std: 0.01 }", "zeros: true").ok());
   Var fc = m.Linear("fc", rnn.output, 100, -1);
-  m.InitLastLayer(Normal(0, 0.01), Zeros());
+  ASSERT_TRUE(m.InitLastLayer("normal { mean: 0 std: 0.01 }", "zeros: true").ok());
   m.Output(m.Softmax("probs", fc));
   m.CrossEntropyLoss(fc, targets, "sum");
-  m.training().set_seed(1);
-  m.training().set_carry_state(true);  // truncated BPTT, as min-char-rnn
+  ASSERT_TRUE(m.SetTraining("seed: 1 carry_state: true").ok());  // truncated BPTT, as min-char-rnn
   frontends::LowerOptions options{.batch = 1, .vocab = 65};
   EXPECT_EQ(CppIr(m, options), FileIr("char_rnn.pbtxt", options));
 }
@@ -86,7 +70,7 @@ TEST(NnTest, PeepholeCellMatchesFile) {
   CellBuilder cell("peephole_lstm", 16);
   cell.State("h", 32, "h_new").State("c", 32, "c_new");
   cell.Param("weight_ih", {128, 16}, UniformInit(0.176)).Param("weight_hh", {128, 32}, UniformInit(0.176));
-  cell.Param("bias", {128}, Zeros());
+  cell.Param("bias", {128}, "zeros: true");
   for (const char* p : {"w_ci", "w_cf", "w_co"}) cell.Param(p, {32}, UniformInit(0.1));
   cell.Op("gx", "matmul", {"x", "weight_ih"}, {{"transpose_b", "true"}})
       .Op("gh", "matmul", {"h", "weight_hh"}, {{"transpose_b", "true"}})
@@ -124,7 +108,7 @@ TEST(NnTest, PeepholeCellMatchesFile) {
   Var head = m.Linear("head", seq, 32, 4);
   m.Output(head);
   m.MSELoss(head, y, lengths);
-  m.training().set_seed(3);
+  ASSERT_TRUE(m.SetTraining("seed: 3").ok());
   frontends::LowerOptions options{.batch = 8};
   EXPECT_EQ(CppIr(m, options), FileIr("peephole_lstm.pbtxt", options));
 }
@@ -133,10 +117,30 @@ TEST(NnTest, ErrorsNameTheLayer) {
   Model m("Broken");
   Var x = m.Input("x", DType::kF32, {-1, 8});
   m.Output(m.Linear("fc", x, 7, 2));
-  auto module = m.Lower();
+  auto module = frontends::LowerModel(m.file(), {});
   ASSERT_FALSE(module.ok());
   EXPECT_EQ(module.status().message(),
             "Broken: error: layer 'fc': expects input with last dimension 7 (in_features), got f32[1,8]");
+}
+
+}  // namespace
+}  // namespace loom::nn
+
+namespace loom::nn {
+namespace {
+
+TEST(NnTest, TextSectionsAreCheckedWhereTheyAreGiven) {
+  Model m("Bad");
+  Var x = m.Input("x", DType::kF32, {-1, 8});
+  m.Output(m.Linear("fc", x, 8, 2));
+  absl::Status s = m.SetTraining("optimizer { adamw {} }");
+  EXPECT_EQ(s.message(), "training:1:19: error: unknown field 'adamw' in Optimizer (it has: lr, sgd, adagrad, rmsprop, adam, weight_decay)");
+  EXPECT_EQ(m.status(), s);  // kept for Jit::Compile, in case the caller did not look
+  EXPECT_FALSE(m.InitLastLayer("normal { mean: x }").ok());
+  CellBuilder cell("c", 4);
+  cell.Param("w", {4, 4}, "uniform { low: -1 high: }");
+  EXPECT_FALSE(cell.status().ok());
+  EXPECT_TRUE(absl::StartsWith(cell.status().message(), "init of w:1:"));
 }
 
 }  // namespace

@@ -11,11 +11,11 @@
 #include "ir/parser.h"
 #include "ir/serialize.h"
 #include "ir/verifier.h"
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
 #include "runtime/checkpoint.pb.h"
 #include "runtime/npy.h"
 #include "support/memory.h"
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 namespace loom {
 namespace {

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "compiler/passes/pass_manager.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
@@ -56,7 +58,7 @@ TEST(PassesPreserveResultsTest, RandomModules) {
     for (const char* pipeline : kPipelines) {
       std::unique_ptr<ir::Module> copy = ir::CloneModule(**m);
       passes::PassManager pm;
-      ASSERT_TRUE(pm.AddPipeline(pipeline).ok());
+      ASSERT_TRUE(pipeline::AddPasses(pm, pipeline).ok());
       absl::Status s = pm.Run(*copy);
       std::string context = "seed " + std::to_string(seed) + ", " + pipeline;
       ASSERT_TRUE(s.ok()) << context << ": " << s << "\n" << ir::Print(**m);
@@ -78,16 +80,40 @@ TEST(PassesPreserveResultsTest, UnrollLeavesNoScan) {
     auto m = RandomModule(seed);
     ASSERT_TRUE(m.ok());
     passes::PassManager pm;
-    ASSERT_TRUE(pm.AddPipeline("unroll").ok());
+    ASSERT_TRUE(pipeline::AddPasses(pm, "unroll").ok());
     ASSERT_TRUE(pm.Run(**m).ok());
     ir::Walk(**m, [](ir::Op& op) { EXPECT_NE(op.code(), ir::OpCode::kScan); });
   }
 }
 
+TEST(PassesPreserveResultsTest, NamedPipelines) {
+  const pipeline::Pipeline& d = pipeline::DefaultPipeline();
+  EXPECT_EQ(d.name, "default");
+  EXPECT_EQ(pipeline::ParsePipeline("default")->passes, d.passes);
+  EXPECT_EQ(pipeline::ParsePipeline("O0")->passes, "");
+  EXPECT_EQ(pipeline::ParsePipeline("cse,dce")->passes, "cse,dce");
+  EXPECT_EQ(pipeline::ParsePipeline("O2").status().message(),
+            "unknown pass 'O2' (a pipeline is one of default, O1, O0, none, or a comma-separated list of passes)");
+  pipeline::Pipeline no_hoist = d.Without("hoist-input-projection");
+  EXPECT_EQ(no_hoist.before_autodiff, "dce");
+  EXPECT_EQ(no_hoist.passes, "gate-fusion,canonicalize,cse,dce,elementwise-fusion");
+  auto spelled = pipeline::ParsePipeline("default,-hoist-input-projection");
+  ASSERT_TRUE(spelled.ok()) << spelled.status();
+  EXPECT_EQ(spelled->before_autodiff, "dce");
+  EXPECT_EQ(spelled->passes, no_hoist.passes);
+  EXPECT_EQ(pipeline::ParsePipeline("default,-gate-fusio").status().message(), "unknown pass 'gate-fusio'");
+  // Every named pipeline's passes exist.
+  for (const pipeline::Pipeline& p : pipeline::NamedPipelines()) {
+    passes::PassManager pm;
+    EXPECT_TRUE(pipeline::AddPasses(pm, p.before_autodiff).ok()) << p.name;
+    EXPECT_TRUE(pipeline::AddPasses(pm, p.passes).ok()) << p.name;
+  }
+}
+
 TEST(PassesPreserveResultsTest, UnknownPassAndBadOptions) {
   passes::PassManager pm;
-  EXPECT_EQ(pm.AddPipeline("canonicalise").message(), "unknown pass 'canonicalise'");
-  EXPECT_EQ(pm.AddPipeline("unroll=x").message(), "unroll takes 'full' or a factor >= 1, got 'x'");
+  EXPECT_EQ(pipeline::AddPasses(pm, "canonicalise").message(), "unknown pass 'canonicalise'");
+  EXPECT_EQ(pipeline::AddPasses(pm, "unroll=x").message(), "unroll takes 'full' or a factor >= 1, got 'x'");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Checkpoints round-trip every dtype, and bad files are refused with the reason.
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
 
 #include "gtest/gtest.h"
 #include "runtime/checkpoint.pb.h"

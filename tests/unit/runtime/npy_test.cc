@@ -3,6 +3,7 @@
 
 #include "gtest/gtest.h"
 #include "runtime/npy.h"
+#include "support/files.h"
 
 namespace loom {
 namespace {

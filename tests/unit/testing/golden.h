@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 namespace loom::testing {
 

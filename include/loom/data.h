@@ -5,8 +5,8 @@
 //   mse                                           → a CSV time series (forecasting)
 // Batches are a pure function of (seed, epoch, index), so a resumed run sees the same
 // data in the same order.
-#ifndef LOOM_TOOLS_LOOM_DATASETS_H_
-#define LOOM_TOOLS_LOOM_DATASETS_H_
+#ifndef LOOM_DATA_H_
+#define LOOM_DATA_H_
 
 #include <map>
 #include <memory>
@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "frontends/jit.h"
-#include "frontends/model_file.h"
-#include "support/tensor.h"
+#include "loom/jit.h"
+#include "loom/nn.h"
+#include "loom/tensor.h"
 
-namespace loom::cli {
+namespace loom {
 
 struct Metric {
   std::string name;  // "accuracy", "bits/char", "mse"
@@ -54,10 +54,10 @@ struct DataOptions {
   std::map<std::string, std::string> metadata;
 };
 
-// `file`'s inputs must already have their final shapes (--seq applied).
-absl::StatusOr<std::unique_ptr<Dataset>> OpenDataset(const frontends::ModelFile& file, const std::string& path,
+// `model`'s inputs must already have their final shapes (--seq applied).
+absl::StatusOr<std::unique_ptr<Dataset>> OpenDataset(const nn::Model& model, const std::string& path,
                                                      const DataOptions& options);
 
-}  // namespace loom::cli
+}  // namespace loom
 
-#endif  // LOOM_TOOLS_LOOM_DATASETS_H_
+#endif  // LOOM_DATA_H_

@@ -1,7 +1,7 @@
 // Checkpoints: what a training run keeps, written atomically (temp file + rename) so a
 // crash or Ctrl-C never leaves a half-written file in place of a good one.
-#ifndef LOOM_RUNTIME_CHECKPOINT_H_
-#define LOOM_RUNTIME_CHECKPOINT_H_
+#ifndef LOOM_CHECKPOINT_H_
+#define LOOM_CHECKPOINT_H_
 
 #include <map>
 #include <string>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "support/tensor.h"
+#include "loom/tensor.h"
 
 namespace loom {
 
@@ -31,4 +31,4 @@ absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& path);
 
 }  // namespace loom
 
-#endif  // LOOM_RUNTIME_CHECKPOINT_H_
+#endif  // LOOM_CHECKPOINT_H_

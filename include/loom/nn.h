@@ -8,10 +8,14 @@
 //   auto lstm = m.LSTM("lstm", emb, 100, 256, {.num_layers = 2, .dropout = 0.5, .batch_first = true});
 //   auto fc = m.Linear("fc", m.Dropout("dropout", m.Select("last_hidden", lstm.h_n, 0, -1), 0.5), 256, 1);
 //   m.Output(fc);
+//   m.BCEWithLogitsLoss(fc, label);
+//   m.SetTraining("optimizer { lr: 0.005 adam {} }");   // the file's training section
 //
-// Errors (an undefined input, a shape mismatch) are reported by Lower(), naming the layer.
-#ifndef LOOM_FRONTENDS_NN_H_
-#define LOOM_FRONTENDS_NN_H_
+// Model::Load reads a model file into the same description. Errors (an undefined input,
+// a shape mismatch) are reported when the model is compiled, naming the layer; a
+// training section or initializer that does not parse, by status() and Jit::Compile.
+#ifndef LOOM_NN_H_
+#define LOOM_NN_H_
 
 #include <memory>
 #include <optional>
@@ -19,8 +23,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "frontends/lower.h"
-#include "frontends/model.pb.h"
+#include "loom/tensor.h"
+
+namespace loom::frontends {
+struct ModelFile;  // the parsed description (frontends/model_file.h)
+namespace proto {
+class Cell;
+class Layer;
+class Recurrent;
+}  // namespace proto
+}  // namespace loom::frontends
 
 namespace loom::nn {
 
@@ -49,21 +61,33 @@ struct Recurrent {
 class CellBuilder {
  public:
   CellBuilder(std::string name, int64_t input_size);
+  CellBuilder(const CellBuilder& other);
+  ~CellBuilder();
   CellBuilder& State(std::string name, int64_t size, std::string next);
-  CellBuilder& Param(std::string name, Shape shape, frontends::proto::Init init);
+  // `init` as in a model file: "uniform { low: -0.1 high: 0.1 }", "zeros: true".
+  CellBuilder& Param(std::string name, Shape shape, const std::string& init);
   // result = op(operands) {attributes in the text IR's syntax}
   CellBuilder& Op(std::string result, std::string op, std::vector<std::string> operands,
                   std::vector<std::pair<std::string, std::string>> attributes = {});
   CellBuilder& Output(std::string value);
-  const frontends::proto::Cell& cell() const { return cell_; }
+  const frontends::proto::Cell& cell() const { return *cell_; }
+  const absl::Status& status() const { return status_; }  // the first initializer that did not parse
 
  private:
-  frontends::proto::Cell cell_;
+  std::unique_ptr<frontends::proto::Cell> cell_;
+  absl::Status status_;
 };
 
 class Model {
  public:
   explicit Model(std::string name);
+  // A model file (.pbtxt); errors carry file:line:col.
+  static absl::StatusOr<Model> Load(const std::string& path);
+  explicit Model(frontends::ModelFile file);
+  Model(const Model& other);
+  Model(Model&& other) noexcept;
+  Model& operator=(Model other) noexcept;
+  ~Model();
 
   Var Input(std::string name, DType dtype, Shape shape);  // -1: the batch
   Var Embedding(std::string name, Var ids, int64_t num_embeddings, int64_t embedding_dim);
@@ -89,21 +113,27 @@ class Model {
                         std::optional<Var> lengths = {});
   void BCEWithLogitsLoss(Var logits, Var target, std::optional<Var> lengths = {});
   void MSELoss(Var input, Var target, std::optional<Var> lengths = {});
-  // Optimizer, batch size, clipping, seed: as the file's training section.
-  frontends::proto::Training& training() { return *model_.mutable_training(); }
-  // Overrides PyTorch's default initialization of the last layer added.
-  void InitLastLayer(std::optional<frontends::proto::Init> weight, std::optional<frontends::proto::Init> bias);
+  // The training section (optimizer, batch size, clipping, seed) as a model file writes
+  // it: "optimizer { lr: 0.005 adam {} } clip { max_norm: 5 }". Replaces the previous one.
+  absl::Status SetTraining(const std::string& text);
+  // Overrides PyTorch's default initialization of the last layer added ("" keeps it):
+  // "normal { mean: 0 std: 0.01 }", "zeros: true", as a model file's weight_init.
+  absl::Status InitLastLayer(const std::string& weight, const std::string& bias = "");
 
-  const frontends::proto::Model& description() const { return model_; }
-  absl::StatusOr<std::unique_ptr<ir::Module>> Lower(const frontends::LowerOptions& options = {}) const;
+  const std::string& name() const;
+  // The first error of the calls above, returned by Jit::Compile too.
+  const absl::Status& status() const { return status_; }
+  // The description itself, for Loom's compiler (frontends/model_file.h).
+  const frontends::ModelFile& file() const { return *file_; }
 
  private:
   frontends::proto::Layer* AddLayer(const std::string& name, const std::vector<Var>& inputs);
-  Recurrent AddRecurrent(frontends::proto::Recurrent* r, const std::string& name, int64_t input_size,
-                         int64_t hidden_size, const RecurrentOptions& options, bool lstm);
-  frontends::proto::Model model_;
+  Recurrent AddRecurrent(frontends::proto::Recurrent* r, const std::string& name, int64_t input_size, int64_t hidden_size,
+                         const RecurrentOptions& options, bool lstm);
+  std::unique_ptr<frontends::ModelFile> file_;
+  absl::Status status_;
 };
 
 }  // namespace loom::nn
 
-#endif  // LOOM_FRONTENDS_NN_H_
+#endif  // LOOM_NN_H_

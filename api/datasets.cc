@@ -1,4 +1,4 @@
-#include "tools/loom/datasets.h"
+#include "loom/data.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,13 +9,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "frontends/model_file.h"
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/csv_series.h"
 #include "runtime/data/labelled_text.h"
 #include "runtime/data/standardization.h"
 #include "support/status_macros.h"
 
-namespace loom::cli {
+namespace loom {
 namespace {
 
 using frontends::proto::Model;
@@ -392,9 +393,9 @@ class SeriesDataset : public Dataset {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Dataset>> OpenDataset(const frontends::ModelFile& file, const std::string& path,
+absl::StatusOr<std::unique_ptr<Dataset>> OpenDataset(const nn::Model& model, const std::string& path,
                                                      const DataOptions& options) {
-  const Model& m = file.model;
+  const Model& m = model.file().model;
   if (!m.has_loss()) return absl::InvalidArgumentError("the model has no loss: nothing to train or evaluate");
   int data = DataInput(m), target = InputIndex(m, m.loss().target());
   if (data < 0 || target < 0) return absl::InvalidArgumentError("the model needs a data input and a target input");
@@ -411,4 +412,4 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenDataset(const frontends::ModelFile&
       "(bce_with_logits on token ids) and a CSV time series (mse); this model's loss and inputs match none");
 }
 
-}  // namespace loom::cli
+}  // namespace loom

@@ -1,8 +1,10 @@
-#include "frontends/training.h"
+#include "compiler/pipeline/training_options.h"
 
-namespace loom::frontends {
+namespace loom::pipeline {
 
-absl::StatusOr<autodiff::TrainStepOptions> TrainStepOptionsFor(const ModelFile& file) {
+namespace proto = frontends::proto;
+
+absl::StatusOr<autodiff::TrainStepOptions> TrainStepOptionsFor(const frontends::ModelFile& file) {
   const proto::Model& m = file.model;
   if (!m.has_loss()) return ir::ErrorAt(file.file_loc, "the model has no loss to train");
   if (!m.training().has_optimizer()) return ir::ErrorAt(file.training_loc, "the training section names no optimizer");

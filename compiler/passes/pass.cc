@@ -1,4 +1,4 @@
-#include "compiler/passes/registry.h"
+#include "compiler/passes/pass.h"
 
 #include <string>
 
@@ -32,26 +32,6 @@ absl::StatusOr<std::unique_ptr<Pass>> MakeBodyPass(absl::string_view name, absl:
                                                    BodyRewrite rewrite) {
   if (!options.empty()) return absl::InvalidArgumentError(absl::StrCat(name, " takes no options"));
   return std::make_unique<BodyPass>(name, rewrite);
-}
-
-const std::vector<PassInfo>& RegisteredPasses() {
-  static const auto* passes = new std::vector<PassInfo>{
-#define PASS(flag, factory, description) {flag, description},
-#include "compiler/passes/passes.def"
-#undef PASS
-  };
-  return *passes;
-}
-
-absl::StatusOr<std::unique_ptr<Pass>> CreatePass(absl::string_view spec) {
-  size_t eq = spec.find('=');
-  absl::string_view name = spec.substr(0, eq);
-  absl::string_view options = eq == absl::string_view::npos ? "" : spec.substr(eq + 1);
-#define PASS(flag, factory, description) \
-  if (name == flag) return factory(options);
-#include "compiler/passes/passes.def"
-#undef PASS
-  return absl::InvalidArgumentError(absl::StrCat("unknown pass '", name, "'"));
 }
 
 }  // namespace loom::passes

@@ -1,6 +1,6 @@
 // Element types shared by the IR, the interpreter and the runtime.
-#ifndef LOOM_SUPPORT_DTYPE_H_
-#define LOOM_SUPPORT_DTYPE_H_
+#ifndef LOOM_DTYPE_H_
+#define LOOM_DTYPE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -44,4 +44,4 @@ template <> constexpr DType DTypeOf<bool>() { return DType::kI1; }
 
 }  // namespace loom
 
-#endif  // LOOM_SUPPORT_DTYPE_H_
+#endif  // LOOM_DTYPE_H_

@@ -11,32 +11,46 @@
 // from one thread at a time; a CompiledModel runs one call at a time (it owns its
 // scratch arena and updates its parameters in place); distinct CompiledModels may run
 // concurrently.
-#ifndef LOOM_FRONTENDS_JIT_H_
-#define LOOM_FRONTENDS_JIT_H_
+#ifndef LOOM_JIT_H_
+#define LOOM_JIT_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "compiler/codegen/compiled_function.h"
-#include "frontends/lower.h"
-#include "frontends/nn.h"
-#include "runtime/checkpoint.h"
+#include "loom/checkpoint.h"
+#include "loom/nn.h"
+#include "loom/tensor.h"
 
 namespace loom {
 
 class Jit;
 
+// Tensors by name: parameters, optimizer state, carried state.
+using TensorMap = std::map<std::string, Tensor, std::less<>>;
+
+struct CompileOptions {
+  int64_t batch = 1;  // binds -1 in input shapes
+  int64_t vocab = 0;  // binds -1 in layer sizes (the vocabulary); 0: not bound
+  // Also compile @step: one time step, each recurrent layer's state kept from one call
+  // to the next (streaming inference).
+  bool streaming = false;
+};
+
 class CompiledModel {
  public:
+  ~CompiledModel();
+
   // The model's inference: its outputs for `inputs` (every input but the loss target).
   absl::StatusOr<std::vector<Tensor>> Forward(const std::vector<Tensor>& inputs);
   // One training step on a batch (every input, targets included): returns the loss
   // before the update, and updates the parameters and optimizer state.
   absl::StatusOr<float> TrainStep(const std::vector<Tensor>& batch);
-  // Streaming inference (compile with LowerOptions::streaming): one time step, the
+  // Streaming inference (compile with CompileOptions::streaming): one time step, the
   // recurrent state kept from the previous call; ResetState starts a new stream.
   absl::StatusOr<std::vector<Tensor>> Step(const std::vector<Tensor>& inputs);
   void ResetState();
@@ -45,11 +59,13 @@ class CompiledModel {
   std::map<std::string, Tensor> CarriedState() const;
   void SetCarriedState(const std::map<std::string, Tensor>& state);
 
+  const std::string& name() const;                  // the model's
   std::vector<std::string> ParameterNames() const;  // PyTorch state_dict keys, in order
   absl::StatusOr<Tensor> Parameter(const std::string& name) const;
   absl::Status SetParameter(const std::string& name, Tensor value);
   // Parameters, optimizer state and counters, atomically written, with `metadata` (a
-  // training run's vocabulary and position in its data).
+  // training run's vocabulary and position in its data) and the model's description
+  // (metadata "model"), so that `loom sample|eval|run CKPT` need no model file.
   absl::Status SaveCheckpoint(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
   // Returns the checkpoint's metadata.
   absl::StatusOr<std::map<std::string, std::string>> LoadCheckpoint(const std::string& path);
@@ -57,70 +73,49 @@ class CompiledModel {
   // the file once, so a writer replacing it meanwhile cannot mix two checkpoints.
   absl::Status LoadCheckpoint(const Checkpoint& checkpoint, const std::string& name);
 
-  const ir::Module& module() const { return *module_; }
-
   // Every global (parameters, optimizer state, carried state), to set aside before a
   // training step for ExplainNonFinite.
-  const codegen::CompiledFunction::Globals& globals() const { return globals_; }
+  const TensorMap& globals() const;
   // Why a training step's loss or parameters went non-finite: reruns @train_step on
   // `batch` from `before` (globals() as they were before the step) in the reference
   // interpreter, and names the first op that produced a NaN or an infinity, with its
   // line of the unoptimized IR (`loom train --detect-anomaly`).
-  absl::StatusOr<std::string> ExplainNonFinite(const std::vector<Tensor>& batch,
-                                               const codegen::CompiledFunction::Globals& before) const;
+  absl::StatusOr<std::string> ExplainNonFinite(const std::vector<Tensor>& batch, const TensorMap& before) const;
+
+  // Loom's own tools reach the compiler's objects through this (api/internal.h).
+  struct Impl;
+  Impl& impl() const { return *impl_; }
 
  private:
   friend class Jit;
-  CompiledModel(Jit& jit, std::unique_ptr<ir::Module> module, uint64_t seed,
-                std::map<std::string, int64_t> length_limits);
-  // Compiled code would run with a length outside 1..T (a length of 0 makes the loss
-  // 0/0): refused first, naming the input.
-  absl::Status CheckLengths(const std::string& function, const std::vector<Tensor>& inputs) const;
-  absl::StatusOr<codegen::CompiledFunction*> Function(const std::string& name);
-  // The compiled functions keep their weights packed until this changes.
-  void ParametersChanged() { ++params_version_; }
-
-  Jit& jit_;
-  int64_t params_version_ = 1;
-  std::unique_ptr<ir::Module> module_;
-  std::map<std::string, int64_t> length_limits_;  // LowerOptions::length_limits
-  codegen::CompiledFunction::Globals globals_;
-  std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions_;
+  explicit CompiledModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 struct JitOptions {
-  // The passes each function goes through before code generation (loom-opt's names,
-  // comma-separated); e.g. without "elementwise-fusion" to measure what it buys.
-  std::string pipeline = codegen::kDefaultPipeline;
+  // The passes each function goes through: a named pipeline ("default", "O1", "O0";
+  // `loom-opt --help` lists them) or a comma-separated list of passes.
+  std::string pipeline = "default";
 };
-
-// What Jit::Compile compiles from: the lowered model with @train_step when the model
-// has a loss and an optimizer (its input projections hoisted first when `pipeline` does
-// that, so their gradients come out of the reverse scans as single GEMMs). loomc too.
-absl::StatusOr<std::unique_ptr<ir::Module>> LowerForCompilation(const frontends::ModelFile& file,
-                                                                const frontends::LowerOptions& options,
-                                                                const std::string& pipeline);
 
 class Jit {
  public:
   static absl::StatusOr<std::unique_ptr<Jit>> Create(JitOptions options = {});
+  ~Jit();
 
   // Lowers, adds @train_step when the model has a loss and an optimizer, and
   // initializes the parameters from `seed`. Functions compile on first use.
-  absl::StatusOr<std::unique_ptr<CompiledModel>> Compile(const frontends::ModelFile& file,
-                                                         const frontends::LowerOptions& options, uint64_t seed);
-  absl::StatusOr<std::unique_ptr<CompiledModel>> Compile(const nn::Model& model,
-                                                         const frontends::LowerOptions& options, uint64_t seed);
+  absl::StatusOr<std::unique_ptr<CompiledModel>> Compile(const nn::Model& model, const CompileOptions& options,
+                                                         uint64_t seed);
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
 
  private:
-  friend class CompiledModel;
-  absl::StatusOr<std::shared_ptr<const codegen::Executable>> Executable(const ir::Module& module,
-                                                                       const std::string& function);
-  JitOptions options_;
-  std::unique_ptr<codegen::JitEngine> engine_;
-  std::map<std::string, std::shared_ptr<const codegen::Executable>> cache_;  // by printed IR + function
+  explicit Jit(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace loom
 
-#endif  // LOOM_FRONTENDS_JIT_H_
+#endif  // LOOM_JIT_H_

@@ -1,7 +1,7 @@
 // Tensor: a dense, row-major, 64-byte aligned array with a dtype and a static shape.
 // The value type of the interpreter, constants in the IR, checkpoints and .npy files.
-#ifndef LOOM_SUPPORT_TENSOR_H_
-#define LOOM_SUPPORT_TENSOR_H_
+#ifndef LOOM_TENSOR_H_
+#define LOOM_TENSOR_H_
 
 #include <cstdint>
 #include <memory>
@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "support/dtype.h"
+#include "loom/dtype.h"
 
 namespace loom {
 
@@ -106,4 +106,4 @@ Tensor Tensor::FromVector(Shape shape, const std::vector<T>& values) {
 
 }  // namespace loom
 
-#endif  // LOOM_SUPPORT_TENSOR_H_
+#endif  // LOOM_TENSOR_H_

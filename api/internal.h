@@ -1,0 +1,40 @@
+// What lies behind loom/jit.h's pimpl: the compiler's objects a CompiledModel and a Jit
+// hold. Loom's own tools and tests include this; users of the installed package cannot
+// (it is not installed) and need not.
+#ifndef LOOM_API_INTERNAL_H_
+#define LOOM_API_INTERNAL_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "compiler/codegen/compiled_function.h"
+#include "compiler/codegen/jit_engine.h"
+#include "compiler/pipeline/pipelines.h"
+#include "ir/ir.h"
+#include "loom/jit.h"
+
+namespace loom {
+
+struct Jit::Impl {
+  pipeline::Pipeline pipeline;
+  std::unique_ptr<codegen::JitEngine> engine;
+  std::map<std::string, std::shared_ptr<const codegen::Executable>> cache;  // by printed IR + function
+};
+
+struct CompiledModel::Impl {
+  Jit& jit;
+  std::unique_ptr<ir::Module> module;
+  // The description compiled (--seq, --lr applied by loom train), in model-file text:
+  // checkpoints carry it, so `loom sample CKPT` and `loom eval CKPT` need no model file.
+  std::string description;
+  std::map<std::string, int64_t> length_limits;  // LowerOptions::length_limits
+  TensorMap globals;
+  std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions;
+  // The compiled functions keep their weights packed until this changes.
+  int64_t params_version = 1;
+};
+
+}  // namespace loom
+
+#endif  // LOOM_API_INTERNAL_H_

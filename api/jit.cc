@@ -1,0 +1,219 @@
+#include "loom/jit.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "api/internal.h"
+#include "compiler/pipeline/compile.h"
+#include "frontends/model_file.h"
+#include "frontends/params.h"
+#include "google/protobuf/text_format.h"
+#include "ir/interpreter.h"
+#include "ir/printer.h"
+#include "support/memory.h"
+#include "support/status_macros.h"
+
+namespace loom {
+
+namespace {
+
+absl::StatusOr<std::shared_ptr<const codegen::Executable>> Executable(Jit::Impl& jit, const ir::Module& module,
+                                                                     const std::string& function) {
+  std::string key = absl::StrCat(function, "\n", ir::Print(module));
+  auto it = jit.cache.find(key);
+  if (it != jit.cache.end()) return it->second;
+  ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e,
+                   pipeline::CompileExecutable(*jit.engine, module, function, jit.pipeline));
+  jit.cache[key] = e;
+  return e;
+}
+
+absl::StatusOr<codegen::CompiledFunction*> Function(CompiledModel::Impl& m, const std::string& name) {
+  auto it = m.functions.find(name);
+  if (it != m.functions.end()) return it->second.get();
+  if (m.module->FindFunction(name) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", m.module->name(), "' has no @", name,
+        name == "train_step" ? " (it needs a loss and an optimizer)"
+        : name == "step"     ? " (compile it with CompileOptions::streaming)"
+                             : ""));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, Executable(m.jit.impl(), *m.module, name));
+  ASSIGN_OR_RETURN(std::unique_ptr<codegen::CompiledFunction> f,
+                   codegen::CompiledFunction::Create(std::move(e), absl::StrCat("model '", m.module->name(), "' @", name)));
+  return (m.functions[name] = std::move(f)).get();
+}
+
+// Compiled code would run with a length outside 1..T (a length of 0 makes the loss
+// 0/0): refused first, naming the input.
+absl::Status CheckLengths(const CompiledModel::Impl& m, const std::string& function, const std::vector<Tensor>& inputs) {
+  if (m.length_limits.empty()) return absl::OkStatus();
+  const ir::Function* f = m.module->FindFunction(function);
+  if (f == nullptr) return absl::OkStatus();  // Function() says so
+  const auto& args = f->body().arguments();
+  for (size_t i = 0; i < inputs.size() && i < args.size(); ++i) {
+    auto limit = m.length_limits.find(args[i]->name_hint());
+    if (limit == m.length_limits.end() || IsFloat(inputs[i].dtype())) continue;
+    for (int64_t k = 0; k < inputs[i].num_elements(); ++k) {
+      double length = inputs[i].GetDouble(k);
+      if (!(length >= 1 && length <= static_cast<double>(limit->second))) {
+        return absl::InvalidArgumentError(absl::StrCat("input '", limit->first, "': length ", length, " (element ", k,
+                                                       ") must be 1 to ", limit->second,
+                                                       ", the time steps there are (as PyTorch's "
+                                                       "pack_padded_sequence requires)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Tensor>> Run(CompiledModel::Impl& m, const std::string& function,
+                                        const std::vector<Tensor>& inputs) {
+  ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function(m, function));
+  RETURN_IF_ERROR(CheckLengths(m, function, inputs));
+  return f->Run(inputs, m.globals, m.params_version);
+}
+
+bool IsCarried(const ir::Global& g) {
+  return !g.trainable && (absl::EndsWith(g.name, ".h_n") || absl::EndsWith(g.name, ".c_n"));
+}
+
+}  // namespace
+
+Jit::Jit(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Jit::~Jit() = default;
+
+absl::StatusOr<std::unique_ptr<Jit>> Jit::Create(JitOptions options) {
+  auto impl = std::make_unique<Impl>();
+  ASSIGN_OR_RETURN(impl->pipeline, pipeline::ParsePipeline(options.pipeline));
+  ASSIGN_OR_RETURN(impl->engine, codegen::JitEngine::Create());
+  return std::unique_ptr<Jit>(new Jit(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& model, const CompileOptions& options,
+                                                            uint64_t seed) {
+  RETURN_IF_ERROR(model.status());
+  frontends::LowerOptions lower{.batch = options.batch, .vocab = options.vocab, .streaming = options.streaming};
+  std::map<std::string, int64_t> length_limits;
+  lower.length_limits = &length_limits;
+  ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, pipeline::PrepareModel(model.file(), lower, impl_->pipeline));
+  uint64_t bytes = 0;
+  for (const ir::Global& g : module->globals()) {
+    bytes = AddBytes(bytes, ByteSize(g.type.dtype, g.type.shape));
+  }
+  RETURN_IF_ERROR(CheckAllocation(absl::StrCat("model '", module->name(), "', parameters and state"), bytes));
+  auto impl = std::unique_ptr<CompiledModel::Impl>(new CompiledModel::Impl{*this, std::move(module), {}, std::move(length_limits)});
+  google::protobuf::TextFormat::PrintToString(model.file().model, &impl->description);
+  for (const ir::Global& g : impl->module->globals()) impl->globals.emplace(g.name, ir::InitialValue(g, seed));
+  return std::unique_ptr<CompiledModel>(new CompiledModel(std::move(impl)));
+}
+
+CompiledModel::CompiledModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CompiledModel::~CompiledModel() = default;
+
+const std::string& CompiledModel::name() const { return impl_->module->name(); }
+
+const TensorMap& CompiledModel::globals() const { return impl_->globals; }
+
+absl::StatusOr<std::vector<Tensor>> CompiledModel::Forward(const std::vector<Tensor>& inputs) {
+  return Run(*impl_, "forward", inputs);
+}
+
+absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch) {
+  absl::StatusOr<std::vector<Tensor>> loss = Run(*impl_, "train_step", batch);
+  ++impl_->params_version;  // changed by the update (or partly, by a run that failed)
+  if (!loss.ok()) return loss.status();
+  return static_cast<float>((*loss)[0].GetDouble(0));
+}
+
+absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor>& inputs) {
+  return Run(*impl_, "step", inputs);
+}
+
+absl::StatusOr<std::string> CompiledModel::ExplainNonFinite(const std::vector<Tensor>& batch,
+                                                           const TensorMap& before) const {
+  const ir::Function* f = impl_->module->FindFunction("train_step");
+  if (f == nullptr) return absl::FailedPreconditionError(absl::StrCat("model '", impl_->module->name(), "' has no @train_step"));
+  ir::Interpreter interpreter(*impl_->module);
+  for (const auto& [name, value] : before) RETURN_IF_ERROR(interpreter.SetGlobal(name, value));
+  interpreter.set_detect_anomaly(true);
+  absl::StatusOr<std::vector<Tensor>> loss = interpreter.Run("train_step", batch);
+  const ir::Interpreter::Anomaly& a = interpreter.anomaly();
+  if (a.op == nullptr) {
+    if (!loss.ok()) return loss.status();
+    return std::string("the reference interpreter computes this step without a NaN or an infinity");
+  }
+  std::string where;
+  for (int64_t t : a.scan_steps) absl::StrAppend(&where, where.empty() ? " at time step " : ", then ", t);
+  return absl::StrCat("the first non-finite value (", a.value, ") is produced by '", a.op->name(), "'", where,
+                      " in @train_step: ", ir::PrintOpLine(*f, *a.op));
+}
+
+void CompiledModel::ResetState() {
+  for (const ir::Global& g : impl_->module->globals()) {
+    if (IsCarried(g)) impl_->globals[g.name] = Tensor(g.type.dtype, g.type.shape);
+  }
+}
+
+std::map<std::string, Tensor> CompiledModel::CarriedState() const {
+  std::map<std::string, Tensor> state;
+  for (const ir::Global& g : impl_->module->globals()) {
+    if (IsCarried(g)) state.emplace(g.name, impl_->globals.at(g.name));
+  }
+  return state;
+}
+
+void CompiledModel::SetCarriedState(const std::map<std::string, Tensor>& state) {
+  for (const auto& [name, t] : state) impl_->globals[name] = t;
+  ++impl_->params_version;  // the names are the caller's: they may be parameters
+}
+
+std::vector<std::string> CompiledModel::ParameterNames() const {
+  std::vector<std::string> names;
+  for (const ir::Global& g : impl_->module->globals()) {
+    if (g.trainable) names.push_back(g.name);
+  }
+  return names;
+}
+
+absl::StatusOr<Tensor> CompiledModel::Parameter(const std::string& name) const {
+  const ir::Global* g = impl_->module->FindGlobal(name);
+  if (g == nullptr || !g->trainable) return absl::NotFoundError(absl::StrCat("no parameter ", name));
+  return impl_->globals.at(name);
+}
+
+absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) {
+  const ir::Global* g = impl_->module->FindGlobal(name);
+  if (g == nullptr || !g->trainable) return absl::NotFoundError(absl::StrCat("no parameter ", name));
+  if (ir::TypeOf(value) != g->type) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter ", name, " is ", g->type.ToString(), ", got ",
+                                                   ir::TypeOf(value).ToString()));
+  }
+  impl_->globals[name] = std::move(value);
+  ++impl_->params_version;
+  return absl::OkStatus();
+}
+
+absl::Status CompiledModel::SaveCheckpoint(const std::string& path,
+                                          const std::map<std::string, std::string>& metadata) const {
+  Checkpoint c;
+  c.model = impl_->module->name();
+  c.metadata = metadata;
+  c.metadata.emplace("model", impl_->description);  // unless the caller gave one
+  for (const ir::Global& g : impl_->module->globals()) c.tensors.emplace_back(g.name, impl_->globals.at(g.name));
+  return loom::SaveCheckpoint(path, c);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> CompiledModel::LoadCheckpoint(const std::string& path) {
+  ASSIGN_OR_RETURN(Checkpoint c, loom::LoadCheckpoint(path));
+  RETURN_IF_ERROR(LoadCheckpoint(c, path));
+  return c.metadata;
+}
+
+absl::Status CompiledModel::LoadCheckpoint(const Checkpoint& c, const std::string& name) {
+  ASSIGN_OR_RETURN(Checkpoint state, frontends::StateFromCheckpoint(*impl_->module, c, name, impl_->globals));
+  for (auto& [global, t] : state.tensors) impl_->globals[global] = std::move(t);
+  ++impl_->params_version;
+  return absl::OkStatus();
+}
+
+}  // namespace loom

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The package as a user gets it: `cmake --install` into a fresh prefix; each public
+# header compiled on its own with only the installed include directory; examples/ built
+# out of the tree with find_package(Loom) and run (its test asserts that the model
+# learns); the same program linked through pkg-config alone; the installed tools run.
+# usage: install_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+
+for header in "$prefix"/include/loom/*.h; do
+  echo "#include \"loom/$(basename "$header")\"" |
+    c++ -std=c++20 -fsyntax-only -x c++ -I"$prefix/include" - || {
+      echo "FAILED: loom/$(basename "$header") does not compile with only $prefix/include"
+      exit 1
+    }
+done
+echo "every public header compiles with only the installed include directory"
+
+cmake -S "$src/examples" -B "$work/examples" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$prefix" >"$work/configure.log"
+cmake --build "$work/examples"
+ctest --test-dir "$work/examples" --output-on-failure
+
+PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name loom.pc)")
+export PKG_CONFIG_PATH
+# shellcheck disable=SC2046 # pkg-config's flags are separate words
+c++ -O1 "$src/examples/jit_sentiment.cpp" -o "$work/jit_sentiment_pc" $(pkg-config --cflags --libs loom) \
+  -Wl,-rpath,"$(pkg-config --variable=libdir loom)"
+echo "linked by pkg-config: $(pkg-config --modversion loom)"
+
+for tool in loom loomc loom-opt; do "$prefix/bin/$tool" --version; done
