@@ -1,5 +1,3 @@
-#include "loom/data.h"
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -10,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "frontends/model_file.h"
+#include "loom/data.h"
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/csv_series.h"
 #include "runtime/data/labelled_text.h"
@@ -75,8 +74,7 @@ double NegLogLikelihood(const float* row, int64_t v, int64_t target, OutputKind 
 // ---- A character corpus for a language model ----
 class CharDataset : public Dataset {
  public:
-  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path,
-                                                       const DataOptions& o) {
+  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path, const DataOptions& o) {
     auto d = std::make_unique<CharDataset>();
     d->model_ = m;
     d->batch_ = o.batch;
@@ -154,7 +152,8 @@ class CharDataset : public Dataset {
     model.SetCarriedState(carried);
     double count = static_cast<double>(batch_) * (length - 1);
     double bpc = nll / count / std::log(2.0);
-    return Metric{"bits/char", bpc, absl::StrFormat("val %.3f bits/char (perplexity %.2f)", bpc, std::exp(nll / count))};
+    return Metric{"bits/char", bpc,
+                  absl::StrFormat("val %.3f bits/char (perplexity %.2f)", bpc, std::exp(nll / count))};
   }
   std::map<std::string, std::string> Metadata() const override {
     return {{"data", "chars"}, {"vocab", vocab_.Serialize()}};
@@ -171,8 +170,7 @@ class CharDataset : public Dataset {
 // ---- Labelled text for a binary classifier ----
 class LabelledDataset : public Dataset {
  public:
-  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path,
-                                                       const DataOptions& o) {
+  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path, const DataOptions& o) {
     auto d = std::make_unique<LabelledDataset>();
     d->model_ = m;
     d->batch_ = o.batch;
@@ -262,8 +260,7 @@ class LabelledDataset : public Dataset {
 // ---- A CSV time series for next-value forecasting ----
 class SeriesDataset : public Dataset {
  public:
-  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path,
-                                                       const DataOptions& o) {
+  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path, const DataOptions& o) {
     auto d = std::make_unique<SeriesDataset>();
     d->model_ = m;
     d->batch_ = o.batch;
@@ -273,7 +270,8 @@ class SeriesDataset : public Dataset {
     const auto& xs = m.input(d->input_).shape();
     const auto& ys = m.input(d->target_).shape();
     if (xs.size() != 3 || ys.size() != 2) {
-      return absl::InvalidArgumentError("a forecasting model takes [batch, window, features] and predicts [batch, outputs]");
+      return absl::InvalidArgumentError(
+          "a forecasting model takes [batch, window, features] and predicts [batch, outputs]");
     }
     d->window_ = xs[1];
     d->features_ = xs[2];
@@ -297,8 +295,8 @@ class SeriesDataset : public Dataset {
     ASSIGN_OR_RETURN(std::optional<data::Standardization> stored, data::LoadStandardization(o.metadata));
     if (stored) {
       if (static_cast<int64_t>(stored->mean.size()) != columns) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": ", columns, " columns, the model was trained on ",
-                                                       stored->mean.size()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": ", columns, " columns, the model was trained on ", stored->mean.size()));
       }
       d->mean_ = stored->mean;
       d->std_ = stored->stddev;

@@ -17,7 +17,7 @@ namespace loom {
 namespace {
 
 absl::StatusOr<std::shared_ptr<const codegen::Executable>> Executable(Jit::Impl& jit, const ir::Module& module,
-                                                                     const std::string& function) {
+                                                                      const std::string& function) {
   std::string key = absl::StrCat(function, "\n", ir::Print(module));
   auto it = jit.cache.find(key);
   if (it != jit.cache.end()) return it->second;
@@ -31,21 +31,22 @@ absl::StatusOr<codegen::CompiledFunction*> Function(CompiledModel::Impl& m, cons
   auto it = m.functions.find(name);
   if (it != m.functions.end()) return it->second.get();
   if (m.module->FindFunction(name) == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "model '", m.module->name(), "' has no @", name,
-        name == "train_step" ? " (it needs a loss and an optimizer)"
-        : name == "step"     ? " (compile it with CompileOptions::streaming)"
-                             : ""));
+    return absl::FailedPreconditionError(absl::StrCat("model '", m.module->name(), "' has no @", name,
+                                                      name == "train_step" ? " (it needs a loss and an optimizer)"
+                                                      : name == "step" ? " (compile it with CompileOptions::streaming)"
+                                                                       : ""));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, Executable(m.jit.impl(), *m.module, name));
-  ASSIGN_OR_RETURN(std::unique_ptr<codegen::CompiledFunction> f,
-                   codegen::CompiledFunction::Create(std::move(e), absl::StrCat("model '", m.module->name(), "' @", name)));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<codegen::CompiledFunction> f,
+      codegen::CompiledFunction::Create(std::move(e), absl::StrCat("model '", m.module->name(), "' @", name)));
   return (m.functions[name] = std::move(f)).get();
 }
 
 // Compiled code would run with a length outside 1..T (a length of 0 makes the loss
 // 0/0): refused first, naming the input.
-absl::Status CheckLengths(const CompiledModel::Impl& m, const std::string& function, const std::vector<Tensor>& inputs) {
+absl::Status CheckLengths(const CompiledModel::Impl& m, const std::string& function,
+                          const std::vector<Tensor>& inputs) {
   if (m.length_limits.empty()) return absl::OkStatus();
   const ir::Function* f = m.module->FindFunction(function);
   if (f == nullptr) return absl::OkStatus();  // Function() says so
@@ -101,7 +102,8 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& mod
     bytes = AddBytes(bytes, ByteSize(g.type.dtype, g.type.shape));
   }
   RETURN_IF_ERROR(CheckAllocation(absl::StrCat("model '", module->name(), "', parameters and state"), bytes));
-  auto impl = std::unique_ptr<CompiledModel::Impl>(new CompiledModel::Impl{*this, std::move(module), {}, std::move(length_limits)});
+  auto impl = std::unique_ptr<CompiledModel::Impl>(
+      new CompiledModel::Impl{*this, std::move(module), {}, std::move(length_limits)});
   google::protobuf::TextFormat::PrintToString(model.file().model, &impl->description);
   for (const ir::Global& g : impl->module->globals()) impl->globals.emplace(g.name, ir::InitialValue(g, seed));
   return std::unique_ptr<CompiledModel>(new CompiledModel(std::move(impl)));
@@ -130,9 +132,10 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor
 }
 
 absl::StatusOr<std::string> CompiledModel::ExplainNonFinite(const std::vector<Tensor>& batch,
-                                                           const TensorMap& before) const {
+                                                            const TensorMap& before) const {
   const ir::Function* f = impl_->module->FindFunction("train_step");
-  if (f == nullptr) return absl::FailedPreconditionError(absl::StrCat("model '", impl_->module->name(), "' has no @train_step"));
+  if (f == nullptr)
+    return absl::FailedPreconditionError(absl::StrCat("model '", impl_->module->name(), "' has no @train_step"));
   ir::Interpreter interpreter(*impl_->module);
   for (const auto& [name, value] : before) RETURN_IF_ERROR(interpreter.SetGlobal(name, value));
   interpreter.set_detect_anomaly(true);
@@ -185,8 +188,8 @@ absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) 
   const ir::Global* g = impl_->module->FindGlobal(name);
   if (g == nullptr || !g->trainable) return absl::NotFoundError(absl::StrCat("no parameter ", name));
   if (ir::TypeOf(value) != g->type) {
-    return absl::InvalidArgumentError(absl::StrCat("parameter ", name, " is ", g->type.ToString(), ", got ",
-                                                   ir::TypeOf(value).ToString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter ", name, " is ", g->type.ToString(), ", got ", ir::TypeOf(value).ToString()));
   }
   impl_->globals[name] = std::move(value);
   ++impl_->params_version;
@@ -194,7 +197,7 @@ absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) 
 }
 
 absl::Status CompiledModel::SaveCheckpoint(const std::string& path,
-                                          const std::map<std::string, std::string>& metadata) const {
+                                           const std::map<std::string, std::string>& metadata) const {
   Checkpoint c;
   c.model = impl_->module->name();
   c.metadata = metadata;

@@ -11,10 +11,10 @@
 #include <random>
 #include <vector>
 
-#include "compiler/pipeline/compile.h"
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "compiler/codegen/compiled_function.h"
+#include "compiler/pipeline/compile.h"
 #include "ir/parser.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
@@ -45,10 +45,10 @@ void Flops(benchmark::State& state, int64_t m, int64_t n, int64_t k) {
 
 void BM_Loom(benchmark::State& state) {
   int64_t m = state.range(0), k = state.range(1);
-  std::string text = absl::StrCat("module @g {\n  param @w : f32[", kN, ",", k, "] = zeros\n  func @main(%x: f32[", m,
-                                  ",", k, "]) -> (f32[", m, ",", kN, "]) {\n    %w = load {global = @w} : f32[", kN, ",",
-                                  k, "]\n    %y = matmul %x, %w {transpose_b = true} : f32[", m, ",", kN,
-                                  "]\n    return %y\n  }\n}\n");
+  std::string text =
+      absl::StrCat("module @g {\n  param @w : f32[", kN, ",", k, "] = zeros\n  func @main(%x: f32[", m, ",", k,
+                   "]) -> (f32[", m, ",", kN, "]) {\n    %w = load {global = @w} : f32[", kN, ",", k,
+                   "]\n    %y = matmul %x, %w {transpose_b = true} : f32[", m, ",", kN, "]\n    return %y\n  }\n}\n");
   auto module = loom::ir::ParseModule(text, "gemm");
   auto f = loom::pipeline::CompileFunction(Engine(), **module, "main");
   if (!f.ok()) return state.SkipWithError(std::string(f.status().message()).c_str());
@@ -63,9 +63,9 @@ void BM_Loom(benchmark::State& state) {
 // operands per call (nothing packed in advance). Arguments: M, N, K = T·B.
 void BM_LoomWeightGradient(benchmark::State& state) {
   int64_t m = state.range(0), n = state.range(1), k = state.range(2);
-  std::string text = absl::StrCat("module @g {\n  func @main(%g: f32[", k, ",", m, "], %x: f32[", k, ",", n,
-                                  "]) -> (f32[", m, ",", n, "]) {\n    %w = matmul %g, %x {transpose_a = true} : f32[",
-                                  m, ",", n, "]\n    return %w\n  }\n}\n");
+  std::string text =
+      absl::StrCat("module @g {\n  func @main(%g: f32[", k, ",", m, "], %x: f32[", k, ",", n, "]) -> (f32[", m, ",", n,
+                   "]) {\n    %w = matmul %g, %x {transpose_a = true} : f32[", m, ",", n, "]\n    return %w\n  }\n}\n");
   auto module = loom::ir::ParseModule(text, "gemm");
   auto f = loom::pipeline::CompileFunction(Engine(), **module, "main");
   if (!f.ok()) return state.SkipWithError(std::string(f.status().message()).c_str());
@@ -127,7 +127,8 @@ void BM_FmaPeak(benchmark::State& state) {
       acc.push_back(b.CreatePHI(vec, 2));
       acc.back()->addIncoming(llvm::ConstantFP::get(vec, 0.001 * c), entry);
     }
-    for (int c = 0; c < kChains; ++c) next.push_back(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {acc[c], x, x}));
+    for (int c = 0; c < kChains; ++c)
+      next.push_back(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {acc[c], x, x}));
     llvm::Value* i_next = b.CreateAdd(i, b.getInt32(1));
     i->addIncoming(i_next, loop);
     for (int c = 0; c < kChains; ++c) acc[c]->addIncoming(next[c], loop);
@@ -146,8 +147,8 @@ void BM_FmaPeak(benchmark::State& state) {
     benchmark::DoNotOptimize(x);
   }
   int lanes = Engine().target().vector_registers().bits / 32;
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * lanes * kChains * kSteps, benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * lanes * kChains * kSteps, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
   state.SetLabel(Engine().cpu());
 }
 

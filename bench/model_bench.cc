@@ -10,10 +10,8 @@
 #include <map>
 #include <string>
 
-#include "compiler/pipeline/compile.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-
 #include "benchmark/benchmark.h"
 #include "compiler/pipeline/compile.h"
 #include "frontends/lower.h"

@@ -73,10 +73,10 @@ class Layer {
             {kind, dnnl::algorithm::eltwise_tanh, dir, src_, iter_, wl_, wi_, bias_, dst_, iter_}, Engine());
         Setup(pd, dnnl::vanilla_rnn_forward(pd));
         if (training) {
-          dnnl::vanilla_rnn_backward::primitive_desc bpd({dnnl::prop_kind::backward, dnnl::algorithm::eltwise_tanh, dir,
-                                                          src_, iter_, wl_, wi_, bias_, dst_, iter_, src_, iter_, wl_,
-                                                          wi_, bias_, dst_, iter_},
-                                                         Engine(), pd);
+          dnnl::vanilla_rnn_backward::primitive_desc bpd(
+              {dnnl::prop_kind::backward, dnnl::algorithm::eltwise_tanh, dir, src_, iter_, wl_, wi_, bias_, dst_, iter_,
+               src_, iter_, wl_, wi_, bias_, dst_, iter_},
+              Engine(), pd);
           SetupBackward(bpd, dnnl::vanilla_rnn_backward(bpd));
         }
         break;
@@ -86,8 +86,25 @@ class Layer {
                                               Engine());
         Setup(pd, dnnl::lstm_forward(pd));
         if (training) {
-          dnnl::lstm_backward::primitive_desc bpd({dnnl::prop_kind::backward, dir, src_, iter_, iter_, wl_, wi_, bias_,
-                                                   dst_, iter_, iter_, src_, iter_, iter_, wl_, wi_, bias_, dst_, iter_,
+          dnnl::lstm_backward::primitive_desc bpd({dnnl::prop_kind::backward,
+                                                   dir,
+                                                   src_,
+                                                   iter_,
+                                                   iter_,
+                                                   wl_,
+                                                   wi_,
+                                                   bias_,
+                                                   dst_,
+                                                   iter_,
+                                                   iter_,
+                                                   src_,
+                                                   iter_,
+                                                   iter_,
+                                                   wl_,
+                                                   wi_,
+                                                   bias_,
+                                                   dst_,
+                                                   iter_,
                                                    iter_},
                                                   Engine(), pd);
           SetupBackward(bpd, dnnl::lstm_backward(bpd));
@@ -123,10 +140,12 @@ class Layer {
   template <typename PD>
   void Setup(const PD& pd, dnnl::primitive p) {
     forward_ = p;
-    forward_args_ = {{DNNL_ARG_SRC_LAYER, Filled(src_, 1)},     {DNNL_ARG_SRC_ITER, Filled(iter_, 2)},
+    forward_args_ = {{DNNL_ARG_SRC_LAYER, Filled(src_, 1)},
+                     {DNNL_ARG_SRC_ITER, Filled(iter_, 2)},
                      {DNNL_ARG_WEIGHTS_LAYER, Weights(pd.weights_layer_desc(), 3)},
                      {DNNL_ARG_WEIGHTS_ITER, Weights(pd.weights_iter_desc(), 4)},
-                     {DNNL_ARG_BIAS, Filled(bias_, 5)},        {DNNL_ARG_DST_LAYER, memory(dst_, Engine())},
+                     {DNNL_ARG_BIAS, Filled(bias_, 5)},
+                     {DNNL_ARG_DST_LAYER, memory(dst_, Engine())},
                      {DNNL_ARG_DST_ITER, memory(iter_, Engine())}};
     if (cell_ == Cell::kLstm) {
       forward_args_[DNNL_ARG_SRC_ITER_C] = Filled(iter_, 6);
@@ -191,8 +210,14 @@ struct Workload {
 
 const std::vector<Workload>& Workloads() {
   static const auto* workloads = new std::vector<Workload>{
-      {"BM_SentimentLstmForward", false, {{Cell::kLstm, 50, 32, 100, 256}, {Cell::kLstm, 50, 32, 256, 256}}, benchmark::kMillisecond},
-      {"BM_SentimentLstmTraining", true, {{Cell::kLstm, 50, 32, 100, 256}, {Cell::kLstm, 50, 32, 256, 256}}, benchmark::kMillisecond},
+      {"BM_SentimentLstmForward",
+       false,
+       {{Cell::kLstm, 50, 32, 100, 256}, {Cell::kLstm, 50, 32, 256, 256}},
+       benchmark::kMillisecond},
+      {"BM_SentimentLstmTraining",
+       true,
+       {{Cell::kLstm, 50, 32, 100, 256}, {Cell::kLstm, 50, 32, 256, 256}},
+       benchmark::kMillisecond},
       {"BM_StreamingLstmStep", false, {{Cell::kLstm, 1, 1, 256, 256}}, benchmark::kMicrosecond},
       {"BM_Lstm100StepsBatch1", false, {{Cell::kLstm, 100, 1, 256, 256}}, benchmark::kMicrosecond},
       {"BM_CharRnnTraining", true, {{Cell::kTanh, 25, 1, 65, 100}}, benchmark::kMillisecond},

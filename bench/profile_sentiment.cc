@@ -20,10 +20,12 @@ int main(int argc, char** argv) {
   STEP_CLASS step;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> weight(-0.0625f, 0.0625f);
-  struct { float* data; int size; } params[] = {
-      {step.embedding_weight(), 10000 * 100}, {step.lstm_weight_ih_l0(), 1024 * 100},
-      {step.lstm_weight_hh_l0(), 1024 * 256}, {step.lstm_weight_ih_l1(), 1024 * 256},
-      {step.lstm_weight_hh_l1(), 1024 * 256}, {step.fc_weight(), 256}};
+  struct {
+    float* data;
+    int size;
+  } params[] = {{step.embedding_weight(), 10000 * 100}, {step.lstm_weight_ih_l0(), 1024 * 100},
+                {step.lstm_weight_hh_l0(), 1024 * 256}, {step.lstm_weight_ih_l1(), 1024 * 256},
+                {step.lstm_weight_hh_l1(), 1024 * 256}, {step.fc_weight(), 256}};
   for (auto [data, size] : params)
     for (int i = 0; i < size; ++i) data[i] = weight(rng);
   for (int i = 0; i < 32 * 50; ++i) step.input_tokens()[i] = static_cast<int64_t>(rng() % 10000);

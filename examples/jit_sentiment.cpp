@@ -74,7 +74,8 @@ int main() {
       float p = 1.0f / (1.0f + std::exp(-(*logits)[0].values<float>()[b]));
       correct += (p > 0.5f) == (y.values<float>()[b] > 0.5f);
       if (batch == 0 && b < 4) {
-        std::printf("review %lld: label %.0f, P(positive) = %.3f\n", static_cast<long long>(b), y.values<float>()[b], p);
+        std::printf("review %lld: label %.0f, P(positive) = %.3f\n", static_cast<long long>(b), y.values<float>()[b],
+                    p);
       }
     }
   }

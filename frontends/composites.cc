@@ -13,9 +13,7 @@ const Shape& ShapeOf(Value* v) { return v->type().shape; }
 DType DTypeOfValue(Value* v) { return v->type().dtype; }
 
 absl::StatusOr<Value*> Op1(Builder& b, OpCode code, Value* x) { return b.Build(code, {x}); }
-absl::StatusOr<Value*> Op2(Builder& b, OpCode code, Value* x, Value* y) {
-  return b.Build(code, {x, y});
-}
+absl::StatusOr<Value*> Op2(Builder& b, OpCode code, Value* x, Value* y) { return b.Build(code, {x, y}); }
 absl::StatusOr<Value*> Scalar(Builder& b, Value* like, double v) {
   return b.Splat(DTypeOfValue(like), ShapeOf(like), v);
 }
@@ -96,8 +94,8 @@ absl::StatusOr<Value*> Softmax(Builder& b, Value* x, int64_t axis) {
 
 absl::StatusOr<Value*> Dropout(Builder& b, Value* x, double p, int64_t seed, Value* counter) {
   if (p <= 0) return x;
-  ASSIGN_OR_RETURN(Value * keep, b.Build(OpCode::kBernoulli, {counter},
-                                         {{"seed", seed}, {"shape", ShapeOf(x)}, {"p", 1.0 - p}}));
+  ASSIGN_OR_RETURN(Value * keep,
+                   b.Build(OpCode::kBernoulli, {counter}, {{"seed", seed}, {"shape", ShapeOf(x)}, {"p", 1.0 - p}}));
   ASSIGN_OR_RETURN(Value * scale, Scalar(b, x, p >= 1 ? 0.0 : 1.0 / (1.0 - p)));
   ASSIGN_OR_RETURN(Value * scaled, Op2(b, OpCode::kMul, x, scale));
   ASSIGN_OR_RETURN(Value * zero, Scalar(b, x, 0));
@@ -117,8 +115,7 @@ absl::StatusOr<Value*> SelectIndex(Builder& b, Value* x, int64_t axis, int64_t i
 namespace {
 
 // x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh, the gate pre-activations of every PyTorch cell.
-absl::StatusOr<Value*> Gates(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh,
-                             Value* b_ih, Value* b_hh) {
+absl::StatusOr<Value*> Gates(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh, Value* b_ih, Value* b_hh) {
   ASSIGN_OR_RETURN(Value * gx, Linear(b, x, w_ih, b_ih));
   ASSIGN_OR_RETURN(Value * gh, Linear(b, h, w_hh, b_hh));
   return Op2(b, OpCode::kAdd, gx, gh);
@@ -136,14 +133,14 @@ absl::StatusOr<Value*> Chunk(Builder& b, Value* x, int k, int n) {
 
 }  // namespace
 
-absl::StatusOr<Value*> RnnCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh,
-                               Value* b_ih, Value* b_hh, bool relu) {
+absl::StatusOr<Value*> RnnCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh, Value* b_ih, Value* b_hh,
+                               bool relu) {
   ASSIGN_OR_RETURN(Value * g, Gates(b, x, h, w_ih, w_hh, b_ih, b_hh));
   return Op1(b, relu ? OpCode::kRelu : OpCode::kTanh, g);
 }
 
-absl::StatusOr<LstmState> LstmCell(Builder& b, Value* x, LstmState s, Value* w_ih, Value* w_hh,
-                                   Value* b_ih, Value* b_hh) {
+absl::StatusOr<LstmState> LstmCell(Builder& b, Value* x, LstmState s, Value* w_ih, Value* w_hh, Value* b_ih,
+                                   Value* b_hh) {
   ASSIGN_OR_RETURN(Value * g, Gates(b, x, s.h, w_ih, w_hh, b_ih, b_hh));
   Value* chunks[4];
   for (int k = 0; k < 4; ++k) {
@@ -161,8 +158,7 @@ absl::StatusOr<LstmState> LstmCell(Builder& b, Value* x, LstmState s, Value* w_i
   return LstmState{h, c};
 }
 
-absl::StatusOr<Value*> GruCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh,
-                               Value* b_ih, Value* b_hh) {
+absl::StatusOr<Value*> GruCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh, Value* b_ih, Value* b_hh) {
   // r and z see both projections summed; n applies r to the hidden projection only.
   ASSIGN_OR_RETURN(Value * gx, Linear(b, x, w_ih, b_ih));
   ASSIGN_OR_RETURN(Value * gh, Linear(b, h, w_hh, b_hh));
@@ -186,21 +182,18 @@ absl::StatusOr<Value*> GruCell(Builder& b, Value* x, Value* h, Value* w_ih, Valu
   return Op2(b, OpCode::kAdd, n, zd);
 }
 
-absl::StatusOr<Value*> CrossEntropy(Builder& b, Value* logits, Value* target, Value* weights,
-                                    Reduction reduction) {
+absl::StatusOr<Value*> CrossEntropy(Builder& b, Value* logits, Value* target, Value* weights, Reduction reduction) {
   int64_t axis = static_cast<int64_t>(ShapeOf(logits).size()) - 1;
   ASSIGN_OR_RETURN(Value * logp, LogSoftmax(b, logits, axis));
   ASSIGN_OR_RETURN(Value * onehot, b.Build(OpCode::kOneHot, {target},
-                                           {{"depth", ShapeOf(logits).back()},
-                                            {"dtype", DTypeOfValue(logits)}}));
+                                           {{"depth", ShapeOf(logits).back()}, {"dtype", DTypeOfValue(logits)}}));
   ASSIGN_OR_RETURN(Value * picked, Op2(b, OpCode::kMul, onehot, logp));
   ASSIGN_OR_RETURN(Value * ll, b.Build(OpCode::kReduceSum, {picked}, {{"axes", std::vector<int64_t>{axis}}}));
   ASSIGN_OR_RETURN(Value * nll, Op1(b, OpCode::kNeg, ll));
   return Reduce(b, nll, weights, reduction);
 }
 
-absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* x, Value* y, Value* weights,
-                                     Reduction reduction) {
+absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* x, Value* y, Value* weights, Reduction reduction) {
   // max(x, 0) - x*y + log(1 + exp(-|x|)): PyTorch's stable form.
   ASSIGN_OR_RETURN(Value * zero, Scalar(b, x, 0));
   ASSIGN_OR_RETURN(Value * one, Scalar(b, x, 1));

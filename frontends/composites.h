@@ -27,24 +27,21 @@ absl::StatusOr<Value*> SelectIndex(Builder& b, Value* x, int64_t axis, int64_t i
 absl::StatusOr<Value*> ReduceKeep(Builder& b, ir::OpCode reduce, Value* x, int64_t axis);
 
 // One step of PyTorch's cells; biases may be null (bias=False).
-absl::StatusOr<Value*> RnnCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh,
-                               Value* b_ih, Value* b_hh, bool relu);
+absl::StatusOr<Value*> RnnCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh, Value* b_ih, Value* b_hh,
+                               bool relu);
 struct LstmState {
   Value* h;
   Value* c;
 };
-absl::StatusOr<LstmState> LstmCell(Builder& b, Value* x, LstmState s, Value* w_ih, Value* w_hh,
-                                   Value* b_ih, Value* b_hh);
-absl::StatusOr<Value*> GruCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh,
-                               Value* b_ih, Value* b_hh);
+absl::StatusOr<LstmState> LstmCell(Builder& b, Value* x, LstmState s, Value* w_ih, Value* w_hh, Value* b_ih,
+                                   Value* b_hh);
+absl::StatusOr<Value*> GruCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh, Value* b_ih, Value* b_hh);
 
 // Losses, reduced to a scalar. `weights` (same shape as the per-element loss, or null)
 // masks padded positions; "mean" divides by their sum (or the count).
 enum class Reduction { kMean, kSum };
-absl::StatusOr<Value*> CrossEntropy(Builder& b, Value* logits, Value* target, Value* weights,
-                                    Reduction reduction);
-absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* logits, Value* target, Value* weights,
-                                     Reduction reduction);
+absl::StatusOr<Value*> CrossEntropy(Builder& b, Value* logits, Value* target, Value* weights, Reduction reduction);
+absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* logits, Value* target, Value* weights, Reduction reduction);
 absl::StatusOr<Value*> Mse(Builder& b, Value* x, Value* target, Value* weights, Reduction reduction);
 
 }  // namespace loom::frontends

@@ -12,9 +12,7 @@ namespace loom::frontends {
 
 using ir::OpCode;
 
-ir::Initializer Uniform(double bound) {
-  return {ir::Initializer::Kind::kUniform, -bound, bound};
-}
+ir::Initializer Uniform(double bound) { return {ir::Initializer::Kind::kUniform, -bound, bound}; }
 
 namespace {
 
@@ -76,8 +74,8 @@ absl::StatusOr<Value*> Lowerer::Param(const std::string& name, Shape shape, ir::
   if (it != loaded_.end()) return it->second;
   RETURN_IF_ERROR(CheckElementCount(DType::kF32, shape, absl::StrCat("parameter ", name)));
   if (init.kind == ir::Initializer::Kind::kUniform && !(init.a <= init.b)) {
-    return absl::InvalidArgumentError(absl::StrCat("parameter ", name, ": uniform init needs low <= high, got low ",
-                                                   init.a, ", high ", init.b));
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter ", name, ": uniform init needs low <= high, got low ", init.a, ", high ", init.b));
   }
   if (init.kind == ir::Initializer::Kind::kNormal && !(init.b >= 0)) {
     return absl::InvalidArgumentError(absl::StrCat("parameter ", name, ": normal init needs std >= 0, got ", init.b));
@@ -99,8 +97,7 @@ absl::StatusOr<Value*> Lowerer::NamedValue(const std::string& name, const ir::Lo
   if (it != values_.end()) return it->second;
   std::string known;
   for (const auto& [k, v] : values_) absl::StrAppend(&known, known.empty() ? "" : ", ", k);
-  return ir::ErrorAt(loc, absl::StrCat("'", name, "' is not defined before this point (defined: ",
-                                       known, ")"));
+  return ir::ErrorAt(loc, absl::StrCat("'", name, "' is not defined before this point (defined: ", known, ")"));
 }
 
 absl::StatusOr<Value*> Lowerer::Input(int index, int k) {
@@ -157,8 +154,8 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       }
       ASSIGN_OR_RETURN(int64_t n, lw.Size(index, "num_embeddings", l.embedding().num_embeddings()));
       ASSIGN_OR_RETURN(int64_t d, lw.Size(index, "embedding_dim", l.embedding().embedding_dim()));
-      ASSIGN_OR_RETURN(Value * w, lw.Param(name + ".weight", {n, d},
-                                           lw.WeightInit(index, {ir::Initializer::Kind::kNormal, 0, 1})));
+      ASSIGN_OR_RETURN(
+          Value * w, lw.Param(name + ".weight", {n, d}, lw.WeightInit(index, {ir::Initializer::Kind::kNormal, 0, 1})));
       return in_layer(b.Build(OpCode::kGather, {w, ids}));
     }
     case proto::Layer::kLinear: {
@@ -167,8 +164,8 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       ASSIGN_OR_RETURN(int64_t in, lw.Size(index, "in_features", l.linear().in_features()));
       ASSIGN_OR_RETURN(int64_t out, lw.Size(index, "out_features", l.linear().out_features()));
       if (x->type().rank() < 1 || x->type().shape.back() != in) {
-        return lw.LayerError(index, absl::StrCat("expects input with last dimension ", in,
-                                                 " (in_features), got ", x->type().ToString()));
+        return lw.LayerError(index, absl::StrCat("expects input with last dimension ", in, " (in_features), got ",
+                                                 x->type().ToString()));
       }
       double bound = 1.0 / std::sqrt(static_cast<double>(in));
       ASSIGN_OR_RETURN(Value * w, lw.Param(name + ".weight", {out, in}, lw.WeightInit(index, Uniform(bound))));
@@ -178,14 +175,10 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       }
       return in_layer(Linear(b, x, w, bias));
     }
-    case proto::Layer::kRnn:
-      return lw.LowerRecurrent(index, l.rnn(), 1);
-    case proto::Layer::kLstm:
-      return lw.LowerRecurrent(index, l.lstm(), 4);
-    case proto::Layer::kGru:
-      return lw.LowerRecurrent(index, l.gru(), 3);
-    case proto::Layer::kCell:
-      return lw.LowerCellLayer(index, l.cell());
+    case proto::Layer::kRnn: return lw.LowerRecurrent(index, l.rnn(), 1);
+    case proto::Layer::kLstm: return lw.LowerRecurrent(index, l.lstm(), 4);
+    case proto::Layer::kGru: return lw.LowerRecurrent(index, l.gru(), 3);
+    case proto::Layer::kCell: return lw.LowerCellLayer(index, l.cell());
     case proto::Layer::kDropout: {
       RETURN_IF_ERROR(ExpectInputs(lw, index, 1));
       ASSIGN_OR_RETURN(Value * x, lw.Input(index, 0));
@@ -230,8 +223,8 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       int64_t rank = xs[0]->type().rank();
       int64_t axis = NormalizeAxis(l.concat().dim(), rank);
       if (axis < 0 || axis >= rank) {
-        return lw.LayerError(index, absl::StrCat("dim ", l.concat().dim(), " is out of range for ",
-                                                 xs[0]->type().ToString()));
+        return lw.LayerError(index,
+                             absl::StrCat("dim ", l.concat().dim(), " is out of range for ", xs[0]->type().ToString()));
       }
       return in_layer(b.Concat(xs, axis));
     }
@@ -241,8 +234,8 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       int64_t rank = x->type().rank();
       int64_t axis = NormalizeAxis(l.select().dim(), rank);
       if (axis < 0 || axis >= rank) {
-        return lw.LayerError(index, absl::StrCat("dim ", l.select().dim(), " is out of range for ",
-                                                 x->type().ToString()));
+        return lw.LayerError(index,
+                             absl::StrCat("dim ", l.select().dim(), " is out of range for ", x->type().ToString()));
       }
       int64_t size = x->type().shape[axis];
       int64_t i = l.select().index() < 0 ? l.select().index() + size : l.select().index();
@@ -261,11 +254,11 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       }
       return in_layer(b.Build(OpCode::kOneHot, {ids}, {{"depth", depth}, {"dtype", DType::kF32}}));
     }
-    case proto::Layer::KIND_NOT_SET:
-      break;
+    case proto::Layer::KIND_NOT_SET: break;
   }
-  return lw.LayerError(index, "has no kind (embedding, linear, rnn, lstm, gru, cell, dropout, "
-                              "activation, softmax, log_softmax, concat, select, one_hot)");
+  return lw.LayerError(index,
+                       "has no kind (embedding, linear, rnn, lstm, gru, cell, dropout, "
+                       "activation, softmax, log_softmax, concat, select, one_hot)");
 }
 
 absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
@@ -302,8 +295,8 @@ absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
       int64_t& limit = (*lw.options().length_limits)[loss.lengths()];
       limit = std::max(limit, xt.shape[1]);
     }
-    ASSIGN_OR_RETURN(Value * t, wrap(b.Build(OpCode::kIota, {}, {{"shape", bt}, {"dim", int64_t{1}},
-                                                                   {"dtype", lengths->type().dtype}})));
+    ASSIGN_OR_RETURN(Value * t, wrap(b.Build(OpCode::kIota, {},
+                                             {{"shape", bt}, {"dim", int64_t{1}}, {"dtype", lengths->type().dtype}})));
     ASSIGN_OR_RETURN(Value * lb, wrap(b.BroadcastInDim(lengths, bt, {0})));
     ASSIGN_OR_RETURN(Value * live, wrap(b.Compare(t, lb, "lt")));
     ASSIGN_OR_RETURN(mask, wrap(b.Cast(live, xt.dtype)));
@@ -313,8 +306,7 @@ absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
       if (!IsInteger(yt.dtype) || xt.rank() != yt.rank() + 1 || xt.rank() < 2 ||
           !std::equal(yt.shape.begin(), yt.shape.end(), xt.shape.begin())) {
         return ir::ErrorAt(loc, absl::StrCat("cross_entropy needs logits [N, C] or [B, T, C] and integer ",
-                                             "targets [N] or [B, T]; got ", xt.ToString(), " and ",
-                                             yt.ToString()));
+                                             "targets [N] or [B, T]; got ", xt.ToString(), " and ", yt.ToString()));
       }
       int64_t n = yt.num_elements(), c = xt.shape.back();
       ASSIGN_OR_RETURN(Value * logits, wrap(b.Reshape(x, {n, c})));
@@ -328,20 +320,18 @@ absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
     case proto::Loss::kBceWithLogits:
     case proto::Loss::kMse: {
       if (xt != yt) {
-        return ir::ErrorAt(loc, absl::StrCat(loss.has_mse() ? "mse" : "bce_with_logits",
-                                             " needs input and target of one type, got ", xt.ToString(),
-                                             " and ", yt.ToString()));
+        return ir::ErrorAt(
+            loc, absl::StrCat(loss.has_mse() ? "mse" : "bce_with_logits", " needs input and target of one type, got ",
+                              xt.ToString(), " and ", yt.ToString()));
       }
       Value* weights = nullptr;
       if (mask) {
         std::vector<int64_t> dims = {0, 1};
         ASSIGN_OR_RETURN(weights, wrap(b.BroadcastInDim(mask, xt.shape, dims)));
       }
-      return wrap(loss.has_mse() ? Mse(b, x, y, weights, reduction)
-                                 : BceWithLogits(b, x, y, weights, reduction));
+      return wrap(loss.has_mse() ? Mse(b, x, y, weights, reduction) : BceWithLogits(b, x, y, weights, reduction));
     }
-    case proto::Loss::KIND_NOT_SET:
-      break;
+    case proto::Loss::KIND_NOT_SET: break;
   }
   return ir::ErrorAt(loc, "loss has no kind (cross_entropy, bce_with_logits, mse)");
 }
@@ -441,8 +431,8 @@ absl::Status Lowerer::LowerFunction(ir::Function* f, bool training, bool streami
         ++batch_dims;
         shape.push_back(options_.batch);
       } else if (d >= kMaxSize) {
-        return ir::ErrorAt(file_.InputLoc(i), absl::StrCat("input '", in.name(), "': dimension ", d,
-                                                           " is too large (limit 2^31)"));
+        return ir::ErrorAt(file_.InputLoc(i),
+                           absl::StrCat("input '", in.name(), "': dimension ", d, " is too large (limit 2^31)"));
       } else if (d < 1) {
         // A zero-length window or sequence trains on nothing and divides by zero.
         return ir::ErrorAt(file_.InputLoc(i), absl::StrCat("input '", in.name(), "': dimension ", d,
@@ -486,8 +476,7 @@ absl::Status Lowerer::LowerFunction(ir::Function* f, bool training, bool streami
   return b_->Return(results).status();
 }
 
-absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file,
-                                                       const LowerOptions& options) {
+absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file, const LowerOptions& options) {
   RETURN_IF_ERROR(CheckNames(file));
   RETURN_IF_ERROR(CheckTraining(file));
   if (options.batch < 1 || options.batch >= kMaxSize) {

@@ -29,9 +29,7 @@ struct LowerOptions {
   std::map<std::string, int64_t>* length_limits = nullptr;
 };
 
-absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file,
-                                                       const LowerOptions& options);
-
+absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file, const LowerOptions& options);
 
 }  // namespace loom::frontends
 

@@ -35,17 +35,12 @@ class Lowerer {
   absl::Status LowerCellLayer(int index, const proto::CellLayer& layer);
 
   // ---- Helpers shared by both files ----
-  absl::Status Error(const ir::Location& loc, absl::string_view what) const {
-    return ir::ErrorAt(loc, what);
-  }
+  absl::Status Error(const ir::Location& loc, absl::string_view what) const { return ir::ErrorAt(loc, what); }
   absl::Status LayerError(int index, absl::string_view what) const {
-    return ir::ErrorAt(file_.LayerLoc(index),
-                       absl::StrCat("layer '", model_.layer(index).name(), "': ", what));
+    return ir::ErrorAt(file_.LayerLoc(index), absl::StrCat("layer '", model_.layer(index).name(), "': ", what));
   }
   // Wraps a builder error (shape mismatch) with the layer's position and name.
-  absl::Status InLayer(int index, const absl::Status& s) const {
-    return s.ok() ? s : LayerError(index, s.message());
-  }
+  absl::Status InLayer(int index, const absl::Status& s) const { return s.ok() ? s : LayerError(index, s.message()); }
   // A size field: -1 is the vocabulary, bound by options.vocab.
   absl::StatusOr<int64_t> Size(int index, const char* field, int64_t value) const;
   // Declares (once) and loads (once per function) a parameter.

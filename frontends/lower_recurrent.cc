@@ -33,9 +33,8 @@ absl::StatusOr<Value*> Unsqueeze0(Builder& b, Value* x) {
 
 }  // namespace
 
-absl::StatusOr<Lowerer::Sequence> Lowerer::SequenceInput(int index, Value* x, int64_t features,
-                                                         bool batch_first, const std::string& lengths,
-                                                         const std::string& what) {
+absl::StatusOr<Lowerer::Sequence> Lowerer::SequenceInput(int index, Value* x, int64_t features, bool batch_first,
+                                                         const std::string& lengths, const std::string& what) {
   const ir::TensorType& xt = x->type();
   if (xt.rank() != 3 || xt.shape[2] != features || !IsFloat(xt.dtype)) {
     return LayerError(index, absl::StrCat("expects input [", batch_first ? "batch, time" : "time, batch", ", ",
@@ -49,7 +48,8 @@ absl::StatusOr<Lowerer::Sequence> Lowerer::SequenceInput(int index, Value* x, in
   s.B = s.seq->type().shape[1];
   if (!lengths.empty()) {
     if (model_.has_loss() && lengths == model_.loss().target()) {
-      return LayerError(index, absl::StrCat("lengths '", lengths, "' is the loss's target: give the lengths an input of their own"));
+      return LayerError(
+          index, absl::StrCat("lengths '", lengths, "' is the loss's target: give the lengths an input of their own"));
     }
     ASSIGN_OR_RETURN(s.lengths, NamedValue(lengths, file_.LayerLoc(index)));
     if (options_.length_limits) {  // the longest sequence it may mask (@step's is 1)
@@ -57,8 +57,8 @@ absl::StatusOr<Lowerer::Sequence> Lowerer::SequenceInput(int index, Value* x, in
       limit = std::max(limit, s.T);
     }
     if (!IsInteger(s.lengths->type().dtype) || s.lengths->type().shape != Shape{s.B}) {
-      return LayerError(index, absl::StrCat("lengths must be integers [", s.B, "], got ",
-                                            s.lengths->type().ToString()));
+      return LayerError(index,
+                        absl::StrCat("lengths must be integers [", s.B, "], got ", s.lengths->type().ToString()));
     }
   }
   return s;
@@ -94,7 +94,7 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
                                           "'s activations are fixed (got '", rec.nonlinearity(), "')"));
   }
   ASSIGN_OR_RETURN(Sequence in, SequenceInput(index, x, input_size, rec.batch_first(), rec.lengths(),
-                                               absl::StrCat("input_size ", input_size)));
+                                              absl::StrCat("input_size ", input_size)));
   Value* seq = in.seq;
   Value* lengths = in.lengths;
   int64_t T = in.T, B = in.B;
@@ -129,8 +129,8 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
       std::vector<Value*> invariants = {w_ih, w_hh};
       if (!rec.no_bias()) {
         for (const char* which : {".bias_ih", ".bias_hh"}) {
-          ASSIGN_OR_RETURN(Value * bias, Param(absl::StrCat(name, which, suffix), {gates * hidden},
-                                               BiasInit(index, Uniform(bound))));
+          ASSIGN_OR_RETURN(Value * bias,
+                           Param(absl::StrCat(name, which, suffix), {gates * hidden}, BiasInit(index, Uniform(bound))));
           invariants.push_back(bias);
         }
       }
@@ -176,10 +176,9 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
       if (lengths) operands.push_back(lengths);
       ir::AttrMap attrs = {{"length", T}};
       if (d == 1) attrs["reverse"] = true;
-      ASSIGN_OR_RETURN(ir::Op * scan,
-                       b.Create(OpCode::kScan, operands, attrs, std::move(body),
-                                {static_cast<int>(carries.size()), 1, static_cast<int>(invariants.size()),
-                                 lengths ? 1 : 0}));
+      ASSIGN_OR_RETURN(ir::Op * scan, b.Create(OpCode::kScan, operands, attrs, std::move(body),
+                                               {static_cast<int>(carries.size()), 1,
+                                                static_cast<int>(invariants.size()), lengths ? 1 : 0}));
       h_n.push_back(scan->result(0));
       if (lstm) c_n.push_back(scan->result(1));
       outs.push_back(scan->result(scan->num_results() - 1));
@@ -190,8 +189,7 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
     }
     if (training_ && rec.dropout() > 0 && l + 1 < num_layers) {
       ASSIGN_OR_RETURN(Value * counter, DropoutCounter());
-      ASSIGN_OR_RETURN(layer_in, Dropout(b, layer_in, rec.dropout(),
-                                         DropoutSeed(absl::StrCat(name, "#", l)), counter));
+      ASSIGN_OR_RETURN(layer_in, Dropout(b, layer_in, rec.dropout(), DropoutSeed(absl::StrCat(name, "#", l)), counter));
     }
   }
   Value* output = layer_in;
@@ -234,7 +232,7 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   if (layer.inputs_size() != 1) return LayerError(index, absl::StrCat("takes 1 input, got ", layer.inputs_size()));
   ASSIGN_OR_RETURN(Value * x, Input(index, 0));
   ASSIGN_OR_RETURN(Sequence in, SequenceInput(index, x, cell.input_size(), cl.batch_first(), cl.lengths(),
-                                               absl::StrCat("cell '", cell.name(), "'")));
+                                              absl::StrCat("cell '", cell.name(), "'")));
   Value* seq = in.seq;
   Value* lengths = in.lengths;
   int64_t T = in.T, B = in.B;
@@ -243,7 +241,9 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   std::map<std::string, Value*> scope;
   std::vector<Value*> carries;
   for (const proto::CellState& s : cell.state()) {
-    if (s.size() <= 0) return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': state '", s.name(), "' needs a positive size"));
+    if (s.size() <= 0)
+      return Error(file_.CellLoc(cell_index),
+                   absl::StrCat("cell '", cell.name(), "': state '", s.name(), "' needs a positive size"));
     ASSIGN_OR_RETURN(Value * zeros, b.Splat(DType::kF32, {B, s.size()}, 0));
     carries.push_back(zeros);
     scope[s.name()] = body->AddArgument({DType::kF32, {B, s.size()}}, s.name());
@@ -253,7 +253,9 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   for (const proto::CellParam& p : cell.param()) {
     Shape shape(p.shape().begin(), p.shape().end());
     for (int64_t d : shape) {
-      if (d < 0) return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': parameter '", p.name(), "' has a negative dimension"));
+      if (d < 0)
+        return Error(file_.CellLoc(cell_index),
+                     absl::StrCat("cell '", cell.name(), "': parameter '", p.name(), "' has a negative dimension"));
     }
     // Without an init, as nn.Linear would: uniform(±1/sqrt(last dimension)).
     double bound = 1.0 / std::sqrt(static_cast<double>(shape.empty() ? 1 : std::max<int64_t>(shape.back(), 1)));
@@ -271,8 +273,8 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
     };
     std::optional<ir::OpCode> code = ir::ParseOpCode(op.op());
     if (!code) return op_error(absl::StrCat("unknown op '", op.op(), "'"));
-    if (*code == OpCode::kScan || *code == OpCode::kFusion || *code == OpCode::kLoad ||
-        *code == OpCode::kStore || ir::GetOpInfo(*code).has(ir::kTerminator)) {
+    if (*code == OpCode::kScan || *code == OpCode::kFusion || *code == OpCode::kLoad || *code == OpCode::kStore ||
+        ir::GetOpInfo(*code).has(ir::kTerminator)) {
       return op_error(absl::StrCat("'", op.op(), "' cannot be used in a cell"));
     }
     std::vector<Value*> operands;
@@ -311,17 +313,16 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
                                                            "' of state '", s.name(), "' is not defined"));
     }
     if (it->second->type() != ir::TensorType{DType::kF32, {B, s.size()}}) {
-      return Error(file_.CellLoc(cell_index),
-                   absl::StrCat("cell '", cell.name(), "': next value '", s.next(), "' is ",
-                                it->second->type().ToString(), ", state '", s.name(), "' is f32[", B, ",",
-                                s.size(), "]"));
+      return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': next value '", s.next(), "' is ",
+                                                           it->second->type().ToString(), ", state '", s.name(),
+                                                           "' is f32[", B, ",", s.size(), "]"));
     }
     yielded.push_back(it->second);
   }
   auto out = scope.find(cell.output());
   if (out == scope.end()) {
-    return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': output '", cell.output(),
-                                                         "' is not defined"));
+    return Error(file_.CellLoc(cell_index),
+                 absl::StrCat("cell '", cell.name(), "': output '", cell.output(), "' is not defined"));
   }
   yielded.push_back(out->second);
   RETURN_IF_ERROR(ib.Yield(yielded).status());
@@ -329,9 +330,9 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   operands.push_back(seq);
   operands.insert(operands.end(), invariants.begin(), invariants.end());
   if (lengths) operands.push_back(lengths);
-  absl::StatusOr<ir::Op*> scan = b.Create(OpCode::kScan, operands, {{"length", T}}, std::move(body),
-                                          {static_cast<int>(carries.size()), 1,
-                                           static_cast<int>(invariants.size()), lengths ? 1 : 0});
+  absl::StatusOr<ir::Op*> scan =
+      b.Create(OpCode::kScan, operands, {{"length", T}}, std::move(body),
+               {static_cast<int>(carries.size()), 1, static_cast<int>(invariants.size()), lengths ? 1 : 0});
   if (!scan.ok()) return LayerError(index, scan.status().message());
   Value* output = (*scan)->result((*scan)->num_results() - 1);
   if (cl.batch_first()) {

@@ -55,7 +55,8 @@ Model::Model(std::string name) : file_(std::make_unique<frontends::ModelFile>(fr
 }
 
 Model::Model(frontends::ModelFile file) : file_(std::make_unique<frontends::ModelFile>(std::move(file))) {}
-Model::Model(const Model& other) : file_(std::make_unique<frontends::ModelFile>(*other.file_)), status_(other.status_) {}
+Model::Model(const Model& other)
+    : file_(std::make_unique<frontends::ModelFile>(*other.file_)), status_(other.status_) {}
 Model::Model(Model&& other) noexcept = default;
 Model& Model::operator=(Model other) noexcept {
   std::swap(file_, other.file_);
@@ -112,8 +113,8 @@ Var Model::Linear(std::string name, Var x, int64_t in_features, int64_t out_feat
   return {std::move(name)};
 }
 
-Recurrent Model::AddRecurrent(fp::Recurrent* r, const std::string& name, int64_t input_size,
-                              int64_t hidden_size, const RecurrentOptions& o, bool lstm) {
+Recurrent Model::AddRecurrent(fp::Recurrent* r, const std::string& name, int64_t input_size, int64_t hidden_size,
+                              const RecurrentOptions& o, bool lstm) {
   r->set_input_size(input_size);
   r->set_hidden_size(hidden_size);
   if (o.num_layers != 1) r->set_num_layers(o.num_layers);
@@ -142,8 +143,7 @@ Recurrent Model::GRU(std::string name, Var x, int64_t input_size, int64_t hidden
   return AddRecurrent(AddLayer(name, {x})->mutable_gru(), name, input_size, hidden_size, options, false);
 }
 
-Var Model::Cell(std::string name, Var x, const CellBuilder& cell, bool batch_first,
-                std::optional<Var> lengths) {
+Var Model::Cell(std::string name, Var x, const CellBuilder& cell, bool batch_first, std::optional<Var> lengths) {
   bool known = false;
   if (status_.ok()) status_ = cell.status();
   for (const fp::Cell& c : file_->model.cell()) known |= c.name() == cell.cell().name();
@@ -200,8 +200,10 @@ absl::Status Model::InitLastLayer(const std::string& weight, const std::string& 
     s = absl::FailedPreconditionError("InitLastLayer: the model has no layer yet");
   } else {
     fp::Layer* l = file_->model.mutable_layer(file_->model.layer_size() - 1);
-    if (!weight.empty()) s = frontends::ParseSection(weight, absl::StrCat(l->name(), " weight_init"), l->mutable_weight_init());
-    if (s.ok() && !bias.empty()) s = frontends::ParseSection(bias, absl::StrCat(l->name(), " bias_init"), l->mutable_bias_init());
+    if (!weight.empty())
+      s = frontends::ParseSection(weight, absl::StrCat(l->name(), " weight_init"), l->mutable_weight_init());
+    if (s.ok() && !bias.empty())
+      s = frontends::ParseSection(bias, absl::StrCat(l->name(), " bias_init"), l->mutable_bias_init());
   }
   if (status_.ok()) status_ = s;
   return s;

@@ -26,8 +26,8 @@ Checkpoint InitialParams(const ir::Module& module, uint64_t seed) {
 absl::StatusOr<Checkpoint> ParamsFromCheckpoint(const ir::Module& module, const Checkpoint& checkpoint,
                                                 const std::string& name) {
   if (!checkpoint.model.empty() && checkpoint.model != module.name()) {
-    return absl::FailedPreconditionError(absl::StrCat(name, ": a checkpoint of model '", checkpoint.model,
-                                                      "', not '", module.name(), "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, ": a checkpoint of model '", checkpoint.model, "', not '", module.name(), "'"));
   }
   Checkpoint out;
   out.model = module.name();
@@ -39,9 +39,8 @@ absl::StatusOr<Checkpoint> ParamsFromCheckpoint(const ir::Module& module, const 
       return absl::NotFoundError(absl::StrCat(name, ": missing parameter ", g.name));
     }
     if (ir::TypeOf(*t) != g.type) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": parameter ", g.name, " is ",
-                                                     ir::TypeOf(*t).ToString(), ", the model needs ",
-                                                     g.type.ToString()));
+      return absl::InvalidArgumentError(absl::StrCat(name, ": parameter ", g.name, " is ", ir::TypeOf(*t).ToString(),
+                                                     ", the model needs ", g.type.ToString()));
     }
     out.tensors.emplace_back(g.name, *t);
   }
@@ -97,20 +96,21 @@ absl::StatusOr<Checkpoint> ImportNpyDir(const ir::Module& module, const std::str
     }
     if (t->dtype() == DType::kF64 && g.type.dtype == DType::kF32) {
       Tensor narrowed(DType::kF32, t->shape());
-      for (int64_t i = 0; i < t->num_elements(); ++i) narrowed.values<float>()[i] = static_cast<float>(t->values<double>()[i]);
+      for (int64_t i = 0; i < t->num_elements(); ++i)
+        narrowed.values<float>()[i] = static_cast<float>(t->values<double>()[i]);
       *t = std::move(narrowed);
     }
     if (ir::TypeOf(*t) != g.type) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": ", g.name, " must be ", g.type.ToString(),
-                                                     ", got ", ir::TypeOf(*t).ToString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", g.name, " must be ", g.type.ToString(), ", got ", ir::TypeOf(*t).ToString()));
     }
     c.tensors.emplace_back(g.name, std::move(*t));
   }
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string file = entry.path().filename().string();
     if (absl::EndsWith(file, ".npy") && !expected.count(file)) {
-      return absl::InvalidArgumentError(absl::StrCat(dir, "/", file, ": the model has no parameter ",
-                                                     file.substr(0, file.size() - 4)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(dir, "/", file, ": the model has no parameter ", file.substr(0, file.size() - 4)));
     }
   }
   return c;

@@ -28,8 +28,8 @@ std::string Describe(const proto::Layer& l) {
     case proto::Layer::kEmbedding:
       return absl::StrCat("Embedding(", l.embedding().num_embeddings(), ", ", l.embedding().embedding_dim(), ")");
     case proto::Layer::kLinear:
-      return absl::StrCat("Linear(in_features=", l.linear().in_features(), ", out_features=",
-                          l.linear().out_features(), ", bias=", Bool(!l.linear().no_bias()), ")");
+      return absl::StrCat("Linear(in_features=", l.linear().in_features(), ", out_features=", l.linear().out_features(),
+                          ", bias=", Bool(!l.linear().no_bias()), ")");
     case proto::Layer::kRnn: return Recurrent("RNN", l.rnn());
     case proto::Layer::kLstm: return Recurrent("LSTM", l.lstm());
     case proto::Layer::kGru: return Recurrent("GRU", l.gru());
@@ -78,8 +78,8 @@ std::string Summarize(const proto::Model& model, const ir::Module& module,
     }
     total += count;
     auto it = value_types.find(l.name());
-    absl::StrAppendFormat(&out, "%-16s %-22s %12s\n", l.name(),
-                          it == value_types.end() ? "-" : it->second.ToString(), WithThousands(count));
+    absl::StrAppendFormat(&out, "%-16s %-22s %12s\n", l.name(), it == value_types.end() ? "-" : it->second.ToString(),
+                          WithThousands(count));
   }
   absl::StrAppend(&out, "\nTotal parameters: ", WithThousands(total), "\n");
   return out;

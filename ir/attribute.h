@@ -20,9 +20,7 @@ struct SymbolRef {
 // The kinds, in the order of the variant's alternatives.
 enum class AttrKind { kInt, kFloat, kBool, kString, kInts, kDType, kSymbol, kTensor };
 
-using Attribute =
-    std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, DType, SymbolRef,
-                 Tensor>;
+using Attribute = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, DType, SymbolRef, Tensor>;
 // Sorted by name, so printing is deterministic.
 using AttrMap = std::map<std::string, Attribute>;
 

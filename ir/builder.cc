@@ -10,8 +10,7 @@ Op* Builder::Insert(std::unique_ptr<Op> op) {
 }
 
 absl::StatusOr<Op*> Builder::Create(OpCode code, std::vector<Value*> operands, AttrMap attrs,
-                                    std::unique_ptr<Block> region,
-                                    std::vector<int> segment_sizes) {
+                                    std::unique_ptr<Block> region, std::vector<int> segment_sizes) {
   auto op = Op::Create(code, std::move(operands), {}, std::move(attrs), loc_);
   op->set_segment_sizes(std::move(segment_sizes));
   op->SetRegion(std::move(region));
@@ -26,8 +25,7 @@ absl::StatusOr<Op*> Builder::Create(OpCode code, std::vector<Value*> operands, A
   return placed;
 }
 
-absl::StatusOr<Value*> Builder::Build(OpCode code, std::vector<Value*> operands,
-                                      AttrMap attrs) {
+absl::StatusOr<Value*> Builder::Build(OpCode code, std::vector<Value*> operands, AttrMap attrs) {
   ASSIGN_OR_RETURN(Op * op, Create(code, std::move(operands), std::move(attrs)));
   return op->result(0);
 }
@@ -49,8 +47,7 @@ absl::StatusOr<Value*> Builder::Reshape(Value* x, Shape shape) {
   return Build(OpCode::kReshape, {x}, {{"shape", std::move(shape)}});
 }
 
-absl::StatusOr<Value*> Builder::Slice(Value* x, std::vector<int64_t> start,
-                                      std::vector<int64_t> limit) {
+absl::StatusOr<Value*> Builder::Slice(Value* x, std::vector<int64_t> start, std::vector<int64_t> limit) {
   return Build(OpCode::kSlice, {x}, {{"start", std::move(start)}, {"limit", std::move(limit)}});
 }
 
@@ -58,8 +55,7 @@ absl::StatusOr<Value*> Builder::Concat(std::vector<Value*> xs, int64_t axis) {
   return Build(OpCode::kConcat, std::move(xs), {{"axis", axis}});
 }
 
-absl::StatusOr<Value*> Builder::BroadcastInDim(Value* x, Shape shape,
-                                               std::vector<int64_t> dims) {
+absl::StatusOr<Value*> Builder::BroadcastInDim(Value* x, Shape shape, std::vector<int64_t> dims) {
   return Build(OpCode::kBroadcastInDim, {x}, {{"shape", std::move(shape)}, {"dims", std::move(dims)}});
 }
 
@@ -67,16 +63,10 @@ absl::StatusOr<Value*> Builder::Compare(Value* a, Value* b, std::string directio
   return Build(OpCode::kCompare, {a, b}, {{"direction", std::move(direction)}});
 }
 
-absl::StatusOr<Value*> Builder::Cast(Value* x, DType dtype) {
-  return Build(OpCode::kCast, {x}, {{"dtype", dtype}});
-}
+absl::StatusOr<Value*> Builder::Cast(Value* x, DType dtype) { return Build(OpCode::kCast, {x}, {{"dtype", dtype}}); }
 
-absl::StatusOr<Op*> Builder::Yield(std::vector<Value*> values) {
-  return Create(OpCode::kYield, std::move(values));
-}
+absl::StatusOr<Op*> Builder::Yield(std::vector<Value*> values) { return Create(OpCode::kYield, std::move(values)); }
 
-absl::StatusOr<Op*> Builder::Return(std::vector<Value*> values) {
-  return Create(OpCode::kReturn, std::move(values));
-}
+absl::StatusOr<Op*> Builder::Return(std::vector<Value*> values) { return Create(OpCode::kReturn, std::move(values)); }
 
 }  // namespace loom::ir

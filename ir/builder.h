@@ -16,16 +16,21 @@ class Builder {
  public:
   // Inserts at the end of `block`, or before `before` when given.
   explicit Builder(Block* block, Op* before = nullptr) : block_(block), before_(before) {}
-  void SetInsertionPointToEnd(Block* block) { block_ = block; before_ = nullptr; }
-  void SetInsertionPoint(Op* before) { block_ = before->parent(); before_ = before; }
+  void SetInsertionPointToEnd(Block* block) {
+    block_ = block;
+    before_ = nullptr;
+  }
+  void SetInsertionPoint(Op* before) {
+    block_ = before->parent();
+    before_ = before;
+  }
   Block* block() const { return block_; }
   void set_loc(Location loc) { loc_ = std::move(loc); }
 
   // Inserts an op made elsewhere (a clone).
   Op* Insert(std::unique_ptr<Op> op);
   absl::StatusOr<Op*> Create(OpCode code, std::vector<Value*> operands, AttrMap attrs = {},
-                             std::unique_ptr<Block> region = nullptr,
-                             std::vector<int> segment_sizes = {});
+                             std::unique_ptr<Block> region = nullptr, std::vector<int> segment_sizes = {});
   // The single result of a one-result op.
   absl::StatusOr<Value*> Build(OpCode code, std::vector<Value*> operands, AttrMap attrs = {});
 

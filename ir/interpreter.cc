@@ -77,9 +77,9 @@ absl::StatusOr<std::vector<Tensor>> RunBlock(const Block& block, std::span<const
     }
     for (int i = 0; i < op->num_results(); ++i) {
       if (TypeOf((*results)[i]) != op->result(i)->type()) {
-        return absl::InternalError(absl::StrCat("interpreter kernel of '", op->name(),
-                                                "' produced ", TypeOf((*results)[i]).ToString(),
-                                                " for ", op->result(i)->type().ToString()));
+        return absl::InternalError(absl::StrCat("interpreter kernel of '", op->name(), "' produced ",
+                                                TypeOf((*results)[i]).ToString(), " for ",
+                                                op->result(i)->type().ToString()));
       }
       if (int64_t at = ctx.detect_anomaly ? FirstNonFinite((*results)[i]) : -1; at >= 0) {
         ctx.anomaly_op = op.get();
@@ -118,9 +118,7 @@ Tensor InitialValue(const Global& global, uint64_t seed) {
       case Initializer::Kind::kZeros: v = 0; break;
       case Initializer::Kind::kOnes: v = 1; break;
       case Initializer::Kind::kConstant: v = init.a; break;
-      case Initializer::Kind::kUniform:
-        v = init.a + (init.b - init.a) * UniformDouble(RandomBits(key, 0, i));
-        break;
+      case Initializer::Kind::kUniform: v = init.a + (init.b - init.a) * UniformDouble(RandomBits(key, 0, i)); break;
       case Initializer::Kind::kNormal: {
         // Box-Muller; 1 - u keeps the logarithm finite.
         double u1 = 1.0 - UniformDouble(RandomBits(key, 0, i));
@@ -147,28 +145,25 @@ absl::Status Interpreter::SetGlobal(absl::string_view name, Tensor value) {
   auto it = globals_.find(name);
   if (it == globals_.end()) return absl::NotFoundError(absl::StrCat("no global @", name));
   if (TypeOf(value) != TypeOf(it->second)) {
-    return absl::InvalidArgumentError(absl::StrCat("@", name, " is ",
-                                                   TypeOf(it->second).ToString(), ", got ",
-                                                   TypeOf(value).ToString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("@", name, " is ", TypeOf(it->second).ToString(), ", got ", TypeOf(value).ToString()));
   }
   it->second = std::move(value);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Tensor>> Interpreter::Run(absl::string_view function,
-                                                     std::vector<Tensor> inputs) {
+absl::StatusOr<std::vector<Tensor>> Interpreter::Run(absl::string_view function, std::vector<Tensor> inputs) {
   const Function* f = module_.FindFunction(function);
   if (f == nullptr) return absl::NotFoundError(absl::StrCat("no function @", function));
   std::vector<TensorType> want = f->input_types();
   if (inputs.size() != want.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("@", function, " takes ", want.size(),
-                                                   " inputs, got ", inputs.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("@", function, " takes ", want.size(), " inputs, got ", inputs.size()));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (TypeOf(inputs[i]) != want[i]) {
-      return absl::InvalidArgumentError(absl::StrCat("input ", i, " of @", function, " must be ",
-                                                     want[i].ToString(), ", got ",
-                                                     TypeOf(inputs[i]).ToString()));
+      return absl::InvalidArgumentError(absl::StrCat("input ", i, " of @", function, " must be ", want[i].ToString(),
+                                                     ", got ", TypeOf(inputs[i]).ToString()));
     }
   }
   KernelContext ctx;
@@ -181,8 +176,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::Run(absl::string_view function,
   return results;
 }
 
-absl::StatusOr<std::vector<Tensor>> EvaluateOp(const Op& op,
-                                               std::span<const Tensor* const> operands) {
+absl::StatusOr<std::vector<Tensor>> EvaluateOp(const Op& op, std::span<const Tensor* const> operands) {
   Kernel kernel = GetKernel(op.code());
   if (kernel == nullptr) {
     return absl::UnimplementedError(absl::StrCat("no interpreter kernel for '", op.name(), "'"));

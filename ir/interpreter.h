@@ -20,8 +20,7 @@ class Interpreter {
   // initializers drawn with `seed`.
   explicit Interpreter(const Module& module, uint64_t seed = 0);
 
-  absl::StatusOr<std::vector<Tensor>> Run(absl::string_view function,
-                                          std::vector<Tensor> inputs);
+  absl::StatusOr<std::vector<Tensor>> Run(absl::string_view function, std::vector<Tensor> inputs);
 
   // Parameters and state, by name (without '@').
   const Tensor* GetGlobal(absl::string_view name) const;
@@ -50,8 +49,7 @@ class Interpreter {
 Tensor InitialValue(const Global& global, uint64_t seed);
 
 // Runs one op without a module (no load or store): constant folding uses it.
-absl::StatusOr<std::vector<Tensor>> EvaluateOp(const Op& op,
-                                               std::span<const Tensor* const> operands);
+absl::StatusOr<std::vector<Tensor>> EvaluateOp(const Op& op, std::span<const Tensor* const> operands);
 
 }  // namespace loom::ir
 

@@ -140,9 +140,7 @@ Results KSqrt(const Op& op, Operands in, KernelContext&) {
 Results KRsqrt(const Op& op, Operands in, KernelContext&) {
   return MapUnaryFloat(op, *in[0], [](auto v) { return decltype(v)(1) / std::sqrt(v); });
 }
-Results KStopGradient(const Op&, Operands in, KernelContext&) {
-  return std::vector<Tensor>{*in[0]};
-}
+Results KStopGradient(const Op&, Operands in, KernelContext&) { return std::vector<Tensor>{*in[0]}; }
 
 Results KCast(const Op& op, Operands in, KernelContext&) {
   Tensor out = Out(op);
@@ -229,8 +227,12 @@ Results KCompare(const Op& op, Operands in, KernelContext&) {
     auto o = out.values<bool>();
     for (size_t i = 0; i < o.size(); ++i) {
       T a = x[i], b = y[i];
-      o[i] = dir == "eq" ? a == b : dir == "ne" ? a != b : dir == "lt" ? a < b
-           : dir == "le" ? a <= b : dir == "gt" ? a > b : a >= b;
+      o[i] = dir == "eq"   ? a == b
+             : dir == "ne" ? a != b
+             : dir == "lt" ? a < b
+             : dir == "le" ? a <= b
+             : dir == "gt" ? a > b
+                           : a >= b;
     }
   });
   return std::vector<Tensor>{std::move(out)};
@@ -356,19 +358,16 @@ Results KReduce(const Op& op, Operands in, KernelContext&) {
 
 // Copies element `from` of `src` to element `to` of `dst` (same dtype).
 inline void CopyElement(const Tensor& src, int64_t from, Tensor& dst, int64_t to, size_t width) {
-  std::memcpy(static_cast<char*>(dst.raw_data()) + to * width,
-              static_cast<const char*>(src.raw_data()) + from * width, width);
+  std::memcpy(static_cast<char*>(dst.raw_data()) + to * width, static_cast<const char*>(src.raw_data()) + from * width,
+              width);
 }
 
 // Gathers out[i] = x[offset(i)] for offsets given by strides over the output shape plus
 // a base offset.
-Tensor Strided(const Op& op, const Tensor& x, const std::vector<int64_t>& strides,
-               int64_t base) {
+Tensor Strided(const Op& op, const Tensor& x, const std::vector<int64_t>& strides, int64_t base) {
   Tensor out = Out(op);
   size_t width = DTypeSize(x.dtype());
-  ForEachIndex(out.shape(), strides, [&](int64_t i, int64_t j) {
-    CopyElement(x, base + j, out, i, width);
-  });
+  ForEachIndex(out.shape(), strides, [&](int64_t i, int64_t j) { CopyElement(x, base + j, out, i, width); });
   return out;
 }
 
@@ -457,9 +456,8 @@ Results KGather(const Op& op, Operands in, KernelContext&) {
   for (int64_t i = 0; i < ids.num_elements(); ++i) {
     int64_t r = IndexAt(ids, i);
     if (r < 0 || r >= rows) {
-      return absl::InvalidArgumentError(absl::StrCat("'gather' index ", r,
-                                                     " is out of range for a table of ", rows,
-                                                     " rows"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("'gather' index ", r, " is out of range for a table of ", rows, " rows"));
     }
     std::memcpy(static_cast<char*>(out.raw_data()) + i * row_bytes,
                 static_cast<const char*>(table.raw_data()) + r * row_bytes, row_bytes);
@@ -512,9 +510,7 @@ Results KIota(const Op& op, Operands, KernelContext&) {
   return std::vector<Tensor>{std::move(out)};
 }
 
-Results KConstant(const Op& op, Operands, KernelContext&) {
-  return std::vector<Tensor>{op.Attr<Tensor>("value")};
-}
+Results KConstant(const Op& op, Operands, KernelContext&) { return std::vector<Tensor>{op.Attr<Tensor>("value")}; }
 
 uint64_t Counter(const Tensor& c) { return static_cast<uint64_t>(IndexAt(c, 0)); }
 
@@ -569,9 +565,7 @@ Results KStore(const Op& op, Operands in, KernelContext& ctx) {
 // Row b (along the leading dimension) of t.
 size_t RowBytes(const Tensor& t) { return t.shape()[0] ? t.byte_size() / t.shape()[0] : 0; }
 char* Row(Tensor& t, int64_t b) { return static_cast<char*>(t.raw_data()) + b * RowBytes(t); }
-const char* Row(const Tensor& t, int64_t b) {
-  return static_cast<const char*>(t.raw_data()) + b * RowBytes(t);
-}
+const char* Row(const Tensor& t, int64_t b) { return static_cast<const char*>(t.raw_data()) + b * RowBytes(t); }
 
 // carries, steps sliced on axis 0, invariants -> final carries, step outputs stacked.
 // With lengths, a sequence whose length has passed keeps its carry and outputs zeros.

@@ -27,8 +27,8 @@ struct KernelContext {
   double anomaly_value = 0;
 };
 
-using Kernel = absl::StatusOr<std::vector<Tensor>> (*)(
-    const Op& op, std::span<const Tensor* const> operands, KernelContext& ctx);
+using Kernel = absl::StatusOr<std::vector<Tensor>> (*)(const Op& op, std::span<const Tensor* const> operands,
+                                                       KernelContext& ctx);
 
 // The kernel of `code`, or null if the op has none (the op-table test catches that).
 Kernel GetKernel(OpCode code);

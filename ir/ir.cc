@@ -6,9 +6,7 @@ namespace loom::ir {
 
 // ---- Value -------------------------------------------------------------------------
 
-Block* Value::parent_block() const {
-  return defining_op_ ? defining_op_->parent() : arg_block_;
-}
+Block* Value::parent_block() const { return defining_op_ ? defining_op_->parent() : arg_block_; }
 
 void Value::ReplaceAllUsesWith(Value* other) {
   if (other == this) return;
@@ -18,22 +16,20 @@ void Value::ReplaceAllUsesWith(Value* other) {
 }
 
 void Value::RemoveUse(Op* user, int operand_index) {
-  auto it = std::find_if(uses_.begin(), uses_.end(), [&](const Use& u) {
-    return u.user == user && u.operand_index == operand_index;
-  });
+  auto it = std::find_if(uses_.begin(), uses_.end(),
+                         [&](const Use& u) { return u.user == user && u.operand_index == operand_index; });
   if (it != uses_.end()) uses_.erase(it);
 }
 
 // ---- Op ----------------------------------------------------------------------------
 
-std::unique_ptr<Op> Op::Create(OpCode code, std::vector<Value*> operands,
-                               std::vector<TensorType> result_types, AttrMap attrs,
-                               Location loc) {
+std::unique_ptr<Op> Op::Create(OpCode code, std::vector<Value*> operands, std::vector<TensorType> result_types,
+                               AttrMap attrs, Location loc) {
   std::unique_ptr<Op> op(new Op(code, std::move(loc)));
   op->SetOperands(std::move(operands));
   for (size_t i = 0; i < result_types.size(); ++i) {
-    op->results_.push_back(std::unique_ptr<Value>(
-        new Value(std::move(result_types[i]), op.get(), nullptr, static_cast<int>(i))));
+    op->results_.push_back(
+        std::unique_ptr<Value>(new Value(std::move(result_types[i]), op.get(), nullptr, static_cast<int>(i))));
   }
   op->attrs_ = std::move(attrs);
   return op;
@@ -82,8 +78,7 @@ void Op::SetResultTypes(std::vector<TensorType> types) {
   if (types.size() != results_.size()) {
     results_.clear();
     for (size_t i = 0; i < types.size(); ++i) {
-      results_.push_back(
-          std::unique_ptr<Value>(new Value(types[i], this, nullptr, static_cast<int>(i))));
+      results_.push_back(std::unique_ptr<Value>(new Value(types[i], this, nullptr, static_cast<int>(i))));
     }
     return;
   }
@@ -120,8 +115,7 @@ Block::~Block() {
 }
 
 Value* Block::AddArgument(TensorType type, std::string name_hint) {
-  args_.push_back(std::unique_ptr<Value>(
-      new Value(std::move(type), nullptr, this, static_cast<int>(args_.size()))));
+  args_.push_back(std::unique_ptr<Value>(new Value(std::move(type), nullptr, this, static_cast<int>(args_.size()))));
   args_.back()->set_name_hint(std::move(name_hint));
   return args_.back().get();
 }
@@ -151,9 +145,7 @@ Op* Block::terminator() const {
   return ops_.back().get();
 }
 
-Op* Block::Append(std::unique_ptr<Op> op) {
-  return InsertBefore(nullptr, std::move(op));
-}
+Op* Block::Append(std::unique_ptr<Op> op) { return InsertBefore(nullptr, std::move(op)); }
 
 Op* Block::InsertBefore(Op* before, std::unique_ptr<Op> op) {
   Op* raw = op.get();
@@ -262,8 +254,7 @@ std::unique_ptr<Op> CloneOp(const Op& op, std::unordered_map<const Value*, Value
   return copy;
 }
 
-std::vector<Value*> CloneBody(const Block& from, Block& to,
-                              std::unordered_map<const Value*, Value*>& map) {
+std::vector<Value*> CloneBody(const Block& from, Block& to, std::unordered_map<const Value*, Value*>& map) {
   std::vector<Value*> yielded;
   for (const auto& op : from.ops()) {
     if (op->info().has(kTerminator)) {

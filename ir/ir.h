@@ -11,8 +11,8 @@
 #include <list>
 #include <memory>
 #include <span>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -73,9 +73,8 @@ class Value {
 class Op {
  public:
   // Creates a detached op; insert it with Block::Append / InsertBefore.
-  static std::unique_ptr<Op> Create(OpCode code, std::vector<Value*> operands,
-                                    std::vector<TensorType> result_types, AttrMap attrs = {},
-                                    Location loc = {});
+  static std::unique_ptr<Op> Create(OpCode code, std::vector<Value*> operands, std::vector<TensorType> result_types,
+                                    AttrMap attrs = {}, Location loc = {});
   ~Op();
   Op(const Op&) = delete;
   Op& operator=(const Op&) = delete;
@@ -111,13 +110,13 @@ class Op {
   AttrMap& mutable_attrs() { return attrs_; }
   bool HasAttr(const std::string& n) const { return attrs_.count(n) > 0; }
   template <typename T>
-  const T& Attr(const std::string& n) const { return std::get<T>(attrs_.at(n)); }
+  const T& Attr(const std::string& n) const {
+    return std::get<T>(attrs_.at(n));
+  }
   int64_t IntAttr(const std::string& n) const { return Attr<int64_t>(n); }
   double FloatAttr(const std::string& n, double dflt) const;
   bool BoolAttr(const std::string& n, bool dflt = false) const;
-  const std::vector<int64_t>& IntsAttr(const std::string& n) const {
-    return Attr<std::vector<int64_t>>(n);
-  }
+  const std::vector<int64_t>& IntsAttr(const std::string& n) const { return Attr<std::vector<int64_t>>(n); }
 
   // Region (at most one block).
   bool has_region() const { return region_ != nullptr; }
@@ -269,8 +268,7 @@ std::vector<Block*> AllBlocks(Module& module);
 // Copies the ops of `from` (not its terminator) to the end of `to`, mapping operands
 // through `map` and recording each result's copy in it. Returns the terminator's operands
 // mapped. Used by unroll and autodiff.
-std::vector<Value*> CloneBody(const Block& from, Block& to,
-                              std::unordered_map<const Value*, Value*>& map);
+std::vector<Value*> CloneBody(const Block& from, Block& to, std::unordered_map<const Value*, Value*>& map);
 // Deep copy of one op with operands mapped through `map`.
 std::unique_ptr<Op> CloneOp(const Op& op, std::unordered_map<const Value*, Value*>& map);
 // Deep copy of a whole module.

@@ -12,9 +12,8 @@ std::string Location::ToString() const {
 
 absl::Status ErrorAt(const Location& loc, absl::string_view message) {
   std::string where = loc.ToString();
-  return absl::InvalidArgumentError(
-      where.empty() ? absl::StrCat("error: ", message)
-                    : absl::StrCat(where, ": error: ", message));
+  return absl::InvalidArgumentError(where.empty() ? absl::StrCat("error: ", message)
+                                                  : absl::StrCat(where, ": error: ", message));
 }
 
 }  // namespace loom::ir

@@ -43,9 +43,14 @@ std::vector<SegmentSpec> ParseSegments(const char* spec) {
 
 const std::array<OpInfo, kNumOpCodes>& Table() {
   static const auto* table = new std::array<OpInfo, kNumOpCodes>{{
-#define OP(Enum, name, operands, attrs, rule, traits)                                   \
-  OpInfo{OpCode::k##Enum, name,          OperandSpec(operands), &Infer##rule, traits, \
-         ParseAttrSpecs(attrs), ParseSegments(OperandSpec(operands).segments)},
+#define OP(Enum, name, operands, attrs, rule, traits) \
+  OpInfo{OpCode::k##Enum,                             \
+         name,                                        \
+         OperandSpec(operands),                       \
+         &Infer##rule,                                \
+         traits,                                      \
+         ParseAttrSpecs(attrs),                       \
+         ParseSegments(OperandSpec(operands).segments)},
 #include "ir/ops.def"
 #undef OP
   }};

@@ -1,9 +1,9 @@
 #include "ir/parser.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
-#include <cmath>
 #include <unordered_map>
 
 #include "absl/cleanup/cleanup.h"
@@ -16,9 +16,26 @@ namespace loom::ir {
 namespace {
 
 enum class Tok {
-  kEof, kValue /* %x */, kSymbol /* @x */, kLabel /* ^x */, kIdent, kNumber, kString,
-  kLParen, kRParen, kLBrace, kRBrace, kLBracket, kRBracket, kLAngle, kRAngle,
-  kComma, kColon, kEqual, kArrow, kError
+  kEof,
+  kValue /* %x */,
+  kSymbol /* @x */,
+  kLabel /* ^x */,
+  kIdent,
+  kNumber,
+  kString,
+  kLParen,
+  kRParen,
+  kLBrace,
+  kRBrace,
+  kLBracket,
+  kRBracket,
+  kLAngle,
+  kRAngle,
+  kComma,
+  kColon,
+  kEqual,
+  kArrow,
+  kError
 };
 
 struct Token {
@@ -27,9 +44,7 @@ struct Token {
   int line, col;
 };
 
-bool IsIdentChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-}
+bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
 
 class Lexer {
  public:
@@ -104,8 +119,7 @@ class Lexer {
       t.text += Advance();
       while (pos_ < text_.size() &&
              (IsIdentChar(text_[pos_]) ||
-              ((text_[pos_] == '-' || text_[pos_] == '+') &&
-               (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E')))) {
+              ((text_[pos_] == '-' || text_[pos_] == '+') && (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E')))) {
         t.text += Advance();
       }
       return t;
@@ -122,9 +136,7 @@ class Lexer {
   }
 
  private:
-  char Peek(size_t ahead) const {
-    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
-  }
+  char Peek(size_t ahead) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
   char Advance() {
     char c = text_[pos_++];
     if (c == '\n') {
@@ -170,8 +182,7 @@ class Parser {
  public:
   friend absl::StatusOr<Attribute> loom::ir::ParseAttribute(AttrKind, absl::string_view);
   Parser(absl::string_view text, absl::string_view filename)
-      : lexer_(text),
-        file_(filename.empty() ? nullptr : std::make_shared<const std::string>(filename)) {
+      : lexer_(text), file_(filename.empty() ? nullptr : std::make_shared<const std::string>(filename)) {
     tok_ = lexer_.Next();
   }
 
@@ -257,8 +268,7 @@ class Parser {
       } else {
         auto res = std::from_chars(body.data(), body.data() + body.size(), v);
         if (res.ec == std::errc::result_out_of_range) {
-          return ErrorAt(Loc(), absl::StrCat("number ", s, " is out of range for ",
-                                             sizeof(T) == 4 ? "f32" : "f64"));
+          return ErrorAt(Loc(), absl::StrCat("number ", s, " is out of range for ", sizeof(T) == 4 ? "f32" : "f64"));
         }
         if (res.ec != std::errc() || res.ptr != body.data() + body.size()) {
           return Error("expected a number");
@@ -319,10 +329,11 @@ class Parser {
     ASSIGN_OR_RETURN(g.type, ParseType());
     RETURN_IF_ERROR(Expect(Tok::kEqual, "'=' and an initializer"));
     using K = Initializer::Kind;
-    static const std::pair<const char*, std::pair<K, int>> kInits[] = {
-        {"zeros", {K::kZeros, 0}},     {"ones", {K::kOnes, 0}},
-        {"constant", {K::kConstant, 1}}, {"uniform", {K::kUniform, 2}},
-        {"normal", {K::kNormal, 2}}};
+    static const std::pair<const char*, std::pair<K, int>> kInits[] = {{"zeros", {K::kZeros, 0}},
+                                                                       {"ones", {K::kOnes, 0}},
+                                                                       {"constant", {K::kConstant, 1}},
+                                                                       {"uniform", {K::kUniform, 2}},
+                                                                       {"normal", {K::kNormal, 2}}};
     for (const auto& [name, kind_arity] : kInits) {
       if (!IsKeyword(name)) continue;
       Consume();
@@ -461,8 +472,8 @@ class Parser {
       RETURN_IF_ERROR(Expect(Tok::kColon, "':' and the result types"));
       ASSIGN_OR_RETURN(types, ParseTypeList());
       if (types.size() != result_names.size()) {
-        return ErrorAt(loc, absl::StrCat("'", info.name, "' names ", result_names.size(),
-                                         " results but gives ", types.size(), " types"));
+        return ErrorAt(loc, absl::StrCat("'", info.name, "' names ", result_names.size(), " results but gives ",
+                                         types.size(), " types"));
       }
     }
     auto op = Op::Create(*code, std::move(operands), std::move(types), std::move(attrs), name_loc);
@@ -566,8 +577,8 @@ class Parser {
     ASSIGN_OR_RETURN(TensorType type, ParseType());
     // A constant is allocated as it is read: bounded to what a text file could mean.
     if (type.num_elements() > (int64_t{1} << 28)) {
-      return ErrorAt(type_loc, absl::StrCat("a dense constant of ", type.num_elements(),
-                                            " elements is too large (at most 2^28)"));
+      return ErrorAt(
+          type_loc, absl::StrCat("a dense constant of ", type.num_elements(), " elements is too large (at most 2^28)"));
     }
     Tensor t(type.dtype, type.shape);
     if (Accept(Tok::kRAngle)) {
@@ -614,8 +625,7 @@ class Parser {
     }
     size_t width = DTypeSize(type.dtype);
     for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(static_cast<char*>(t.raw_data()) + i * width,
-                  values[values.size() == 1 ? 0 : i].raw_data(), width);
+      std::memcpy(static_cast<char*>(t.raw_data()) + i * width, values[values.size() == 1 ? 0 : i].raw_data(), width);
     }
     return t;
   }
@@ -628,8 +638,7 @@ class Parser {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Module>> ParseModule(absl::string_view text,
-                                                    absl::string_view filename) {
+absl::StatusOr<std::unique_ptr<Module>> ParseModule(absl::string_view text, absl::string_view filename) {
   return Parser(text, filename).ParseModule();
 }
 

@@ -63,9 +63,7 @@ std::string FormatInitializer(const Initializer& init) {
   return "?";
 }
 
-bool IsIdentifierChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-}
+bool IsIdentifierChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
 
 // Names values uniquely within one function: a value's hint when it is free, else a
 // number.
@@ -229,8 +227,8 @@ std::string PrintOpLine(const Function& function, const Op& op) {
 std::string Print(const Module& module) {
   std::string out = absl::StrCat("module @", module.name(), " {\n");
   for (const Global& g : module.globals()) {
-    absl::StrAppend(&out, "  ", g.trainable ? "param" : "state", " @", g.name, " : ",
-                    g.type.ToString(), " = ", FormatInitializer(g.init), "\n");
+    absl::StrAppend(&out, "  ", g.trainable ? "param" : "state", " @", g.name, " : ", g.type.ToString(), " = ",
+                    FormatInitializer(g.init), "\n");
   }
   for (const auto& f : module.functions()) {
     if (&f != &module.functions().front() || !module.globals().empty()) out += "\n";

@@ -38,8 +38,7 @@ void ToProto(const Attribute& attr, pb::Attribute* out) {
         if constexpr (std::is_same_v<T, SymbolRef>) out->set_symbol_value(x.name);
         if constexpr (std::is_same_v<T, Tensor>) {
           ToProto(TypeOf(x), out->mutable_tensor_value()->mutable_type());
-          out->mutable_tensor_value()->set_data(static_cast<const char*>(x.raw_data()),
-                                                x.byte_size());
+          out->mutable_tensor_value()->set_data(static_cast<const char*>(x.raw_data()), x.byte_size());
         }
       },
       attr);
@@ -99,8 +98,7 @@ absl::StatusOr<Attribute> FromProto(const pb::Attribute& a) {
     case pb::Attribute::kBoolValue: return Attribute(a.bool_value());
     case pb::Attribute::kStringValue: return Attribute(a.string_value());
     case pb::Attribute::kIntsValue:
-      return Attribute(std::vector<int64_t>(a.ints_value().values().begin(),
-                                            a.ints_value().values().end()));
+      return Attribute(std::vector<int64_t>(a.ints_value().values().begin(), a.ints_value().values().end()));
     case pb::Attribute::kDtypeValue: {
       ASSIGN_OR_RETURN(DType d, FromProto(a.dtype_value()));
       return Attribute(d);
@@ -110,9 +108,8 @@ absl::StatusOr<Attribute> FromProto(const pb::Attribute& a) {
       ASSIGN_OR_RETURN(TensorType type, FromProto(a.tensor_value().type()));
       // The byte count is checked before anything is allocated for the shape.
       if (a.tensor_value().data().size() != ByteSize(type.dtype, type.shape)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("binary IR: attribute '", a.name(), "' has ",
-                         a.tensor_value().data().size(), " bytes for ", type.ToString()));
+        return absl::InvalidArgumentError(absl::StrCat("binary IR: attribute '", a.name(), "' has ",
+                                                       a.tensor_value().data().size(), " bytes for ", type.ToString()));
       }
       Tensor t(type.dtype, type.shape);
       std::memcpy(t.raw_data(), a.tensor_value().data().data(), t.byte_size());
@@ -135,8 +132,7 @@ absl::Status FromProto(const pb::Block& pblock, Block& block, int depth) {
     std::vector<Value*> operands;
     for (int id : pop.operands()) {
       if (id < 0 || id >= static_cast<int>(values.size())) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("binary IR: '", pop.name(), "' uses an undefined value"));
+        return absl::InvalidArgumentError(absl::StrCat("binary IR: '", pop.name(), "' uses an undefined value"));
       }
       operands.push_back(values[id]);
     }
@@ -154,7 +150,8 @@ absl::Status FromProto(const pb::Block& pblock, Block& block, int depth) {
     op->set_segment_sizes({pop.segment_sizes().begin(), pop.segment_sizes().end()});
     if (pop.has_region()) {
       if (depth == kMaxRegionDepth) {
-        return absl::InvalidArgumentError(absl::StrCat("binary IR: regions nested more than ", kMaxRegionDepth, " deep"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("binary IR: regions nested more than ", kMaxRegionDepth, " deep"));
       }
       auto region = std::make_unique<Block>();
       RETURN_IF_ERROR(FromProto(pop.region(), *region, depth + 1));

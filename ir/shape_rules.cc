@@ -66,24 +66,14 @@ absl::Status CheckCounter(const Op& op) {
 
 }  // namespace
 
-absl::StatusOr<Types> InferUnaryNumeric(const Op& op) {
-  return SameAsOperand(op, IsNumeric, "a numeric");
-}
-absl::StatusOr<Types> InferUnaryFloat(const Op& op) {
-  return SameAsOperand(op, IsFloat, "a floating-point");
-}
+absl::StatusOr<Types> InferUnaryNumeric(const Op& op) { return SameAsOperand(op, IsNumeric, "a numeric"); }
+absl::StatusOr<Types> InferUnaryFloat(const Op& op) { return SameAsOperand(op, IsFloat, "a floating-point"); }
 absl::StatusOr<Types> InferUnaryAny(const Op& op) { return SameAsOperand(op, AnyDType, "any"); }
 
-absl::StatusOr<Types> InferCast(const Op& op) {
-  return Types{{op.Attr<DType>("dtype"), op.operand(0)->type().shape}};
-}
+absl::StatusOr<Types> InferCast(const Op& op) { return Types{{op.Attr<DType>("dtype"), op.operand(0)->type().shape}}; }
 
-absl::StatusOr<Types> InferBinaryNumeric(const Op& op) {
-  return Binary(op, IsNumeric, "numeric");
-}
-absl::StatusOr<Types> InferBinaryFloat(const Op& op) {
-  return Binary(op, IsFloat, "floating-point");
-}
+absl::StatusOr<Types> InferBinaryNumeric(const Op& op) { return Binary(op, IsNumeric, "numeric"); }
+absl::StatusOr<Types> InferBinaryFloat(const Op& op) { return Binary(op, IsFloat, "floating-point"); }
 
 absl::StatusOr<Types> InferCompare(const Op& op) {
   static const std::set<std::string> kDirections = {"eq", "ne", "lt", "le", "gt", "ge"};
@@ -149,8 +139,7 @@ absl::StatusOr<Types> InferReshape(const Op& op) {
   const auto& shape = op.IntsAttr("shape");
   RETURN_IF_ERROR(CheckShape(op, shape, "shape"));
   if (NumElements(shape) != t.num_elements()) {
-    return Bad(op, "cannot reshape ", t.ToString(), " to ", Ints(shape),
-               ": element counts differ");
+    return Bad(op, "cannot reshape ", t.ToString(), " to ", Ints(shape), ": element counts differ");
   }
   return Types{{t.dtype, shape}};
 }
@@ -163,8 +152,7 @@ absl::StatusOr<Types> InferTranspose(const Op& op) {
   bool is_perm = static_cast<int64_t>(perm.size()) == t.rank();
   for (size_t i = 0; is_perm && i < sorted.size(); ++i) is_perm = sorted[i] == int64_t(i);
   if (!is_perm) {
-    return Bad(op, "perm ", Ints(perm), " is not a permutation of the dimensions of ",
-               t.ToString());
+    return Bad(op, "perm ", Ints(perm), " is not a permutation of the dimensions of ", t.ToString());
   }
   Shape out;
   for (int64_t p : perm) out.push_back(t.shape[p]);
@@ -177,8 +165,8 @@ absl::StatusOr<Types> InferBroadcastInDim(const Op& op) {
   const auto& dims = op.IntsAttr("dims");
   RETURN_IF_ERROR(CheckShape(op, shape, "shape"));
   if (static_cast<int64_t>(dims.size()) != t.rank()) {
-    return Bad(op, "dims ", Ints(dims), " must name one result dimension for each of the ",
-               t.rank(), " dimensions of ", t.ToString());
+    return Bad(op, "dims ", Ints(dims), " must name one result dimension for each of the ", t.rank(), " dimensions of ",
+               t.ToString());
   }
   for (size_t i = 0; i < dims.size(); ++i) {
     RETURN_IF_ERROR(CheckAxis(op, dims[i], shape.size(), "dimension"));
@@ -186,8 +174,7 @@ absl::StatusOr<Types> InferBroadcastInDim(const Op& op) {
       return Bad(op, "dims must be strictly increasing, got ", Ints(dims));
     }
     if (t.shape[i] != 1 && t.shape[i] != shape[dims[i]]) {
-      return Bad(op, "cannot broadcast ", t.ToString(), " to ", Ints(shape), " with dims ",
-                 Ints(dims));
+      return Bad(op, "cannot broadcast ", t.ToString(), " to ", Ints(shape), " with dims ", Ints(dims));
     }
   }
   return Types{{t.dtype, shape}};
@@ -203,8 +190,8 @@ absl::StatusOr<Types> InferConcat(const Op& op) {
     bool ok = t.dtype == out.dtype && t.rank() == out.rank();
     for (int64_t d = 0; ok && d < t.rank(); ++d) ok = d == axis || t.shape[d] == out.shape[d];
     if (!ok) {
-      return Bad(op, "operand ", i, " of type ", t.ToString(), " does not match ",
-                 op.operand(0)->type().ToString(), " outside axis ", axis);
+      return Bad(op, "operand ", i, " of type ", t.ToString(), " does not match ", op.operand(0)->type().ToString(),
+                 " outside axis ", axis);
     }
     out.shape[axis] += t.shape[axis];
   }
@@ -217,8 +204,7 @@ absl::StatusOr<Types> InferSlice(const Op& op) {
   const auto& limit = op.IntsAttr("limit");
   std::vector<int64_t> strides(t.rank(), 1);
   if (op.HasAttr("strides")) strides = op.IntsAttr("strides");
-  if (static_cast<int64_t>(start.size()) != t.rank() ||
-      static_cast<int64_t>(limit.size()) != t.rank() ||
+  if (static_cast<int64_t>(start.size()) != t.rank() || static_cast<int64_t>(limit.size()) != t.rank() ||
       static_cast<int64_t>(strides.size()) != t.rank()) {
     return Bad(op, "start, limit and strides need one entry per dimension of ", t.ToString());
   }
@@ -226,8 +212,8 @@ absl::StatusOr<Types> InferSlice(const Op& op) {
   for (int64_t d = 0; d < t.rank(); ++d) {
     if (strides[d] < 1) return Bad(op, "strides must be positive, got ", Ints(strides));
     if (start[d] < 0 || start[d] > limit[d] || limit[d] > t.shape[d]) {
-      return Bad(op, "slice ", Ints(start), " to ", Ints(limit), " by ", Ints(strides),
-                 " is out of bounds for ", t.ToString());
+      return Bad(op, "slice ", Ints(start), " to ", Ints(limit), " by ", Ints(strides), " is out of bounds for ",
+                 t.ToString());
     }
     out.push_back((limit[d] - start[d] + strides[d] - 1) / strides[d]);
   }
@@ -247,8 +233,8 @@ absl::StatusOr<Types> InferPad(const Op& op) {
   Shape out;
   for (int64_t d = 0; d < t.rank(); ++d) {
     if (low[d] < 0 || high[d] < 0 || interior[d] < 0) {
-      return Bad(op, "padding must not be negative: low ", Ints(low), ", high ", Ints(high),
-                 ", interior ", Ints(interior));
+      return Bad(op, "padding must not be negative: low ", Ints(low), ", high ", Ints(high), ", interior ",
+                 Ints(interior));
     }
     int64_t n = t.shape[d];
     out.push_back(low[d] + high[d] + n + (n > 0 ? (n - 1) * interior[d] : 0));
@@ -277,8 +263,8 @@ absl::StatusOr<Types> InferScatterAdd(const Op& op) {
   Shape want = ids.shape;
   want.insert(want.end(), base.shape.begin() + 1, base.shape.end());
   if (upd.dtype != base.dtype || upd.shape != want) {
-    return Bad(op, "updates must be ", TensorType{base.dtype, want}.ToString(), " for base ",
-               base.ToString(), " and indices ", ids.ToString(), ", got ", upd.ToString());
+    return Bad(op, "updates must be ", TensorType{base.dtype, want}.ToString(), " for base ", base.ToString(),
+               " and indices ", ids.ToString(), ", got ", upd.ToString());
   }
   return Types{base};
 }
@@ -302,9 +288,7 @@ absl::StatusOr<Types> InferIota(const Op& op) {
   return Types{{dtype, shape}};
 }
 
-absl::StatusOr<Types> InferConstant(const Op& op) {
-  return Types{TypeOf(op.Attr<Tensor>("value"))};
-}
+absl::StatusOr<Types> InferConstant(const Op& op) { return Types{TypeOf(op.Attr<Tensor>("value"))}; }
 
 absl::StatusOr<Types> InferRandomUniform(const Op& op) {
   RETURN_IF_ERROR(CheckCounter(op));
@@ -349,8 +333,7 @@ absl::StatusOr<Types> InferLoad(const Op& op) {
 absl::StatusOr<Types> InferStore(const Op& op) {
   ASSIGN_OR_RETURN(const Global* g, FindGlobalOf(op));
   if (op.operand(0)->type() != g->type) {
-    return Bad(op, "stores ", Ty(op.operand(0)), " into @", g->name, " of type ",
-               g->type.ToString());
+    return Bad(op, "stores ", Ty(op.operand(0)), " into @", g->name, " of type ", g->type.ToString());
   }
   return Types{};
 }
@@ -374,13 +357,12 @@ absl::StatusOr<Types> InferScan(const Op& op) {
   Block* body = op.region();
   if (body == nullptr) return Bad(op, "needs a body region");
   if (body->num_arguments() != static_cast<int>(body_args.size())) {
-    return Bad(op, "body takes ", body->num_arguments(), " arguments, expected ",
-               body_args.size(), " (carries, step slices, invariants)");
+    return Bad(op, "body takes ", body->num_arguments(), " arguments, expected ", body_args.size(),
+               " (carries, step slices, invariants)");
   }
   for (int i = 0; i < body->num_arguments(); ++i) {
     if (body->argument(i)->type() != body_args[i]) {
-      return Bad(op, "body argument ", i, " is ", Ty(body->argument(i)), ", expected ",
-                 body_args[i].ToString());
+      return Bad(op, "body argument ", i, " is ", Ty(body->argument(i)), ", expected ", body_args[i].ToString());
     }
   }
   Op* yield = body->terminator();
@@ -388,14 +370,12 @@ absl::StatusOr<Types> InferScan(const Op& op) {
     return Bad(op, "body must end in 'yield'");
   }
   if (yield->num_operands() < static_cast<int>(carries.size())) {
-    return Bad(op, "body yields ", yield->num_operands(), " values, fewer than its ",
-               carries.size(), " carries");
+    return Bad(op, "body yields ", yield->num_operands(), " values, fewer than its ", carries.size(), " carries");
   }
   Types results;
   for (size_t i = 0; i < carries.size(); ++i) {
     if (yield->operand(i)->type() != carries[i]->type()) {
-      return Bad(op, "body yields ", Ty(yield->operand(i)), " for carry ", i, " of type ",
-                 Ty(carries[i]));
+      return Bad(op, "body yields ", Ty(yield->operand(i)), " for carry ", i, " of type ", Ty(carries[i]));
     }
     results.push_back(carries[i]->type());
   }
@@ -412,8 +392,8 @@ absl::StatusOr<Types> InferScan(const Op& op) {
     for (int i = 0; i < yield->num_operands(); ++i) {
       const TensorType& t = yield->operand(i)->type();
       if (t.rank() < 1 || t.shape[0] != l.shape[0]) {
-        return Bad(op, "with lengths ", l.ToString(), " every carry and output needs batch ",
-                   "dimension ", l.shape[0], " first, got ", t.ToString());
+        return Bad(op, "with lengths ", l.ToString(), " every carry and output needs batch ", "dimension ", l.shape[0],
+                   " first, got ", t.ToString());
       }
     }
   }
@@ -424,8 +404,7 @@ absl::StatusOr<Types> InferFusion(const Op& op) {
   Block* body = op.region();
   if (body == nullptr) return Bad(op, "needs a body region");
   if (body->num_arguments() != op.num_operands()) {
-    return Bad(op, "body takes ", body->num_arguments(), " arguments for ", op.num_operands(),
-               " operands");
+    return Bad(op, "body takes ", body->num_arguments(), " arguments for ", op.num_operands(), " operands");
   }
   Op* yield = body->terminator();
   if (yield == nullptr || yield->code() != OpCode::kYield || yield->num_operands() == 0) {
@@ -443,8 +422,7 @@ absl::StatusOr<Types> InferFusion(const Op& op) {
   };
   for (int i = 0; i < op.num_operands(); ++i) {
     if (body->argument(i)->type() != op.operand(i)->type()) {
-      return Bad(op, "body argument ", i, " is ", Ty(body->argument(i)), " for operand ",
-                 Ty(op.operand(i)));
+      return Bad(op, "body argument ", i, " is ", Ty(body->argument(i)), " for operand ", Ty(op.operand(i)));
     }
     if (op.operand(i)->type().shape != shape && !only_indexed(body->argument(i))) {
       return Bad(op, "operand ", Ty(op.operand(i)), " does not have the fused shape ", ShapeToString(shape),
@@ -453,8 +431,8 @@ absl::StatusOr<Types> InferFusion(const Op& op) {
   }
   for (const auto& inner : body->ops()) {
     bool indexing = inner->info().has(kIndexing);
-    bool elementwise = inner->info().has(kElementwise) || inner->code() == OpCode::kConstant ||
-                       inner->code() == OpCode::kYield;
+    bool elementwise =
+        inner->info().has(kElementwise) || inner->code() == OpCode::kConstant || inner->code() == OpCode::kYield;
     if (!elementwise && !indexing) {
       return Bad(op, "body may hold only elementwise and indexing ops, found '", inner->name(), "'");
     }

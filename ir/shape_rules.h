@@ -16,8 +16,7 @@ class Op;
 
 // Declared straight from the table (a rule shared by several rows is declared again,
 // which C++ allows), so the list of rules lives in ops.def alone.
-#define OP(Enum, name, operands, attrs, rule, traits) \
-  absl::StatusOr<std::vector<TensorType>> Infer##rule(const Op& op);
+#define OP(Enum, name, operands, attrs, rule, traits) absl::StatusOr<std::vector<TensorType>> Infer##rule(const Op& op);
 #include "ir/ops.def"
 #undef OP
 

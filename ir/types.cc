@@ -4,8 +4,6 @@
 
 namespace loom::ir {
 
-std::string TensorType::ToString() const {
-  return absl::StrCat(DTypeName(dtype), ShapeToString(shape));
-}
+std::string TensorType::ToString() const { return absl::StrCat(DTypeName(dtype), ShapeToString(shape)); }
 
 }  // namespace loom::ir

@@ -19,8 +19,8 @@ absl::Status CheckOperandCount(const Op& op) {
   if (info.segments.empty()) {
     if (!op.segment_sizes().empty()) return Bad(op, "takes no operand groups");
     if (info.operands.count != kVariadic && op.num_operands() != info.operands.count) {
-      return Bad(op, "takes ", info.operands.count, " operand",
-                 info.operands.count == 1 ? "" : "s", ", got ", op.num_operands());
+      return Bad(op, "takes ", info.operands.count, " operand", info.operands.count == 1 ? "" : "s", ", got ",
+                 op.num_operands());
     }
     return absl::OkStatus();
   }
@@ -48,8 +48,8 @@ absl::Status CheckAttributes(const Op& op) {
       return Bad(op, "needs attribute '", spec.name, "' (", AttrKindName(spec.kind), ")");
     }
     if (KindOf(it->second) != spec.kind) {
-      return Bad(op, "attribute '", spec.name, "' must be ", AttrKindName(spec.kind),
-                 ", got ", AttrKindName(KindOf(it->second)));
+      return Bad(op, "attribute '", spec.name, "' must be ", AttrKindName(spec.kind), ", got ",
+                 AttrKindName(KindOf(it->second)));
     }
   }
   for (const auto& [name, value] : op.attrs()) {
@@ -63,13 +63,13 @@ absl::Status VerifyBlock(const Block& block, OpCode terminator, int depth);
 absl::Status VerifyOp(const Op& op, const std::unordered_set<const Value*>& defined, int depth) {
   for (int i = 0; i < op.num_operands(); ++i) {
     if (op.operand(i) == nullptr || !defined.count(op.operand(i))) {
-      return ErrorAt(op.loc(), absl::StrCat("'", op.name(), "' operand ", i,
-                                            " is not defined before it in this block"));
+      return ErrorAt(op.loc(),
+                     absl::StrCat("'", op.name(), "' operand ", i, " is not defined before it in this block"));
     }
   }
   if (op.has_region() != op.info().has(kRegion)) {
-    return ErrorAt(op.loc(), absl::StrCat("'", op.name(), "' ",
-                                          op.has_region() ? "takes no region" : "needs a region"));
+    return ErrorAt(op.loc(),
+                   absl::StrCat("'", op.name(), "' ", op.has_region() ? "takes no region" : "needs a region"));
   }
   if (op.has_region()) {
     if (depth == kMaxRegionDepth) {
@@ -83,8 +83,8 @@ absl::Status VerifyOp(const Op& op, const std::unordered_set<const Value*>& defi
     std::string got, want;
     for (const auto& t : op.result_types()) absl::StrAppend(&got, got.empty() ? "" : ", ", t.ToString());
     for (const auto& t : *types) absl::StrAppend(&want, want.empty() ? "" : ", ", t.ToString());
-    return ErrorAt(op.loc(), absl::StrCat("'", op.name(), "' result types (", got,
-                                          ") do not match the inferred (", want, ")"));
+    return ErrorAt(op.loc(),
+                   absl::StrCat("'", op.name(), "' result types (", got, ") do not match the inferred (", want, ")"));
   }
   return absl::OkStatus();
 }
@@ -100,8 +100,7 @@ absl::Status VerifyBlock(const Block& block, OpCode terminator, int depth) {
     bool last = op == block.ops().back();
     if (op->info().has(kTerminator) && (!last || op->code() != terminator)) {
       return ErrorAt(op->loc(), absl::StrCat("'", op->name(), "' may only end ",
-                                             terminator == OpCode::kYield ? "a region"
-                                                                          : "a function"));
+                                             terminator == OpCode::kYield ? "a region" : "a function"));
     }
     RETURN_IF_ERROR(VerifyOp(*op, defined, depth));
     for (Value* r : op->results()) defined.insert(r);
@@ -122,10 +121,8 @@ absl::Status VerifyFunction(const Function& f) {
   if (returned != f.result_types()) {
     std::string got, want;
     for (const auto& t : returned) absl::StrAppend(&got, got.empty() ? "" : ", ", t.ToString());
-    for (const auto& t : f.result_types())
-      absl::StrAppend(&want, want.empty() ? "" : ", ", t.ToString());
-    return ErrorAt(ret->loc(), absl::StrCat("'return' returns (", got, ") but @", f.name(),
-                                            " declares (", want, ")"));
+    for (const auto& t : f.result_types()) absl::StrAppend(&want, want.empty() ? "" : ", ", t.ToString());
+    return ErrorAt(ret->loc(), absl::StrCat("'return' returns (", got, ") but @", f.name(), " declares (", want, ")"));
   }
   return absl::OkStatus();
 }

@@ -65,9 +65,8 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std:
     return absl::DataLossError(absl::StrCat(name, ": not a Loom checkpoint (or truncated)"));
   }
   if (pc.format_version() != kCheckpointFormatVersion && pc.format_version() != 1) {
-    return absl::FailedPreconditionError(absl::StrCat(name, ": checkpoint format version ",
-                                                      pc.format_version(), ", this Loom reads version ",
-                                                      kCheckpointFormatVersion));
+    return absl::FailedPreconditionError(absl::StrCat(name, ": checkpoint format version ", pc.format_version(),
+                                                      ", this Loom reads version ", kCheckpointFormatVersion));
   }
   if (pc.format_version() >= 2 && pc.checksum() != Checksum(pc)) {
     return absl::DataLossError(absl::StrCat(name, ": the checkpoint is damaged (its checksum does not match)"));
@@ -85,8 +84,8 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std:
     }
     // The byte count is checked before anything is allocated for the shape.
     if (pt.data().size() != ByteSize(dtype, shape)) {
-      return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has ", pt.data().size(),
-                                              " bytes for ", DTypeName(dtype), ShapeToString(shape)));
+      return absl::DataLossError(absl::StrCat(name, ": tensor ", pt.name(), " has ", pt.data().size(), " bytes for ",
+                                              DTypeName(dtype), ShapeToString(shape)));
     }
     Tensor t(dtype, shape);
     if (t.dtype() == DType::kI1) {

@@ -18,8 +18,11 @@ extern "C" void loom_parallel_ranges(int64_t n, void (*body)(void*, int64_t, int
   int64_t parts = std::min<int64_t>(loom::NumThreads(), n);
   if (parts <= 1) return body(context, 0, n);
   Ranges r{n, parts, body, context};
-  loom::ParallelFor(parts, [](void* c, int64_t i) {
-    auto* r = static_cast<Ranges*>(c);
-    r->body(r->context, i * r->n / r->parts, (i + 1) * r->n / r->parts);
-  }, &r);
+  loom::ParallelFor(
+      parts,
+      [](void* c, int64_t i) {
+        auto* r = static_cast<Ranges*>(c);
+        r->body(r->context, i * r->n / r->parts, (i + 1) * r->n / r->parts);
+      },
+      &r);
 }

@@ -2,12 +2,12 @@
 
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "support/files.h"
 
 namespace loom {
@@ -27,8 +27,7 @@ absl::string_view Descr(DType dtype) {
 }
 
 // The value of 'key' in the header dict, e.g. "'<f4'" or "(2, 3)".
-absl::StatusOr<std::string> HeaderField(absl::string_view header, absl::string_view key,
-                                        absl::string_view name) {
+absl::StatusOr<std::string> HeaderField(absl::string_view header, absl::string_view key, absl::string_view name) {
   std::string quoted = absl::StrCat("'", key, "':");
   size_t at = header.find(quoted);
   if (at == absl::string_view::npos) {
@@ -71,12 +70,18 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view name)
   if (!descr.ok()) return descr.status();
   DType dtype;
   std::string d = std::string(absl::StripPrefix(absl::StripSuffix(*descr, "'"), "'"));
-  if (d == "<f4") dtype = DType::kF32;
-  else if (d == "<f8") dtype = DType::kF64;
-  else if (d == "<i4") dtype = DType::kI32;
-  else if (d == "<i8") dtype = DType::kI64;
-  else if (d == "|b1") dtype = DType::kI1;
-  else return bad(absl::StrCat("unsupported dtype '", d, "' (Loom reads <f4 <f8 <i4 <i8 |b1)"));
+  if (d == "<f4")
+    dtype = DType::kF32;
+  else if (d == "<f8")
+    dtype = DType::kF64;
+  else if (d == "<i4")
+    dtype = DType::kI32;
+  else if (d == "<i8")
+    dtype = DType::kI64;
+  else if (d == "|b1")
+    dtype = DType::kI1;
+  else
+    return bad(absl::StrCat("unsupported dtype '", d, "' (Loom reads <f4 <f8 <i4 <i8 |b1)"));
 
   auto fortran = HeaderField(header, "fortran_order", name);
   if (!fortran.ok()) return fortran.status();
@@ -113,8 +118,8 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view name)
 std::string NpyHeader(DType dtype, const Shape& dims) {
   // NumPy writes (), (3,) and (2, 3).
   std::string shape = absl::StrCat(absl::StrJoin(dims, ", "), dims.size() == 1 ? "," : "");
-  std::string header = absl::StrCat("{'descr': '", Descr(dtype),
-                                    "', 'fortran_order': False, 'shape': (", shape, "), }");
+  std::string header =
+      absl::StrCat("{'descr': '", Descr(dtype), "', 'fortran_order': False, 'shape': (", shape, "), }");
   // Pad so the data starts on a 64-byte boundary, ending the header with '\n'.
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');

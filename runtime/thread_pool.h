@@ -25,7 +25,8 @@ void ParallelFor(int64_t n, Task task, void* context);
 template <typename F>
 void ParallelFor(int64_t n, F&& f) {
   using Fn = std::remove_reference_t<F>;
-  ParallelFor(n, [](void* c, int64_t i) { (*static_cast<Fn*>(c))(i); }, const_cast<void*>(static_cast<const void*>(&f)));
+  ParallelFor(
+      n, [](void* c, int64_t i) { (*static_cast<Fn*>(c))(i); }, const_cast<void*>(static_cast<const void*>(&f)));
 }
 
 }  // namespace loom

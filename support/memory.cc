@@ -45,8 +45,8 @@ uint64_t AvailableMemoryBytes() {
 absl::Status CheckAllocation(absl::string_view what, uint64_t bytes) {
   uint64_t available = AvailableMemoryBytes();
   if (bytes <= available) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrFormat("%s: %d bytes needed (%.1f GiB), %d available (%.1f GiB)",
-                                                      what, bytes, bytes / 1073741824.0, available,
+  return absl::ResourceExhaustedError(absl::StrFormat("%s: %d bytes needed (%.1f GiB), %d available (%.1f GiB)", what,
+                                                      bytes, bytes / 1073741824.0, available,
                                                       available / 1073741824.0));
 }
 

@@ -35,7 +35,6 @@ class AllocationFailure : public std::bad_alloc {
   std::string message_;
 };
 
-
 }  // namespace loom
 
 #endif  // LOOM_SUPPORT_MEMORY_H_

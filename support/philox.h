@@ -10,8 +10,7 @@
 
 namespace loom {
 
-inline std::array<uint32_t, 4> Philox4x32(std::array<uint32_t, 4> ctr,
-                                          std::array<uint32_t, 2> key) {
+inline std::array<uint32_t, 4> Philox4x32(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
   constexpr uint32_t kM0 = 0xD2511F53, kM1 = 0xCD9E8D57;
   constexpr uint32_t kW0 = 0x9E3779B9, kW1 = 0xBB67AE85;
   for (int round = 0; round < 10; ++round) {
@@ -28,19 +27,16 @@ inline std::array<uint32_t, 4> Philox4x32(std::array<uint32_t, 4> ctr,
 // The random draw Loom uses for element `index` of a random op with `seed` at `counter`
 // (the op's counter operand, e.g. a time step): two 32-bit words of one Philox block.
 inline std::array<uint32_t, 2> RandomBits(uint64_t seed, uint64_t counter, uint64_t index) {
-  auto r = Philox4x32({static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32),
-                       static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32)},
+  auto r = Philox4x32({static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32), static_cast<uint32_t>(counter),
+                       static_cast<uint32_t>(counter >> 32)},
                       {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)});
   return {r[0], r[1]};
 }
 
 // Uniform in [0, 1): 24 random bits for f32, 53 for f64.
-inline float UniformFloat(std::array<uint32_t, 2> bits) {
-  return static_cast<float>(bits[0] >> 8) * 0x1.0p-24f;
-}
+inline float UniformFloat(std::array<uint32_t, 2> bits) { return static_cast<float>(bits[0] >> 8) * 0x1.0p-24f; }
 inline double UniformDouble(std::array<uint32_t, 2> bits) {
-  return (static_cast<double>(bits[0] >> 5) * 67108864.0 + static_cast<double>(bits[1] >> 6)) *
-         0x1.0p-53;
+  return (static_cast<double>(bits[0] >> 5) * 67108864.0 + static_cast<double>(bits[1] >> 6)) * 0x1.0p-53;
 }
 // Bernoulli(p): integer compare on the top 24 bits, so it is exact in any backend.
 inline bool BernoulliDraw(std::array<uint32_t, 2> bits, double p) {

@@ -48,8 +48,8 @@ std::string ExactElementCount(const Shape& shape) {
 absl::Status CheckElementCount(DType dtype, const Shape& shape, absl::string_view what) {
   for (int64_t d : shape) {
     if (d < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(what, " ", DTypeName(dtype), ShapeToString(shape),
-                                                     " has a negative dimension"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " ", DTypeName(dtype), ShapeToString(shape), " has a negative dimension"));
     }
   }
   if (NumElements(shape) <= kMaxElements) return absl::OkStatus();
@@ -67,9 +67,7 @@ std::vector<int64_t> Strides(const Shape& shape) {
   return strides;
 }
 
-std::string ShapeToString(const Shape& shape) {
-  return "[" + absl::StrJoin(shape, ",") + "]";
-}
+std::string ShapeToString(const Shape& shape) { return "[" + absl::StrJoin(shape, ",") + "]"; }
 
 void Tensor::Free::operator()(void* p) const { std::free(p); }
 
@@ -98,9 +96,7 @@ Tensor& Tensor::operator=(const Tensor& other) {
 }
 
 double Tensor::GetDouble(int64_t index) const {
-  return VisitDType(dtype_, [&](auto t) {
-    return static_cast<double>(values<decltype(t)>()[index]);
-  });
+  return VisitDType(dtype_, [&](auto t) { return static_cast<double>(values<decltype(t)>()[index]); });
 }
 
 void Tensor::SetDouble(int64_t index, double value) {

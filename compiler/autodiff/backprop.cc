@@ -11,8 +11,8 @@ using ir::Value;
 absl::Status Adjoints::Add(ir::Builder& b, const Value* v, Value* d) {
   if (d == nullptr || !IsFloat(v->type().dtype)) return absl::OkStatus();
   if (d->type() != v->type()) {
-    return absl::InternalError(absl::StrCat("adjoint of type ", d->type().ToString(), " for a value of type ",
-                                            v->type().ToString()));
+    return absl::InternalError(
+        absl::StrCat("adjoint of type ", d->type().ToString(), " for a value of type ", v->type().ToString()));
   }
   Value*& slot = adj_[v];
   if (slot == nullptr) {

@@ -102,8 +102,8 @@ absl::StatusOr<std::vector<Value*>> HoistAccumulations(ir::Builder& after, Op& s
   int new_nc = nc - static_cast<int>(found.size());
   ir::Builder here(scan.parent(), &scan);
   here.set_loc(scan.loc());
-  ASSIGN_OR_RETURN(Op * rebuilt, here.Create(OpCode::kScan, operands, scan.attrs(), scan.TakeRegion(),
-                                             {new_nc, ns, ni, nl}));
+  ASSIGN_OR_RETURN(Op * rebuilt,
+                   here.Create(OpCode::kScan, operands, scan.attrs(), scan.TakeRegion(), {new_nc, ns, ni, nl}));
   std::vector<Value*> final_results(scan.num_results(), nullptr);
   for (int c = 0, next = 0; c < nc; ++c) {
     if (!dropped[c]) final_results[c] = rebuilt->result(next++);

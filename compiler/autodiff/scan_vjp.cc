@@ -80,8 +80,8 @@ absl::StatusOr<ir::Op*> ScanVjp(Builder& b, ir::Op& scan, Adjoints& adj, bool gr
   std::vector<Value*> fwd_yield = ir::CloneBody(body, *fwd_body, map);
   for (const Value* r : residuals) fwd_yield.push_back(map.at(r));
   RETURN_IF_ERROR(Builder(fwd_body.get()).Yield(fwd_yield).status());
-  ASSIGN_OR_RETURN(ir::Op * fwd, fb.Create(OpCode::kScan, scan.operands(), scan.attrs(), std::move(fwd_body),
-                                           scan.segment_sizes()));
+  ASSIGN_OR_RETURN(ir::Op * fwd,
+                   fb.Create(OpCode::kScan, scan.operands(), scan.attrs(), std::move(fwd_body), scan.segment_sizes()));
   for (int i = 0; i < scan.num_results(); ++i) {
     fwd->result(i)->set_name_hint(scan.result(i)->name_hint());
     scan.result(i)->ReplaceAllUsesWith(fwd->result(i));
@@ -155,8 +155,8 @@ absl::StatusOr<ir::Op*> ScanVjp(Builder& b, ir::Op& scan, Adjoints& adj, bool gr
   operands.insert(operands.end(), ws.begin(), ws.end());
   ir::AttrMap attrs = {{"length", T}};
   if (!reverse) attrs["reverse"] = true;
-  ASSIGN_OR_RETURN(ir::Op * back, b.Create(OpCode::kScan, operands, attrs, std::move(bwd),
-                                           {nc + ni, no + nr + ns, ni, 0}));
+  ASSIGN_OR_RETURN(ir::Op * back,
+                   b.Create(OpCode::kScan, operands, attrs, std::move(bwd), {nc + ni, no + nr + ns, ni, 0}));
   // The weight gradients that are sums of per-step products: one product after the loop.
   ASSIGN_OR_RETURN(std::vector<Value*> d, HoistAccumulations(b, *back, nc, ni));
   for (int i = 0; i < nc; ++i) RETURN_IF_ERROR(adj.Add(b, carries0[i], d[i]));

@@ -255,10 +255,23 @@ absl::StatusOr<TrainStepOptions> ParseTrainStepOptions(absl::string_view text) {
   for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     if (first) {
       first = false;
-      if (item == "sgd") { o.optimizer.kind = Optimizer::Kind::kSgd; continue; }
-      if (item == "adagrad") { o.optimizer.kind = Optimizer::Kind::kAdagrad; continue; }
-      if (item == "rmsprop") { o.optimizer.kind = Optimizer::Kind::kRmsprop; continue; }
-      if (item == "adam") { o.optimizer.kind = Optimizer::Kind::kAdam; o.optimizer.lr = 0.001; continue; }
+      if (item == "sgd") {
+        o.optimizer.kind = Optimizer::Kind::kSgd;
+        continue;
+      }
+      if (item == "adagrad") {
+        o.optimizer.kind = Optimizer::Kind::kAdagrad;
+        continue;
+      }
+      if (item == "rmsprop") {
+        o.optimizer.kind = Optimizer::Kind::kRmsprop;
+        continue;
+      }
+      if (item == "adam") {
+        o.optimizer.kind = Optimizer::Kind::kAdam;
+        o.optimizer.lr = 0.001;
+        continue;
+      }
     }
     std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(item, '=');
     if (kv.first == "fn") {
@@ -274,17 +287,28 @@ absl::StatusOr<TrainStepOptions> ParseTrainStepOptions(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("train-step option '", item, "' needs a number"));
     }
     Optimizer& opt = o.optimizer;
-    if (kv.first == "lr") opt.lr = v;
-    else if (kv.first == "momentum") opt.momentum = v;
-    else if (kv.first == "weight_decay") opt.weight_decay = v;
-    else if (kv.first == "eps") opt.eps = v;
-    else if (kv.first == "alpha") opt.alpha = v;
-    else if (kv.first == "beta1") opt.beta1 = v;
-    else if (kv.first == "beta2") opt.beta2 = v;
-    else if (kv.first == "initial_accumulator") opt.initial_accumulator = v;
-    else if (kv.first == "clip_value") o.clip_value = v;
-    else if (kv.first == "clip_norm") o.clip_norm = v;
-    else return absl::InvalidArgumentError(absl::StrCat("unknown train-step option '", kv.first, "'"));
+    if (kv.first == "lr")
+      opt.lr = v;
+    else if (kv.first == "momentum")
+      opt.momentum = v;
+    else if (kv.first == "weight_decay")
+      opt.weight_decay = v;
+    else if (kv.first == "eps")
+      opt.eps = v;
+    else if (kv.first == "alpha")
+      opt.alpha = v;
+    else if (kv.first == "beta1")
+      opt.beta1 = v;
+    else if (kv.first == "beta2")
+      opt.beta2 = v;
+    else if (kv.first == "initial_accumulator")
+      opt.initial_accumulator = v;
+    else if (kv.first == "clip_value")
+      o.clip_value = v;
+    else if (kv.first == "clip_norm")
+      o.clip_norm = v;
+    else
+      return absl::InvalidArgumentError(absl::StrCat("unknown train-step option '", kv.first, "'"));
   }
   return o;
 }

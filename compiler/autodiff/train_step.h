@@ -17,10 +17,10 @@ struct Optimizer {
   Kind kind = Kind::kSgd;
   double lr = 0.01;
   double weight_decay = 0;
-  double momentum = 0;          // SGD, RMSprop
-  bool nesterov = false;        // SGD
-  double eps = 0;               // 0: the optimizer's default (Adagrad 1e-10, others 1e-8)
-  double alpha = 0.99;          // RMSprop
+  double momentum = 0;                // SGD, RMSprop
+  bool nesterov = false;              // SGD
+  double eps = 0;                     // 0: the optimizer's default (Adagrad 1e-10, others 1e-8)
+  double alpha = 0.99;                // RMSprop
   double beta1 = 0.9, beta2 = 0.999;  // Adam
   double initial_accumulator = 0;     // Adagrad
 };

@@ -17,9 +17,7 @@ Value* X(VjpContext& c, const ir::Op& op, int i) { return c.primal(op.operand(i)
 Value* Y(VjpContext& c, const ir::Op& op, int i = 0) { return c.primal(op.result(i)); }
 
 absl::StatusOr<Value*> Un(VjpContext& c, OpCode code, Value* a) { return c.b.Build(code, {a}); }
-absl::StatusOr<Value*> Bin(VjpContext& c, OpCode code, Value* a, Value* b) {
-  return c.b.Build(code, {a, b});
-}
+absl::StatusOr<Value*> Bin(VjpContext& c, OpCode code, Value* a, Value* b) { return c.b.Build(code, {a, b}); }
 absl::StatusOr<Value*> Const(VjpContext& c, Value* like, double v) {
   return c.b.Splat(like->type().dtype, like->type().shape, v);
 }
@@ -289,19 +287,48 @@ absl::Status ScatterAdd(VjpContext& c, const ir::Op& op, const Dys& dy, Dxs& dx)
 
 bool IsNonDifferentiable(OpCode code) {
   switch (code) {
-    case OpCode::kCompare: case OpCode::kOneHot: case OpCode::kIota: case OpCode::kConstant:
-    case OpCode::kRandomUniform: case OpCode::kBernoulli: case OpCode::kStopGradient: case OpCode::kYield:
-    case OpCode::kReturn:
-      return true;
-    case OpCode::kNeg: case OpCode::kAbs: case OpCode::kRelu: case OpCode::kExp: case OpCode::kLog:
-    case OpCode::kTanh: case OpCode::kSigmoid: case OpCode::kSqrt: case OpCode::kRsqrt: case OpCode::kCast:
-    case OpCode::kAdd: case OpCode::kSub: case OpCode::kMul: case OpCode::kDiv: case OpCode::kMax:
-    case OpCode::kMin: case OpCode::kPow: case OpCode::kSelect: case OpCode::kMatmul:
-    case OpCode::kReduceSum: case OpCode::kReduceMax: case OpCode::kReshape: case OpCode::kTranspose:
-    case OpCode::kBroadcastInDim: case OpCode::kConcat: case OpCode::kSlice: case OpCode::kPad:
-    case OpCode::kGather: case OpCode::kScatterAdd: case OpCode::kLoad: case OpCode::kStore:
-    case OpCode::kScan: case OpCode::kFusion:
-      return false;
+    case OpCode::kCompare:
+    case OpCode::kOneHot:
+    case OpCode::kIota:
+    case OpCode::kConstant:
+    case OpCode::kRandomUniform:
+    case OpCode::kBernoulli:
+    case OpCode::kStopGradient:
+    case OpCode::kYield:
+    case OpCode::kReturn: return true;
+    case OpCode::kNeg:
+    case OpCode::kAbs:
+    case OpCode::kRelu:
+    case OpCode::kExp:
+    case OpCode::kLog:
+    case OpCode::kTanh:
+    case OpCode::kSigmoid:
+    case OpCode::kSqrt:
+    case OpCode::kRsqrt:
+    case OpCode::kCast:
+    case OpCode::kAdd:
+    case OpCode::kSub:
+    case OpCode::kMul:
+    case OpCode::kDiv:
+    case OpCode::kMax:
+    case OpCode::kMin:
+    case OpCode::kPow:
+    case OpCode::kSelect:
+    case OpCode::kMatmul:
+    case OpCode::kReduceSum:
+    case OpCode::kReduceMax:
+    case OpCode::kReshape:
+    case OpCode::kTranspose:
+    case OpCode::kBroadcastInDim:
+    case OpCode::kConcat:
+    case OpCode::kSlice:
+    case OpCode::kPad:
+    case OpCode::kGather:
+    case OpCode::kScatterAdd:
+    case OpCode::kLoad:
+    case OpCode::kStore:
+    case OpCode::kScan:
+    case OpCode::kFusion: return false;
   }
   return false;
 }
@@ -338,13 +365,20 @@ VjpRule GetVjp(OpCode code) {
     case OpCode::kGather: return Gather;
     case OpCode::kScatterAdd: return ScatterAdd;
     // Non-differentiable (IsNonDifferentiable).
-    case OpCode::kCompare: case OpCode::kOneHot: case OpCode::kIota: case OpCode::kConstant:
-    case OpCode::kRandomUniform: case OpCode::kBernoulli: case OpCode::kStopGradient: case OpCode::kYield:
-    case OpCode::kReturn:
-      return nullptr;
+    case OpCode::kCompare:
+    case OpCode::kOneHot:
+    case OpCode::kIota:
+    case OpCode::kConstant:
+    case OpCode::kRandomUniform:
+    case OpCode::kBernoulli:
+    case OpCode::kStopGradient:
+    case OpCode::kYield:
+    case OpCode::kReturn: return nullptr;
     // Differentiated by backprop.cc itself (a store's value has no adjoint: it is a result).
-    case OpCode::kScan: case OpCode::kFusion: case OpCode::kLoad: case OpCode::kStore:
-      return nullptr;
+    case OpCode::kScan:
+    case OpCode::kFusion:
+    case OpCode::kLoad:
+    case OpCode::kStore: return nullptr;
   }
   return nullptr;
 }

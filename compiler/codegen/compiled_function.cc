@@ -17,7 +17,8 @@ absl::Status RecordedError(const ArenaHeader& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", op, "' index ", e.value, " is out of range for a table of ", e.bound, " rows"));
   }
-  return absl::InvalidArgumentError(absl::StrCat("'", op, "' index ", e.value, " is out of range for ", e.bound, " rows"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", op, "' index ", e.value, " is out of range for ", e.bound, " rows"));
 }
 
 }  // namespace
@@ -30,8 +31,8 @@ CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
 
 ArenaHeader& CompiledFunction::Header() { return *static_cast<ArenaHeader*>(scratch_.raw_data()); }
 
-absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(
-    std::shared_ptr<const Executable> executable, absl::string_view name) {
+absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(std::shared_ptr<const Executable> executable,
+                                                                           absl::string_view name) {
   RETURN_IF_ERROR(CheckAllocation(absl::StrCat(name, ", scratch arena"), executable->layout.scratch_bytes));
   return std::unique_ptr<CompiledFunction>(new CompiledFunction(std::move(executable)));
 }

@@ -2,23 +2,23 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <tuple>
 #include <functional>
 #include <limits>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/codegen/gemm_emitter.h"
+#include "compiler/codegen/loops.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/IR/Module.h"
-#include "compiler/codegen/gemm_emitter.h"
-#include "compiler/codegen/loops.h"
 #include "support/status_macros.h"
 
 namespace loom::codegen {
@@ -115,7 +115,9 @@ class Emitter {
   struct Slot {
     int64_t offset, bytes;
   };
-  Value* Alloc(const ir::TensorType& t) { return AllocBytes(std::max<int64_t>(1, t.num_elements()) * DTypeSize(t.dtype)); }
+  Value* Alloc(const ir::TensorType& t) {
+    return AllocBytes(std::max<int64_t>(1, t.num_elements()) * DTypeSize(t.dtype));
+  }
   Value* AllocBytes(int64_t size) {
     int64_t bytes = Align64(size);
     int64_t offset = -1;
@@ -174,7 +176,8 @@ class Emitter {
   int64_t Bytes(const ir::TensorType& t) { return t.num_elements() * DTypeSize(t.dtype); }
   Value* Load(DType d, Value* base, Value* index) {
     llvm::LoadInst* load = b_.CreateLoad(Elem(d), b_.CreateGEP(Elem(d), base, index));
-    if (written_scope_ && !updated_in_place_.count(base)) load->setMetadata(llvm::LLVMContext::MD_noalias, written_scope_);
+    if (written_scope_ && !updated_in_place_.count(base))
+      load->setMetadata(llvm::LLVMContext::MD_noalias, written_scope_);
     return d == DType::kI1 ? b_.CreateICmpNE(load, b_.getInt8(0)) : static_cast<Value*>(load);
   }
   void Store(DType d, Value* base, Value* index, Value* v) {
@@ -193,11 +196,14 @@ class Emitter {
   // Nested loops over `shape`, innermost last (contiguous).
   void ForShape(const Shape& shape, const std::function<void(const Index&)>& body, Index idx = {}, int interleave = 0) {
     if (idx.size() == shape.size()) return body(idx);
-    For(I64(shape[idx.size()]), [&](Value* i) {
-      Index next = idx;
-      next.push_back(i);
-      ForShape(shape, body, next, interleave);
-    }, idx.size() + 1 == shape.size() ? interleave : 0);
+    For(
+        I64(shape[idx.size()]),
+        [&](Value* i) {
+          Index next = idx;
+          next.push_back(i);
+          ForShape(shape, body, next, interleave);
+        },
+        idx.size() + 1 == shape.size() ? interleave : 0);
   }
   // sum idx[d] * strides[d] + base
   Value* Offset(const Index& idx, const std::vector<int64_t>& strides, int64_t base = 0) {
@@ -211,10 +217,10 @@ class Emitter {
 
   // ---- Scalars ----
   Value* FConst(DType d, double v) { return llvm::ConstantFP::get(Elem(d), v); }
-  Value* Zero(DType d) { return IsFloat(d) ? FConst(d, 0) : d == DType::kI1 ? b_.getFalse() : llvm::ConstantInt::get(Elem(d), 0); }
-  Value* Intrinsic(llvm::Intrinsic::ID id, Value* x) {
-    return b_.CreateIntrinsic(id, {x->getType()}, {x});
+  Value* Zero(DType d) {
+    return IsFloat(d) ? FConst(d, 0) : d == DType::kI1 ? b_.getFalse() : llvm::ConstantInt::get(Elem(d), 0);
   }
+  Value* Intrinsic(llvm::Intrinsic::ID id, Value* x) { return b_.CreateIntrinsic(id, {x->getType()}, {x}); }
 
   Value* Cast(Value* x, DType from, DType to) {
     if (from == to) return x;
@@ -242,7 +248,8 @@ class Emitter {
       case OpCode::kLog: return d == DType::kF32 ? LogF32(x[0]) : Intrinsic(llvm::Intrinsic::log, x[0]);
       case OpCode::kTanh: return d == DType::kF32 ? TanhF32(x[0]) : Intrinsic(llvm::Intrinsic::tanh, x[0]);
       case OpCode::kSigmoid: {
-        Value* e = d == DType::kF32 ? ExpF32(b_.CreateFNeg(x[0])) : Intrinsic(llvm::Intrinsic::exp, b_.CreateFNeg(x[0]));
+        Value* e =
+            d == DType::kF32 ? ExpF32(b_.CreateFNeg(x[0])) : Intrinsic(llvm::Intrinsic::exp, b_.CreateFNeg(x[0]));
         return b_.CreateFDiv(FConst(d, 1), b_.CreateFAdd(FConst(d, 1), e));
       }
       case OpCode::kSqrt: return Intrinsic(llvm::Intrinsic::sqrt, x[0]);
@@ -278,26 +285,45 @@ class Emitter {
       case OpCode::kCompare: {
         const std::string& dir = op.Attr<std::string>("direction");
         if (fp) {
-          return dir == "eq" ? b_.CreateFCmpOEQ(x[0], x[1]) : dir == "ne" ? b_.CreateFCmpUNE(x[0], x[1])
-               : dir == "lt" ? b_.CreateFCmpOLT(x[0], x[1]) : dir == "le" ? b_.CreateFCmpOLE(x[0], x[1])
-               : dir == "gt" ? b_.CreateFCmpOGT(x[0], x[1]) : b_.CreateFCmpOGE(x[0], x[1]);
+          return dir == "eq"   ? b_.CreateFCmpOEQ(x[0], x[1])
+                 : dir == "ne" ? b_.CreateFCmpUNE(x[0], x[1])
+                 : dir == "lt" ? b_.CreateFCmpOLT(x[0], x[1])
+                 : dir == "le" ? b_.CreateFCmpOLE(x[0], x[1])
+                 : dir == "gt" ? b_.CreateFCmpOGT(x[0], x[1])
+                               : b_.CreateFCmpOGE(x[0], x[1]);
         }
         bool u = d == DType::kI1;  // false < true
-        return dir == "eq" ? b_.CreateICmpEQ(x[0], x[1]) : dir == "ne" ? b_.CreateICmpNE(x[0], x[1])
-             : dir == "lt" ? (u ? b_.CreateICmpULT(x[0], x[1]) : b_.CreateICmpSLT(x[0], x[1]))
-             : dir == "le" ? (u ? b_.CreateICmpULE(x[0], x[1]) : b_.CreateICmpSLE(x[0], x[1]))
-             : dir == "gt" ? (u ? b_.CreateICmpUGT(x[0], x[1]) : b_.CreateICmpSGT(x[0], x[1]))
-                           : (u ? b_.CreateICmpUGE(x[0], x[1]) : b_.CreateICmpSGE(x[0], x[1]));
+        return dir == "eq"   ? b_.CreateICmpEQ(x[0], x[1])
+               : dir == "ne" ? b_.CreateICmpNE(x[0], x[1])
+               : dir == "lt" ? (u ? b_.CreateICmpULT(x[0], x[1]) : b_.CreateICmpSLT(x[0], x[1]))
+               : dir == "le" ? (u ? b_.CreateICmpULE(x[0], x[1]) : b_.CreateICmpSLE(x[0], x[1]))
+               : dir == "gt" ? (u ? b_.CreateICmpUGT(x[0], x[1]) : b_.CreateICmpSGT(x[0], x[1]))
+                             : (u ? b_.CreateICmpUGE(x[0], x[1]) : b_.CreateICmpSGE(x[0], x[1]));
       }
       case OpCode::kSelect: return b_.CreateSelect(x[0], x[1], x[2]);
       // Not elementwise: EmitOp emits them whole.
-      case OpCode::kMatmul: case OpCode::kReduceSum: case OpCode::kReduceMax: case OpCode::kReshape:
-      case OpCode::kTranspose: case OpCode::kBroadcastInDim: case OpCode::kConcat: case OpCode::kSlice:
-      case OpCode::kPad: case OpCode::kGather: case OpCode::kScatterAdd: case OpCode::kOneHot:
-      case OpCode::kIota: case OpCode::kConstant: case OpCode::kRandomUniform: case OpCode::kBernoulli:
-      case OpCode::kLoad: case OpCode::kStore: case OpCode::kScan: case OpCode::kFusion: case OpCode::kYield:
-      case OpCode::kReturn:
-        break;
+      case OpCode::kMatmul:
+      case OpCode::kReduceSum:
+      case OpCode::kReduceMax:
+      case OpCode::kReshape:
+      case OpCode::kTranspose:
+      case OpCode::kBroadcastInDim:
+      case OpCode::kConcat:
+      case OpCode::kSlice:
+      case OpCode::kPad:
+      case OpCode::kGather:
+      case OpCode::kScatterAdd:
+      case OpCode::kOneHot:
+      case OpCode::kIota:
+      case OpCode::kConstant:
+      case OpCode::kRandomUniform:
+      case OpCode::kBernoulli:
+      case OpCode::kLoad:
+      case OpCode::kStore:
+      case OpCode::kScan:
+      case OpCode::kFusion:
+      case OpCode::kYield:
+      case OpCode::kReturn: break;
     }
     return absl::InternalError(absl::StrCat("'", op.name(), "' is not elementwise"));
   }
@@ -306,7 +332,9 @@ class Emitter {
   // Multiply-adds are llvm.fmuladd: one FMA instruction where the target has them (more
   // accurate, and half the instructions), a multiply and an add where it has not.
   Value* F(double v) { return FConst(DType::kF32, v); }
-  Value* Fma(Value* a, Value* b, Value* c) { return b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {a->getType()}, {a, b, c}); }
+  Value* Fma(Value* a, Value* b, Value* c) {
+    return b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {a->getType()}, {a, b, c});
+  }
   Value* Poly(Value* x, std::initializer_list<double> coefficients) {  // highest degree first
     Value* y = nullptr;
     for (double c : coefficients) y = y ? Fma(y, x, F(c)) : F(c);
@@ -328,8 +356,8 @@ class Emitter {
     Value* n = Intrinsic(llvm::Intrinsic::floor, Fma(c, F(1.44269504088896341), F(0.5)));
     Value* r = Fma(n, F(2.12194440e-4), Fma(n, F(-0.693359375), c));  // c - n·ln 2, in two parts
     Value* z = b_.CreateFMul(r, r);
-    Value* p = Poly(r, {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1,
-                        5.0000001201E-1});
+    Value* p =
+        Poly(r, {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1, 5.0000001201E-1});
     Value* y = b_.CreateFAdd(Fma(p, z, r), F(1));
     Value* e = ScaleByPow2(y, n);
     Value* inf = F(std::numeric_limits<float>::infinity());
@@ -350,11 +378,11 @@ class Emitter {
     e = b_.CreateSelect(low, b_.CreateFSub(e, F(1)), e);
     Value* t = b_.CreateFSub(b_.CreateSelect(low, b_.CreateFAdd(m, m), m), F(1));
     Value* z = b_.CreateFMul(t, t);
-    Value* y = b_.CreateFMul(b_.CreateFMul(Poly(t, {7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
-                                                    1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1,
-                                                    -2.4999993993E-1, 3.3333331174E-1}),
-                                         t),
-                             z);
+    Value* y = b_.CreateFMul(
+        b_.CreateFMul(Poly(t, {7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
+                               -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1}),
+                      t),
+        z);
     y = Fma(e, F(-2.12194440e-4), y);
     y = Fma(z, F(-0.5), y);
     Value* r = Fma(e, F(0.693359375), b_.CreateFAdd(t, y));
@@ -369,10 +397,10 @@ class Emitter {
     Value* big = b_.CreateFSub(F(1), b_.CreateFDiv(F(2), b_.CreateFAdd(ExpF32(b_.CreateFAdd(a, a)), F(1))));
     big = b_.CreateCopySign(big, x);
     Value* z = b_.CreateFMul(x, x);
-    Value* small = Fma(b_.CreateFMul(Poly(z, {-5.70498872745E-3, 2.06390887954E-2, -5.37397155531E-2, 1.33314422036E-1,
-                                              -3.33332819422E-1}),
-                                     z),
-                       x, x);
+    Value* small = Fma(
+        b_.CreateFMul(
+            Poly(z, {-5.70498872745E-3, 2.06390887954E-2, -5.37397155531E-2, 1.33314422036E-1, -3.33332819422E-1}), z),
+        x, x);
     Value* r = b_.CreateSelect(b_.CreateFCmpOGT(a, F(0.625)), big, small);
     r = b_.CreateSelect(b_.CreateFCmpOEQ(x, F(0)), x, r);  // keeps the sign of zero
     return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, r);
@@ -441,7 +469,8 @@ class Emitter {
       // scan emitter copies it out, so its bytes are still there.
       std::unordered_set<const ir::Value*> seen;
       std::vector<const ir::Value*> read(op->operands().begin(), op->operands().end());
-      if (auto it = released_at.find(index); it != released_at.end()) read.insert(read.end(), it->second.begin(), it->second.end());
+      if (auto it = released_at.find(index); it != released_at.end())
+        read.insert(read.end(), it->second.begin(), it->second.end());
       for (const ir::Value* v : read) {
         if (seen.insert(v).second && last_use.at(v) == index) Release(v);
       }
@@ -476,11 +505,26 @@ class Emitter {
   absl::Status EmitOp(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
     switch (op.code()) {
-      case OpCode::kNeg: case OpCode::kAbs: case OpCode::kRelu: case OpCode::kExp: case OpCode::kLog:
-      case OpCode::kTanh: case OpCode::kSigmoid: case OpCode::kSqrt: case OpCode::kRsqrt: case OpCode::kCast:
-      case OpCode::kStopGradient: case OpCode::kAdd: case OpCode::kSub: case OpCode::kMul: case OpCode::kDiv:
-      case OpCode::kMax: case OpCode::kMin: case OpCode::kPow: case OpCode::kCompare: case OpCode::kSelect:
-        return Elementwise(op);
+      case OpCode::kNeg:
+      case OpCode::kAbs:
+      case OpCode::kRelu:
+      case OpCode::kExp:
+      case OpCode::kLog:
+      case OpCode::kTanh:
+      case OpCode::kSigmoid:
+      case OpCode::kSqrt:
+      case OpCode::kRsqrt:
+      case OpCode::kCast:
+      case OpCode::kStopGradient:
+      case OpCode::kAdd:
+      case OpCode::kSub:
+      case OpCode::kMul:
+      case OpCode::kDiv:
+      case OpCode::kMax:
+      case OpCode::kMin:
+      case OpCode::kPow:
+      case OpCode::kCompare:
+      case OpCode::kSelect: return Elementwise(op);
       case OpCode::kConstant: {
         const Tensor& t = op.Attr<Tensor>("value");
         llvm::Constant* data = llvm::ConstantDataArray::getRaw(
@@ -507,7 +551,8 @@ class Emitter {
       }
       case OpCode::kStore: {
         Value* global = globals_.at(op.Attr<ir::SymbolRef>("global").name);
-        if (P(op.operand(0)) != global) Copy(global, P(op.operand(0)), Bytes(op.operand(0)->type()));  // see UpdateInPlace
+        if (P(op.operand(0)) != global)
+          Copy(global, P(op.operand(0)), Bytes(op.operand(0)->type()));  // see UpdateInPlace
         return absl::OkStatus();
       }
       case OpCode::kReshape:
@@ -561,8 +606,9 @@ class Emitter {
         For(I64(ids.num_elements()), [&](Value* i) {
           Value* k = b_.CreateSExt(Load(ids.dtype, P(op.operand(0)), i), b_.getInt64Ty());
           Value* in_range = b_.CreateAnd(b_.CreateICmpSGE(k, I64(0)), b_.CreateICmpSLT(k, I64(depth)));
-          Value* one = IsFloat(out.dtype) ? FConst(out.dtype, 1) : out.dtype == DType::kI1 ? b_.getTrue()
-                                                                : llvm::ConstantInt::get(Elem(out.dtype), 1);
+          Value* one = IsFloat(out.dtype)        ? FConst(out.dtype, 1)
+                       : out.dtype == DType::kI1 ? b_.getTrue()
+                                                 : llvm::ConstantInt::get(Elem(out.dtype), 1);
           Value* at = b_.CreateAdd(b_.CreateMul(i, I64(depth)), b_.CreateSelect(in_range, k, I64(0)));
           Value* old = Load(out.dtype, dst, at);
           Store(out.dtype, dst, at, b_.CreateSelect(in_range, one, old));
@@ -585,7 +631,7 @@ class Emitter {
       case OpCode::kBernoulli: return Random(op);
       case OpCode::kScan: return Scan(op);
       case OpCode::kFusion: return Fusion(op);
-      case OpCode::kYield:  // the scan and fusion emitters copy what is yielded,
+      case OpCode::kYield:   // the scan and fusion emitters copy what is yielded,
       case OpCode::kReturn:  // EmitFunction what is returned
         break;
     }
@@ -623,7 +669,6 @@ class Emitter {
     return a;
   }
 
-
   absl::Status Gather(const ir::Op& op, const Access& access) {
     const ir::TensorType& out = op.result(0)->type();
     Value* dst = Dest(op.result(0));
@@ -649,10 +694,10 @@ class Emitter {
         Value *bt = idx[0], *i = idx[1], *p = idx[2], *j = idx[3];
         Value* av = Load(out.dtype, P(op.operand(0)),
                          b_.CreateAdd(b_.CreateMul(bt, I64(m * k)), ta ? b_.CreateAdd(b_.CreateMul(p, I64(m)), i)
-                                                                      : b_.CreateAdd(b_.CreateMul(i, I64(k)), p)));
+                                                                       : b_.CreateAdd(b_.CreateMul(i, I64(k)), p)));
         Value* bv = Load(out.dtype, P(op.operand(1)),
                          b_.CreateAdd(b_.CreateMul(bt, I64(k * n)), tb ? b_.CreateAdd(b_.CreateMul(j, I64(k)), p)
-                                                                      : b_.CreateAdd(b_.CreateMul(p, I64(n)), j)));
+                                                                       : b_.CreateAdd(b_.CreateMul(p, I64(n)), j)));
         Value* at = b_.CreateAdd(b_.CreateMul(bt, I64(m * n)), b_.CreateAdd(b_.CreateMul(i, I64(n)), j));
         Store(out.dtype, dst, at, b_.CreateAdd(Load(out.dtype, dst, at), b_.CreateMul(av, bv)));
       });
@@ -676,7 +721,9 @@ class Emitter {
     bool in_place = b_panels == nullptr && GemmEmitter::ReadsBInPlace(plan);
     Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
     auto product = [&](Value* bt) {
-      auto at = [&](Value* base, int64_t elements) { return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(bt, I64(elements))); };
+      auto at = [&](Value* base, int64_t elements) {
+        return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(bt, I64(elements)));
+      };
       Value* b_item = at(b_data, k * n);
       if (b_scratch != nullptr) gemm_.EmitPack(b_, plan, b_item, b_scratch);
       Value* panels = b_panels != nullptr ? b_panels : b_scratch;
@@ -804,9 +851,9 @@ class Emitter {
     Value* dst = Dest(op.result(0));
     Value* init;
     if (max) {
-      init = IsFloat(out.dtype) ? FConst(out.dtype, -std::numeric_limits<double>::infinity())
-           : out.dtype == DType::kI32 ? b_.getInt32(std::numeric_limits<int32_t>::min())
-                                      : I64(std::numeric_limits<int64_t>::min());
+      init = IsFloat(out.dtype)         ? FConst(out.dtype, -std::numeric_limits<double>::infinity())
+             : out.dtype == DType::kI32 ? b_.getInt32(std::numeric_limits<int32_t>::min())
+                                        : I64(std::numeric_limits<int64_t>::min());
     } else {
       init = Zero(out.dtype);
     }
@@ -907,7 +954,8 @@ class Emitter {
           v = b_.CreateICmpULT(b_.CreateLShr(r0, 8), b_.getInt32(static_cast<uint32_t>(threshold)));
         }
       } else if (out.dtype == DType::kF32) {
-        Value* u = b_.CreateFMul(b_.CreateUIToFP(b_.CreateLShr(r0, 8), b_.getFloatTy()), FConst(DType::kF32, 0x1.0p-24));
+        Value* u =
+            b_.CreateFMul(b_.CreateUIToFP(b_.CreateLShr(r0, 8), b_.getFloatTy()), FConst(DType::kF32, 0x1.0p-24));
         float lo = static_cast<float>(low), hi = static_cast<float>(high);
         v = b_.CreateFAdd(FConst(DType::kF32, lo), b_.CreateFMul(FConst(DType::kF32, hi - lo), u));
       } else {
@@ -975,7 +1023,8 @@ class Emitter {
           bool read = inner->result(0)->type().shape == shape;  // else only indexed further
           if (read) {
             const Access& a = access.at(inner->result(0));
-            scalar[inner->result(0)] = Load(arg->type().dtype, P(op.operand(arg->index())), Offset(idx, a.strides, a.base));
+            scalar[inner->result(0)] =
+                Load(arg->type().dtype, P(op.operand(arg->index())), Offset(idx, a.strides, a.base));
           }
           continue;
         }
@@ -983,8 +1032,9 @@ class Emitter {
           const Tensor& t = inner->Attr<Tensor>("value");
           DType d = t.dtype();
           scalar[inner->result(0)] = IsFloat(d) ? FConst(d, t.GetDouble(0))
-                                   : d == DType::kI1 ? b_.getInt1(t.GetDouble(0) != 0)
-                                                     : llvm::ConstantInt::get(Elem(d), static_cast<int64_t>(t.GetDouble(0)), true);
+                                     : d == DType::kI1
+                                         ? b_.getInt1(t.GetDouble(0) != 0)
+                                         : llvm::ConstantInt::get(Elem(d), static_cast<int64_t>(t.GetDouble(0)), true);
           continue;
         }
         std::vector<Value*> x;
@@ -996,7 +1046,8 @@ class Emitter {
         }
         scalar[inner->result(0)] = *r;
       }
-      for (int y = 0; y < yield.num_operands(); ++y) Store(op.result(y)->type().dtype, dsts[y], i, scalar.at(yield.operand(y)));
+      for (int y = 0; y < yield.num_operands(); ++y)
+        Store(op.result(y)->type().dtype, dsts[y], i, scalar.at(yield.operand(y)));
     };
     auto pending = pending_.find(&op);
     int64_t width = pending == pending_.end() ? 0 : pending->second.front().plan.nr();
@@ -1022,8 +1073,12 @@ class Emitter {
         }
         Value* first = b_.CreateMul(block, I64(width));
         For(I64(shape[0]), [&](Value* row) {
-          EmitFor(b_, first, b_.CreateAdd(first, I64(width)), [&](Value* col) { element({row, col}); },
-                  kFusionInterleave);
+          EmitFor(
+              b_, first, b_.CreateAdd(first, I64(width)),
+              [&](Value* col) {
+                element({row, col});
+              },
+              kFusionInterleave);
         });
       });
     } else {
@@ -1092,7 +1147,8 @@ class Emitter {
     std::vector<bool> direct(yield.num_operands(), false);
     for (int y = 0; y < yield.num_operands(); ++y) {
       int64_t bytes = Bytes(yield.operand(y)->type());
-      slot[y] = y < nc ? static_cast<Value*>(nxt[y]) : b_.CreateGEP(b_.getInt8Ty(), outs[y - nc], b_.CreateMul(t, I64(bytes)));
+      slot[y] = y < nc ? static_cast<Value*>(nxt[y])
+                       : b_.CreateGEP(b_.getInt8Ty(), outs[y - nc], b_.CreateMul(t, I64(bytes)));
       if (!computed(yield.operand(y))) continue;
       preassigned_[yield.operand(y)] = slot[y];
       direct[y] = true;
@@ -1172,8 +1228,7 @@ class Emitter {
     const ir::Block& body = *scan.region();
     int first = scan.segment_sizes()[0] + scan.segment_sizes()[1];
     for (const auto& op : body.ops()) {
-      if (op->code() != OpCode::kMatmul || !IsFloat(op->result(0)->type().dtype) ||
-          op->result(0)->type().rank() != 2) {
+      if (op->code() != OpCode::kMatmul || !IsFloat(op->result(0)->type().dtype) || op->result(0)->type().rank() != 2) {
         continue;
       }
       const ir::Value* w = op->operand(1);
@@ -1207,19 +1262,19 @@ class Emitter {
     GemmPlan plan;
     Value* buffer;
   };
-  std::map<PackedKey, ParameterPack> parameter_packs_;  // see PackParameters
+  std::map<PackedKey, ParameterPack> parameter_packs_;      // see PackParameters
   std::unordered_map<const ir::Op*, int> top_level_index_;  // ops of the function's body
-  std::unordered_map<std::string, int> first_store_;         // the index of each global's first store
-  std::unordered_map<const ir::Op*, Epilogue> epilogue_;     // products a fused loop may compute (EpilogueOf)
+  std::unordered_map<std::string, int> first_store_;        // the index of each global's first store
+  std::unordered_map<const ir::Op*, Epilogue> epilogue_;    // products a fused loop may compute (EpilogueOf)
   struct DeferredProduct {
     GemmPlan plan;
     Value *a, *b, *c;  // A, B's packed panels, C
     std::vector<int64_t> starts;
   };
   std::unordered_map<const ir::Op*, std::vector<DeferredProduct>> pending_;  // by the fused loop
-  llvm::MDNode* written_scope_ = nullptr;  // inside a fusion loop: the scope of its stores
+  llvm::MDNode* written_scope_ = nullptr;        // inside a fusion loop: the scope of its stores
   std::unordered_set<Value*> updated_in_place_;  // inside a fusion loop: operands it writes
-  std::vector<Slot> free_;                   // sorted by offset
+  std::vector<Slot> free_;                       // sorted by offset
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, Value*> globals_;
 };

@@ -43,7 +43,8 @@ class KernelBuilder {
     int64_t full = s_.k / plan_.kc, rest = s_.k % plan_.kc;
     if (full >= 1) Block(I64(0), plan_.kc, /*accumulate=*/false, p0, p1);
     if (full >= 2) {
-      EmitFor(b_, I64(1), I64(full), [&](Value* kb) { Block(b_.CreateMul(kb, I64(plan_.kc)), plan_.kc, true, p0, p1); });
+      EmitFor(b_, I64(1), I64(full),
+              [&](Value* kb) { Block(b_.CreateMul(kb, I64(plan_.kc)), plan_.kc, true, p0, p1); });
     }
     if (rest > 0) Block(I64(full * plan_.kc), rest, full > 0, p0, p1);
     b_.CreateRetVoid();
@@ -146,8 +147,8 @@ class KernelBuilder {
                                I64(v * plan_.lanes));
       return b_.CreateAlignedLoad(vec_, b_.CreateGEP(elem_, bm_, at), llvm::Align(plan_.lanes * es_));
     }
-    Value* at = b_.CreateAdd(b_.CreateMul(k, I64(s_.n)), b_.CreateAdd(b_.CreateMul(panel, I64(plan_.nr())),
-                                                                      I64(v * plan_.lanes)));
+    Value* at = b_.CreateAdd(b_.CreateMul(k, I64(s_.n)),
+                             b_.CreateAdd(b_.CreateMul(panel, I64(plan_.nr())), I64(v * plan_.lanes)));
     return LoadVector(b_.CreateGEP(elem_, bm_, at), std::min<int64_t>(plan_.lanes, width - v * plan_.lanes), es_);
   }
 
@@ -158,7 +159,8 @@ class KernelBuilder {
       return b_.CreateAlignedLoad(elem_, b_.CreateGEP(elem_, tile_a_, at), llvm::Align(es_));
     }
     Value* row = b_.CreateAdd(row0, I64(i));
-    Value* at = s_.trans_a ? b_.CreateAdd(b_.CreateMul(k, I64(s_.m)), row) : b_.CreateAdd(b_.CreateMul(row, I64(s_.k)), k);
+    Value* at =
+        s_.trans_a ? b_.CreateAdd(b_.CreateMul(k, I64(s_.m)), row) : b_.CreateAdd(b_.CreateMul(row, I64(s_.k)), k);
     return b_.CreateAlignedLoad(elem_, b_.CreateGEP(elem_, a_, at), llvm::Align(es_));
   }
 
@@ -203,9 +205,7 @@ class KernelBuilder {
   Value* tile_a_ = nullptr;  // with pack_a: the row tile's rows of Aᵀ over the K block
 };
 
-std::string Describe(const GemmPlan& p) {
-  return absl::StrReplaceAll(p.ToString(), {{" ", "."}, {",", ""}});
-}
+std::string Describe(const GemmPlan& p) { return absl::StrReplaceAll(p.ToString(), {{" ", "."}, {",", ""}}); }
 
 llvm::Function* NewFunction(llvm::Module& m, const std::string& name, llvm::FunctionType* type) {
   llvm::Function* f = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m);
@@ -245,7 +245,8 @@ llvm::Function* GemmEmitter::RangeThunk(llvm::Function* kernel) {
   llvm::LLVMContext& ctx = module_.getContext();
   llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
   llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
-  llvm::Function* f = NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, i64, i64}, false));
+  llvm::Function* f =
+      NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, i64, i64}, false));
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
   std::vector<Value*> args;
   for (int i = 0; i < 3; ++i) args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(0), i)));
@@ -277,25 +278,26 @@ void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value*
   llvm::Value* context = entry.CreateAlloca(b.getPtrTy(), b.getInt64(3));
   Value* operands[3] = {a, bdata, c};
   for (int i = 0; i < 3; ++i) b.CreateStore(operands[i], b.CreateConstGEP1_64(b.getPtrTy(), context, i));
-  llvm::FunctionCallee ranges = module_.getOrInsertFunction("loom_parallel_ranges", b.getVoidTy(), b.getInt64Ty(),
-                                                            b.getPtrTy(), b.getPtrTy());
+  llvm::FunctionCallee ranges =
+      module_.getOrInsertFunction("loom_parallel_ranges", b.getVoidTy(), b.getInt64Ty(), b.getPtrTy(), b.getPtrTy());
   b.CreateCall(ranges, {b.getInt64(panels), RangeThunk(kernel), context});
 }
 
-void GemmEmitter::EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed,
-                             Value* c, Value* first, Value* end) {
+void GemmEmitter::EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed, Value* c,
+                             Value* first, Value* end) {
   b.CreateCall(Kernel(plan, packed), {a, bdata, c, first, end});
 }
 
 llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {
   const GemmShape& s = plan.shape;
   // The layout depends only on N, K, nr and the transpose, not on M or the tile's rows.
-  std::string name = absl::StrCat("loom.pack.", DTypeName(s.dtype), ".", s.k, "x", s.n, s.trans_b ? ".t" : ".n",
-                                  ".nr", plan.nr());
+  std::string name =
+      absl::StrCat("loom.pack.", DTypeName(s.dtype), ".", s.k, "x", s.n, s.trans_b ? ".t" : ".n", ".nr", plan.nr());
   if (llvm::Function* f = module_.getFunction(name)) return f;
   llvm::LLVMContext& ctx = module_.getContext();
   llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
-  llvm::Function* f = NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false));
+  llvm::Function* f =
+      NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false));
   f->addParamAttr(0, llvm::Attribute::NoAlias);
   f->addParamAttr(1, llvm::Attribute::NoAlias);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));

@@ -11,7 +11,6 @@
 #ifndef LOOM_COMPILER_CODEGEN_GEMM_EMITTER_H_
 #define LOOM_COMPILER_CODEGEN_GEMM_EMITTER_H_
 
-
 #include "compiler/codegen/gemm_plan.h"
 #include "llvm/IR/IRBuilder.h"
 

@@ -42,8 +42,8 @@ int SplitFor(int rows, int nv, const VectorRegisters& registers) {
 }
 
 std::string GemmPlan::ToString() const {
-  return absl::StrCat(DTypeName(shape.dtype), " ", shape.m, "x", shape.n, "x", shape.k, " ",
-                      shape.trans_a ? "t" : "n", shape.trans_b ? "t" : "n", ", tile ", mr, "x", nr(), ", kc ", kc);
+  return absl::StrCat(DTypeName(shape.dtype), " ", shape.m, "x", shape.n, "x", shape.k, " ", shape.trans_a ? "t" : "n",
+                      shape.trans_b ? "t" : "n", ", tile ", mr, "x", nr(), ", kc ", kc);
 }
 
 GemmPlan PlanGemm(const GemmShape& shape, const VectorRegisters& registers) {

@@ -35,12 +35,12 @@ struct GemmShape {
 // too few accumulators to hide the FMA latency splits K into interleaved partial sums.
 struct GemmPlan {
   GemmShape shape;
-  int lanes = 4;      // elements per vector
-  int mr = 1;         // rows of the main tile
-  int nv = 1;         // vectors per tile row
-  int split = 1;      // partial sums of the main tile (K steps in flight)
-  int tail_split = 1; // the same for the last M % mr rows
-  int64_t kc = 1;     // the K block: a panel's kc rows stay in cache for every row tile
+  int lanes = 4;       // elements per vector
+  int mr = 1;          // rows of the main tile
+  int nv = 1;          // vectors per tile row
+  int split = 1;       // partial sums of the main tile (K steps in flight)
+  int tail_split = 1;  // the same for the last M % mr rows
+  int64_t kc = 1;      // the K block: a panel's kc rows stay in cache for every row tile
   // The loop over row tiles outside the loop over panels: there are more tiles.
   bool rows_outside = false;
   // op(A) = Aᵀ: each row tile's rows over the K block are copied into a small buffer

@@ -38,8 +38,8 @@ absl::Status CheckHostRuns(llvm::TargetMachine& machine, const std::string& cpu)
     if (!present && machine.getMCSubtargetInfo()->checkFeatures("+" + name.str())) missing.push_back(name.str());
   }
   if (missing.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("this machine cannot run code for CPU '", cpu, "': it lacks ",
-                                                 absl::StrJoin(missing, ", ")));
+  return absl::InvalidArgumentError(
+      absl::StrCat("this machine cannot run code for CPU '", cpu, "': it lacks ", absl::StrJoin(missing, ", ")));
 }
 
 }  // namespace
@@ -70,7 +70,8 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(const std::string& 
   if (cpu != "host") {
     absl::Status runs = CheckHostRuns(engine->target_->machine(), cpu);
     if (!runs.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(runs.message(), from_environment ? " (from LOOM_TARGET_CPU)" : ""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(runs.message(), from_environment ? " (from LOOM_TARGET_CPU)" : ""));
     }
     // Another CPU's code: none of this one's features may leak into it.
     jtmb = llvm::orc::JITTargetMachineBuilder(jtmb.getTargetTriple());
@@ -93,8 +94,8 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(const std::string& 
   }
   const Target* target = engine->target_.get();
   engine->jit_->getIRTransformLayer().setTransform(
-      [target](llvm::orc::ThreadSafeModule tsm, llvm::orc::MaterializationResponsibility&)
-          -> llvm::Expected<llvm::orc::ThreadSafeModule> {
+      [target](llvm::orc::ThreadSafeModule tsm,
+               llvm::orc::MaterializationResponsibility&) -> llvm::Expected<llvm::orc::ThreadSafeModule> {
         tsm.withModuleDo([&](llvm::Module& m) { target->Optimize(m); });
         return tsm;
       });
@@ -105,8 +106,9 @@ void JitEngine::Prepare(llvm::Module& module) const { target_->Prepare(module); 
 
 const std::string& JitEngine::cpu() const { return target_->cpu(); }
 
-absl::StatusOr<std::unique_ptr<JitCode>> JitEngine::Add(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
-                                     const std::string& symbol) {
+absl::StatusOr<std::unique_ptr<JitCode>> JitEngine::Add(std::unique_ptr<llvm::Module> module,
+                                                        std::unique_ptr<llvm::LLVMContext> context,
+                                                        const std::string& symbol) {
   Prepare(*module);
   std::string errors;
   llvm::raw_string_ostream os(errors);

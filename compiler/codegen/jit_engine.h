@@ -21,7 +21,7 @@ class TargetMachine;
 namespace orc {
 class LLJIT;
 class ResourceTracker;
-}
+}  // namespace orc
 }  // namespace llvm
 
 namespace loom::codegen {
@@ -50,8 +50,8 @@ class JitEngine {
   ~JitEngine();
 
   // Optimizes and adds `module`; returns its code, at the address of `symbol`.
-  absl::StatusOr<std::unique_ptr<JitCode>> Add(std::unique_ptr<llvm::Module> module, std::unique_ptr<llvm::LLVMContext> context,
-                            const std::string& symbol);
+  absl::StatusOr<std::unique_ptr<JitCode>> Add(std::unique_ptr<llvm::Module> module,
+                                               std::unique_ptr<llvm::LLVMContext> context, const std::string& symbol);
   // Sets the target triple, data layout and CPU attributes that Add expects.
   void Prepare(llvm::Module& module) const;
   const std::string& cpu() const;

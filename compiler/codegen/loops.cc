@@ -46,10 +46,13 @@ Carried EmitLoop(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end, con
 
 void EmitFor(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end,
              const std::function<void(llvm::Value* i)>& body, int interleave) {
-  EmitLoop(b, begin, end, {}, [&](llvm::Value* i, const Carried&) {
-    body(i);
-    return Carried{};
-  }, interleave);
+  EmitLoop(
+      b, begin, end, {},
+      [&](llvm::Value* i, const Carried&) {
+        body(i);
+        return Carried{};
+      },
+      interleave);
 }
 
 }  // namespace loom::codegen

@@ -43,7 +43,7 @@ VectorRegisters AskVectorRegisters(llvm::TargetMachine& machine, const std::stri
   r.count = static_cast<int>(tti.getNumberOfRegisters(tti.getRegisterClassForType(/*Vector=*/true)));
   const llvm::Triple& triple = machine.getTargetTriple();
   r.fma = triple.isAArch64() || (triple.isX86() && machine.getMCSubtargetInfo()->checkFeatures("+fma"));
-  if (r.bits < 64) r.bits = 64;    // no vector unit: one-lane "vectors" of a scalar register's width
+  if (r.bits < 64) r.bits = 64;  // no vector unit: one-lane "vectors" of a scalar register's width
   if (r.count < 8) r.count = 8;
   return r;
 }
@@ -100,8 +100,8 @@ absl::StatusOr<std::unique_ptr<Target>> Target::Create(const std::string& triple
                                                  : llvm::CodeGenOptLevel::Aggressive;
   llvm::TargetOptions options;
   options.MCOptions.AsmVerbose = true;  // --emit=asm marks loops ("Inner Loop Header: Depth=3")
-  target->machine_.reset(t->createTargetMachine(triple, target->cpu_, target->features_, options, llvm::Reloc::PIC_,
-                                                std::nullopt, level));
+  target->machine_.reset(
+      t->createTargetMachine(triple, target->cpu_, target->features_, options, llvm::Reloc::PIC_, std::nullopt, level));
   if (!target->machine_) return absl::InternalError(absl::StrCat("cannot create a target machine for ", cpu));
   target->registers_ = AskVectorRegisters(*target->machine_, target->cpu_, target->features_);
   return target;
@@ -147,8 +147,8 @@ absl::StatusOr<std::string> Target::Emit(llvm::Module& module, bool assembly) co
   llvm::SmallVector<char, 0> buffer;
   llvm::raw_svector_ostream os(buffer);
   llvm::legacy::PassManager pm;
-  if (machine_->addPassesToEmitFile(pm, os, nullptr,
-                                    assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile)) {
+  if (machine_->addPassesToEmitFile(
+          pm, os, nullptr, assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile)) {
     return absl::InternalError("this target cannot emit that file type");
   }
   pm.run(module);

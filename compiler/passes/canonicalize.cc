@@ -58,8 +58,8 @@ bool IsIdentityPerm(const std::vector<int64_t>& perm) {
 
 bool Foldable(const Op& op) {
   const ir::OpInfo& info = op.info();
-  if (op.num_operands() == 0 || op.num_results() != 1 || op.has_region() ||
-      info.has(ir::kSideEffect) || info.has(ir::kTerminator) || op.code() == OpCode::kLoad) {
+  if (op.num_operands() == 0 || op.num_results() != 1 || op.has_region() || info.has(ir::kSideEffect) ||
+      info.has(ir::kTerminator) || op.code() == OpCode::kLoad) {
     return false;
   }
   if (op.result(0)->type().num_elements() > kMaxFoldElements) return false;
@@ -137,8 +137,7 @@ absl::StatusOr<Value*> Simplify(Op& op) {
     case OpCode::kCast:
     case OpCode::kReshape:
       if (x(0)->type() == out) return x(0);
-      if (op.code() == OpCode::kReshape && x(0)->defining_op() &&
-          x(0)->defining_op()->code() == OpCode::kReshape) {
+      if (op.code() == OpCode::kReshape && x(0)->defining_op() && x(0)->defining_op()->code() == OpCode::kReshape) {
         ir::Builder b(op.parent(), &op);
         return b.Reshape(x(0)->defining_op()->operand(0), out.shape);
       }
@@ -191,8 +190,7 @@ absl::StatusOr<Value*> Simplify(Op& op) {
       if (IsSplat(x(0), 1)) return x(1);
       if (IsSplat(x(0), 0)) return x(2);
       break;
-    default:
-      break;
+    default: break;
   }
   if (Foldable(op)) {
     std::vector<const Tensor*> operands;

@@ -13,14 +13,13 @@ namespace {
 using ir::Op;
 
 bool Eligible(const Op& op) {
-  return !op.has_region() && !op.info().has(ir::kSideEffect) &&
-         !op.info().has(ir::kTerminator) && op.code() != ir::OpCode::kLoad &&
-         op.num_results() > 0;
+  return !op.has_region() && !op.info().has(ir::kSideEffect) && !op.info().has(ir::kTerminator) &&
+         op.code() != ir::OpCode::kLoad && op.num_results() > 0;
 }
 
 bool Same(const Op& a, const Op& b) {
-  if (a.code() != b.code() || a.operands() != b.operands() ||
-      a.result_types() != b.result_types() || a.attrs().size() != b.attrs().size()) {
+  if (a.code() != b.code() || a.operands() != b.operands() || a.result_types() != b.result_types() ||
+      a.attrs().size() != b.attrs().size()) {
     return false;
   }
   for (auto ia = a.attrs().begin(), ib = b.attrs().begin(); ia != a.attrs().end(); ++ia, ++ib) {
@@ -41,8 +40,7 @@ class Cse : public Pass {
       for (auto it = block->ops().begin(); it != block->ops().end();) {
         Op* op = (it++)->get();
         if (!Eligible(*op)) continue;
-        auto key = std::make_pair(static_cast<int>(op->code()),
-                                  op->num_operands() ? op->operand(0) : nullptr);
+        auto key = std::make_pair(static_cast<int>(op->code()), op->num_operands() ? op->operand(0) : nullptr);
         Op* twin = nullptr;
         for (Op* candidate : seen[key]) {
           if (Same(*candidate, *op)) twin = candidate;

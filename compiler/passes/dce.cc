@@ -84,8 +84,8 @@ absl::StatusOr<Op*> TrimScan(Op& scan) {
 
   ir::Builder b(scan.parent(), &scan);
   b.set_loc(scan.loc());
-  ASSIGN_OR_RETURN(Op * rebuilt, b.Create(OpCode::kScan, operands, scan.attrs(), scan.TakeRegion(),
-                                          {new_nc, new_ns, new_ni, nl}));
+  ASSIGN_OR_RETURN(Op * rebuilt,
+                   b.Create(OpCode::kScan, operands, scan.attrs(), scan.TakeRegion(), {new_nc, new_ns, new_ni, nl}));
   std::vector<bool> keep_result = keep_carry;
   keep_result.insert(keep_result.end(), keep_out.begin(), keep_out.end());
   for (int r = 0, next = 0; r < scan.num_results(); ++r) {

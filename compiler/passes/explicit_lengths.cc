@@ -17,7 +17,8 @@ absl::StatusOr<ir::Op*> MakeLengthsExplicit(ir::Op& scan) {
   int64_t T = scan.IntAttr("length"), B = lengths->type().shape[0];
   Builder b(scan.parent(), &scan);
   b.set_loc(scan.loc());
-  ASSIGN_OR_RETURN(Value * steps_t, b.Build(OpCode::kIota, {}, {{"shape", Shape{T}}, {"dim", int64_t{0}}, {"dtype", ldt}}));
+  ASSIGN_OR_RETURN(Value * steps_t,
+                   b.Build(OpCode::kIota, {}, {{"shape", Shape{T}}, {"dim", int64_t{0}}, {"dtype", ldt}}));
 
   // New body: carries, steps, t, invariants, lengths.
   const ir::Block& old = *scan.region();
@@ -56,8 +57,8 @@ absl::StatusOr<ir::Op*> MakeLengthsExplicit(ir::Op& scan) {
   operands.push_back(steps_t);
   operands.insert(operands.end(), scan.operands().begin() + nc + ns, scan.operands().begin() + nc + ns + ni);
   operands.push_back(lengths);
-  ASSIGN_OR_RETURN(ir::Op * rebuilt, b.Create(OpCode::kScan, operands, scan.attrs(), std::move(body),
-                                              {nc, ns + 1, ni + 1, 0}));
+  ASSIGN_OR_RETURN(ir::Op * rebuilt,
+                   b.Create(OpCode::kScan, operands, scan.attrs(), std::move(body), {nc, ns + 1, ni + 1, 0}));
   for (int i = 0; i < scan.num_results(); ++i) {
     rebuilt->result(i)->set_name_hint(scan.result(i)->name_hint());
     scan.result(i)->ReplaceAllUsesWith(rebuilt->result(i));

@@ -39,9 +39,8 @@ absl::Status FuseGroup(Block& block, Op* scan, const std::vector<Op*>& mms) {
   bool tb = first->BoolAttr("transpose_b");
   std::vector<Value*> weights;
   // The concatenation: before the scan for invariants, else before the first product.
-  bool invariant = scan && std::all_of(mms.begin(), mms.end(), [&](Op* m) {
-    return IsScanArgument(*scan, m->operand(1), kScanInvariants);
-  });
+  bool invariant = scan && std::all_of(mms.begin(), mms.end(),
+                                       [&](Op* m) { return IsScanArgument(*scan, m->operand(1), kScanInvariants); });
   ir::Builder outer = invariant ? ir::Builder(scan->parent(), scan) : ir::Builder(&block, first);
   outer.set_loc(first->loc());
   for (Op* m : mms) weights.push_back(invariant ? ScanOperandOf(*scan, m->operand(1)) : m->operand(1));

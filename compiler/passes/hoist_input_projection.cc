@@ -72,8 +72,8 @@ absl::StatusOr<bool> HoistProjections(Op& scan) {
   for (auto it = body.ops().begin(); it != body.ops().end();) {
     Op* op = (it++)->get();
     if (op->code() != OpCode::kMatmul || op->BoolAttr("transpose_a") || op->operand(0)->type().rank() != 2 ||
-        op->operand(0)->type().shape[0] >= kPeakRows ||
-        !IsScanArgument(scan, op->operand(0), kScanSteps) || !IsScanArgument(scan, op->operand(1), kScanInvariants)) {
+        op->operand(0)->type().shape[0] >= kPeakRows || !IsScanArgument(scan, op->operand(0), kScanSteps) ||
+        !IsScanArgument(scan, op->operand(1), kScanInvariants)) {
       continue;
     }
     Value* xs = ScanOperandOf(scan, op->operand(0));

@@ -85,9 +85,8 @@ ScanParts Parts(const Op& scan) {
 }
 
 // Unrolls steps `ts` (in processing order) from `carries`. Outputs land in outs[t].
-absl::Status UnrollSteps(Builder& b, const Op& scan, const ScanParts& p,
-                         const std::vector<int64_t>& ts, std::vector<Value*>& carries,
-                         std::vector<std::vector<Value*>>& outs) {
+absl::Status UnrollSteps(Builder& b, const Op& scan, const ScanParts& p, const std::vector<int64_t>& ts,
+                         std::vector<Value*>& carries, std::vector<std::vector<Value*>>& outs) {
   for (int64_t t : ts) {
     std::vector<Value*> args = carries;
     for (Value* s : p.steps) {
@@ -103,8 +102,8 @@ absl::Status UnrollSteps(Builder& b, const Op& scan, const ScanParts& p,
 }
 
 // Stacks per-step outputs outs[t][j] for t in [begin, end) into one value per output.
-absl::StatusOr<std::vector<Value*>> Stack(Builder& b, const std::vector<std::vector<Value*>>& outs,
-                                          int64_t begin, int64_t end, int num_outputs) {
+absl::StatusOr<std::vector<Value*>> Stack(Builder& b, const std::vector<std::vector<Value*>>& outs, int64_t begin,
+                                          int64_t end, int num_outputs) {
   std::vector<Value*> stacked;
   for (int j = 0; j < num_outputs; ++j) {
     std::vector<Value*> rows;
@@ -214,8 +213,7 @@ absl::Status UnrollByFactor(Op& scan, int64_t k) {
   if (p.reverse) attrs["reverse"] = true;
   ASSIGN_OR_RETURN(Op * chunked,
                    b.Create(OpCode::kScan, operands, attrs, std::move(body),
-                            {p.nc, static_cast<int>(chunk_steps.size()),
-                             static_cast<int>(invariants.size()), 0}));
+                            {p.nc, static_cast<int>(chunk_steps.size()), static_cast<int>(invariants.size()), 0}));
 
   // Leftover steps, then the outputs stitched back in time order.
   std::vector<Value*> final_carries;
@@ -280,8 +278,7 @@ class Unroll : public Pass {
 absl::StatusOr<std::unique_ptr<Pass>> CreateUnrollPass(absl::string_view options) {
   int64_t factor = 0;
   if (!options.empty() && options != "full" && (!absl::SimpleAtoi(options, &factor) || factor < 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unroll takes 'full' or a factor >= 1, got '", options, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("unroll takes 'full' or a factor >= 1, got '", options, "'"));
   }
   return std::make_unique<Unroll>(factor);
 }

@@ -48,9 +48,9 @@ absl::StatusOr<OptimizedFunction> OptimizeFunction(const ir::Module& module, abs
 }
 
 absl::StatusOr<std::shared_ptr<const codegen::Executable>> CompileExecutable(codegen::JitEngine& jit,
-                                                                            const ir::Module& module,
-                                                                            absl::string_view function,
-                                                                            const Pipeline& pipeline) {
+                                                                             const ir::Module& module,
+                                                                             absl::string_view function,
+                                                                             const Pipeline& pipeline) {
   ASSIGN_OR_RETURN(OptimizedFunction optimized, OptimizeFunction(module, function, pipeline));
   auto context = std::make_unique<llvm::LLVMContext>();
   auto compiled = std::make_shared<codegen::Executable>();
@@ -67,9 +67,9 @@ absl::StatusOr<std::shared_ptr<const codegen::Executable>> CompileExecutable(cod
 }
 
 absl::StatusOr<std::unique_ptr<codegen::CompiledFunction>> CompileFunction(codegen::JitEngine& jit,
-                                                                          const ir::Module& module,
-                                                                          absl::string_view function,
-                                                                          const Pipeline& pipeline) {
+                                                                           const ir::Module& module,
+                                                                           absl::string_view function,
+                                                                           const Pipeline& pipeline) {
   ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> executable,
                    CompileExecutable(jit, module, function, pipeline));
   return codegen::CompiledFunction::Create(std::move(executable), absl::StrCat("@", function));

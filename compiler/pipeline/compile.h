@@ -42,15 +42,13 @@ absl::StatusOr<OptimizedFunction> OptimizeFunction(const ir::Module& module, abs
                                                    passes::PassManagerOptions options = {.verify_each = false});
 
 // @function of `module` (which need not outlive the result) as native code.
-absl::StatusOr<std::shared_ptr<const codegen::Executable>> CompileExecutable(codegen::JitEngine& jit,
-                                                                            const ir::Module& module,
-                                                                            absl::string_view function,
-                                                                            const Pipeline& pipeline = DefaultPipeline());
+absl::StatusOr<std::shared_ptr<const codegen::Executable>> CompileExecutable(
+    codegen::JitEngine& jit, const ir::Module& module, absl::string_view function,
+    const Pipeline& pipeline = DefaultPipeline());
 // The same, with its own scratch arena, ready to run.
-absl::StatusOr<std::unique_ptr<codegen::CompiledFunction>> CompileFunction(codegen::JitEngine& jit,
-                                                                          const ir::Module& module,
-                                                                          absl::string_view function,
-                                                                          const Pipeline& pipeline = DefaultPipeline());
+absl::StatusOr<std::unique_ptr<codegen::CompiledFunction>> CompileFunction(
+    codegen::JitEngine& jit, const ir::Module& module, absl::string_view function,
+    const Pipeline& pipeline = DefaultPipeline());
 
 }  // namespace loom::pipeline
 

@@ -1,9 +1,9 @@
 #include "compiler/pipeline/pipelines.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "compiler/passes/pass_manager.h"
 #include "compiler/pipeline/registry.h"
 #include "support/status_macros.h"
@@ -39,7 +39,8 @@ Pipeline Pipeline::Without(absl::string_view pass) const {
     }
     return absl::StrJoin(kept, ",");
   };
-  return {absl::StrCat(name, "-", pass), drop(before_autodiff), drop(passes), absl::StrCat(description, ", without ", pass)};
+  return {absl::StrCat(name, "-", pass), drop(before_autodiff), drop(passes),
+          absl::StrCat(description, ", without ", pass)};
 }
 
 absl::StatusOr<Pipeline> ParsePipeline(absl::string_view spec) {
@@ -50,8 +51,8 @@ absl::StatusOr<Pipeline> ParsePipeline(absl::string_view spec) {
     Pipeline p = *named;
     for (size_t i = 1; i < parts.size(); ++i) {
       if (!absl::ConsumePrefix(&parts[i], "-")) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("pipeline '", spec, "': after a pipeline's name come only passes to leave out (-", parts[i], ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "pipeline '", spec, "': after a pipeline's name come only passes to leave out (-", parts[i], ")"));
       }
       RETURN_IF_ERROR(CreatePass(parts[i]).status());
       p = p.Without(parts[i]);
@@ -65,7 +66,8 @@ absl::StatusOr<Pipeline> ParsePipeline(absl::string_view spec) {
     std::vector<std::string> names;
     for (const Pipeline& p : NamedPipelines()) names.push_back(p.name);
     return absl::InvalidArgumentError(absl::StrCat(valid.message(), " (a pipeline is one of ",
-                                                   absl::StrJoin(names, ", "), ", or a comma-separated list of passes)"));
+                                                   absl::StrJoin(names, ", "),
+                                                   ", or a comma-separated list of passes)"));
   }
   return Pipeline{std::string(spec), "", std::string(spec), "these passes"};
 }

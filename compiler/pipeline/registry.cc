@@ -19,6 +19,7 @@ const std::vector<PassInfo>& RegisteredPasses() {
   static const auto* passes = new std::vector<PassInfo>{
 #define PASS(flag, factory, description) {flag, description},
 #include "compiler/passes/passes.def"
+// then autodiff's, listed after the rewrites in --help
 #include "compiler/autodiff/passes.def"
 #undef PASS
   };
@@ -32,6 +33,7 @@ absl::StatusOr<std::unique_ptr<passes::Pass>> CreatePass(absl::string_view spec)
 #define PASS(flag, factory, description) \
   if (name == flag) return passes::factory(options);
 #include "compiler/passes/passes.def"
+// then autodiff's, listed after the rewrites in --help
 #include "compiler/autodiff/passes.def"
 #undef PASS
   return absl::InvalidArgumentError(absl::StrCat("unknown pass '", name, "'"));

@@ -45,4 +45,4 @@ absl::StatusOr<autodiff::TrainStepOptions> TrainStepOptionsFor(const frontends::
   return o;
 }
 
-}  // namespace loom::frontends
+}  // namespace loom::pipeline

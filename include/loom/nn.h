@@ -92,14 +92,11 @@ class Model {
   Var Input(std::string name, DType dtype, Shape shape);  // -1: the batch
   Var Embedding(std::string name, Var ids, int64_t num_embeddings, int64_t embedding_dim);
   Var Linear(std::string name, Var x, int64_t in_features, int64_t out_features, bool bias = true);
-  Recurrent RNN(std::string name, Var x, int64_t input_size, int64_t hidden_size,
-                const RecurrentOptions& options = {});
+  Recurrent RNN(std::string name, Var x, int64_t input_size, int64_t hidden_size, const RecurrentOptions& options = {});
   Recurrent LSTM(std::string name, Var x, int64_t input_size, int64_t hidden_size,
                  const RecurrentOptions& options = {});
-  Recurrent GRU(std::string name, Var x, int64_t input_size, int64_t hidden_size,
-                const RecurrentOptions& options = {});
-  Var Cell(std::string name, Var x, const CellBuilder& cell, bool batch_first = false,
-           std::optional<Var> lengths = {});
+  Recurrent GRU(std::string name, Var x, int64_t input_size, int64_t hidden_size, const RecurrentOptions& options = {});
+  Var Cell(std::string name, Var x, const CellBuilder& cell, bool batch_first = false, std::optional<Var> lengths = {});
   Var Dropout(std::string name, Var x, double p);
   Var Activation(std::string name, Var x, std::string function);  // relu, tanh, sigmoid
   Var Softmax(std::string name, Var x, int64_t dim = -1);
@@ -109,8 +106,7 @@ class Model {
   Var OneHot(std::string name, Var ids, int64_t depth);
 
   void Output(Var v);
-  void CrossEntropyLoss(Var logits, Var target, std::string reduction = "mean",
-                        std::optional<Var> lengths = {});
+  void CrossEntropyLoss(Var logits, Var target, std::string reduction = "mean", std::optional<Var> lengths = {});
   void BCEWithLogitsLoss(Var logits, Var target, std::optional<Var> lengths = {});
   void MSELoss(Var input, Var target, std::optional<Var> lengths = {});
   // The training section (optimizer, batch size, clipping, seed) as a model file writes
@@ -128,8 +124,8 @@ class Model {
 
  private:
   frontends::proto::Layer* AddLayer(const std::string& name, const std::vector<Var>& inputs);
-  Recurrent AddRecurrent(frontends::proto::Recurrent* r, const std::string& name, int64_t input_size, int64_t hidden_size,
-                         const RecurrentOptions& options, bool lstm);
+  Recurrent AddRecurrent(frontends::proto::Recurrent* r, const std::string& name, int64_t input_size,
+                         int64_t hidden_size, const RecurrentOptions& options, bool lstm);
   std::unique_ptr<frontends::ModelFile> file_;
   absl::Status status_;
 };

@@ -57,7 +57,9 @@ class Tensor {
   template <typename T>
   static Tensor FromVector(Shape shape, const std::vector<T>& values);
   template <typename T>
-  static Tensor Scalar(T value) { return FromVector<T>({}, {value}); }
+  static Tensor Scalar(T value) {
+    return FromVector<T>({}, {value});
+  }
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }

@@ -39,7 +39,8 @@ absl::StatusOr<CharCorpus> ParseCharCorpus(absl::string_view bytes, const std::s
   ASSIGN_OR_RETURN(std::u32string text, DecodeUtf8(bytes, path));
   CharCorpus corpus{CharVocab::FromText(text), {}};
   if (corpus.vocab.size() < 2) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": a character corpus needs at least two distinct characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": a character corpus needs at least two distinct characters"));
   }
   corpus.ids.reserve(text.size());
   for (char32_t c : text) corpus.ids.push_back(corpus.vocab.Id(c));

@@ -48,8 +48,8 @@ absl::StatusOr<CsvSeries> ParseCsvSeries(absl::string_view bytes, const std::str
       for (absl::string_view f : fields) series.columns.emplace_back(absl::StripAsciiWhitespace(f));
       continue;
     }
-    size_t want = series.columns.empty() ? (series.rows.empty() ? fields.size() : series.rows[0].size())
-                                         : series.columns.size();
+    size_t want =
+        series.columns.empty() ? (series.rows.empty() ? fields.size() : series.rows[0].size()) : series.columns.size();
     if (fields.size() != want) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ":", line_number, ": ", fields.size(), " fields where the rows before have ", want));

@@ -12,7 +12,7 @@
 namespace loom::data {
 
 struct CsvSeries {
-  std::vector<std::string> columns;     // the header, or "column 1", ...
+  std::vector<std::string> columns;  // the header, or "column 1", ...
   std::vector<std::vector<float>> rows;
 };
 

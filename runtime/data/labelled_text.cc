@@ -52,8 +52,8 @@ absl::StatusOr<std::vector<LabelledExample>> ParseLabelledText(absl::string_view
           absl::StrCat(path, ":", line_number, ": expected LABEL<TAB>TEXT, found no tab"));
     }
     if (line.find('\t', tab + 1) != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
-                                                     ": expected LABEL<TAB>TEXT, found a third column (another tab)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", line_number, ": expected LABEL<TAB>TEXT, found a third column (another tab)"));
     }
     absl::string_view label = line.substr(0, tab);
     if (label != "0" && label != "1") {
@@ -78,9 +78,8 @@ WordVocab WordVocab::Build(const std::vector<LabelledExample>& examples, int64_t
       }
     }
   }
-  std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
-    return count[a] > count[b];
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const std::string& a, const std::string& b) { return count[a] > count[b]; });
   order.resize(std::min<int64_t>(order.size(), std::max<int64_t>(0, max_size - 2)));
   return Parse(absl::StrJoin(order, "\n"));
 }

@@ -22,11 +22,11 @@
 #include <map>
 #include <random>
 
-#include "compiler/pipeline/compile.h"
-#include "compiler/pipeline/registry.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/passes/pass_manager.h"
 #include "compiler/passes/registry.h"
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
 #include "tests/unit/testing/random_module.h"
@@ -119,9 +119,8 @@ std::string Difference(const Tensor& got, const Tensor& want, double rtol, doubl
       if (std::isfinite(p) && std::isfinite(y)) spread = std::max(spread, std::abs(p - y));
     }
     if (seen || (std::isfinite(x) && std::abs(x - y) <= allowed + kSpreadFactor * spread)) continue;
-    return "element " + std::to_string(i) + ": interpreter " + std::to_string(y) +
-           " (perturbed inputs move it by " + std::to_string(spread) + "), got " +
-           std::to_string(x);
+    return "element " + std::to_string(i) + ": interpreter " + std::to_string(y) + " (perturbed inputs move it by " +
+           std::to_string(spread) + "), got " + std::to_string(x);
   }
   return "";
 }
@@ -131,10 +130,8 @@ std::string Difference(const Tensor& got, const Tensor& want, double rtol, doubl
 // runs that failed are left out of it).
 std::string Disagreement(const Outcome& want, const Outcome& got, double rtol, double atol,
                          const std::vector<Outcome>& perturbed) {
-  if (want.results.ok() != got.results.ok() ||
-      (!want.results.ok() && want.results.status() != got.results.status())) {
-    return "interpreter: " + want.results.status().ToString() +
-           "; got: " + got.results.status().ToString();
+  if (want.results.ok() != got.results.ok() || (!want.results.ok() && want.results.status() != got.results.status())) {
+    return "interpreter: " + want.results.status().ToString() + "; got: " + got.results.status().ToString();
   }
   if (!want.results.ok()) return "";
   if (want.results->size() != got.results->size()) return "the number of results differs";
@@ -187,8 +184,7 @@ std::vector<Outcome> Perturbed(const loom::ir::Module& m, const std::vector<Tens
   return out;
 }
 
-std::vector<Tensor> Inputs(const loom::ir::Function& main, const uint8_t* data,
-                           size_t size) {
+std::vector<Tensor> Inputs(const loom::ir::Function& main, const uint8_t* data, size_t size) {
   std::vector<Tensor> inputs = loom::testing::RandomInputs(main, Read64(data + 10));
   if (inputs.empty()) return inputs;
   for (size_t at = kHeader; at + 4 <= size; at += 4) {
@@ -196,17 +192,14 @@ std::vector<Tensor> Inputs(const loom::ir::Function& main, const uint8_t* data,
     if (x.num_elements() == 0) continue;
     int64_t element = (data[at + 1] | data[at + 2] << 8) % x.num_elements();
     uint8_t v = data[at + 3];
-    x.SetDouble(element, loom::IsFloat(x.dtype())
-                             ? kSpecialFloats[v % std::size(kSpecialFloats)]
-                             : kSpecialInts[v % std::size(kSpecialInts)]);
+    x.SetDouble(element, loom::IsFloat(x.dtype()) ? kSpecialFloats[v % std::size(kSpecialFloats)]
+                                                  : kSpecialInts[v % std::size(kSpecialInts)]);
   }
   return inputs;
 }
 
-Outcome RunJit(loom::codegen::CompiledFunction& f, const std::vector<Tensor>& inputs,
-               const Outcome& interpreted) {
-  Outcome o{absl::UnknownError("not run"), interpreted.globals_before,
-            interpreted.globals_before};
+Outcome RunJit(loom::codegen::CompiledFunction& f, const std::vector<Tensor>& inputs, const Outcome& interpreted) {
+  Outcome o{absl::UnknownError("not run"), interpreted.globals_before, interpreted.globals_before};
   o.results = f.Run(inputs, o.globals);
   return o;
 }
@@ -232,8 +225,7 @@ const Compiled& Module(const uint8_t* data, bool* fresh) {
   for (const std::string& pipeline : RewritingPasses()) {
     c.rewritten.push_back(loom::ir::CloneModule(*c.module));
     loom::passes::PassManager pm;
-    if (!loom::pipeline::AddPasses(pm, pipeline).ok() || !pm.Run(*c.rewritten.back()).ok())
-      __builtin_trap();
+    if (!loom::pipeline::AddPasses(pm, pipeline).ok() || !pm.Run(*c.rewritten.back()).ok()) __builtin_trap();
   }
   auto jit = loom::pipeline::CompileFunction(Jit(), *c.module, "main");
   if (!jit.ok()) __builtin_trap();
@@ -260,21 +252,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t n = c.rewritten.size();
   for (size_t p = 0; p < n; ++p) {
     if (fresh || p == data[9] % n)
-      Check(Disagreement(want, Interpret(*c.rewritten[p], inputs), 0, 0, {}),
-            RewritingPasses()[p].c_str(), *c.module);
+      Check(Disagreement(want, Interpret(*c.rewritten[p], inputs), 0, 0, {}), RewritingPasses()[p].c_str(), *c.module);
   }
   Outcome jit = RunJit(*c.jit, inputs, want);
   if (!Disagreement(want, jit, 1e-4, 1e-5, {}).empty()) {
-    Check(Disagreement(want, jit, 1e-4, 1e-5, Perturbed(*c.module, inputs)),
-          "the default pipeline, in the JIT", *c.module);
+    Check(Disagreement(want, jit, 1e-4, 1e-5, Perturbed(*c.module, inputs)), "the default pipeline, in the JIT",
+          *c.module);
   }
   return 0;
 }
 
 // Mutates the edits (7 times in 8), the data seed, or, 1 time in kNewModuleOdds, the
 // module.
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
-                                          unsigned int seed) {
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
   if (max_size < kHeader) return size;
   if (size < kHeader) {
     std::memset(data + size, 0, kHeader - size);

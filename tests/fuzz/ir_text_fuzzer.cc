@@ -3,10 +3,10 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/pipeline/compile.h"
-#include "compiler/pipeline/registry.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/passes/pass_manager.h"
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"

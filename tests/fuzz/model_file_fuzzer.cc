@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/train_step.h"
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/training_options.h"
 #include "frontends/lower.h"
 #include "frontends/model.pb.h"
 #include "frontends/model_file.h"
-#include "compiler/pipeline/training_options.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "loom/tensor.h"

@@ -14,18 +14,18 @@
 #include "compiler/passes/pass_manager.h"
 #include "compiler/pipeline/compile.h"
 #include "compiler/pipeline/registry.h"
-#include "llvm/IR/LLVMContext.h"
-#include "llvm/IR/Module.h"
-#include "llvm/Support/raw_ostream.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/serialize.h"
 #include "ir/verifier.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
 #include "runtime/npy.h"
 #include "support/files.h"
-#include "support/philox.h"
 #include "support/memory.h"
+#include "support/philox.h"
 #include "support/status_macros.h"
 #include "tools/loom-opt/tensor_format.h"
 
@@ -180,7 +180,7 @@ Tensor RandomInput(const ir::TensorType& type, uint64_t seed, uint64_t which) {
   for (int64_t i = 0; i < t.num_elements(); ++i) {
     auto bits = RandomBits(seed, which, i);
     double u = UniformDouble(bits);
-    t.SetDouble(i, IsFloat(type.dtype)   ? 2 * u - 1
+    t.SetDouble(i, IsFloat(type.dtype)        ? 2 * u - 1
                    : type.dtype == DType::kI1 ? (bits[1] & 1)
                                               : static_cast<int>(u * 4));
   }
@@ -206,8 +206,8 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
   ir::Interpreter interp(module, o.seed);
   ASSIGN_OR_RETURN(std::vector<Tensor> results, interp.Run(o.run, std::move(inputs)));
   for (size_t i = 0; i < results.size(); ++i) {
-    std::cout << "result " << i << ": " << ir::TypeOf(results[i]).ToString() << " = "
-              << FormatTensorValues(results[i]) << "\n";
+    std::cout << "result " << i << ": " << ir::TypeOf(results[i]).ToString() << " = " << FormatTensorValues(results[i])
+              << "\n";
     if (!o.output_dir.empty()) {
       RETURN_IF_ERROR(WriteNpy(absl::StrCat(o.output_dir, "/result", i, ".npy"), results[i]));
     }
@@ -310,8 +310,7 @@ int Main(int argc, char** argv) {
   absl::Status status = loom::Main(*options);
   if (!status.ok()) {
     // Positioned diagnostics already read "file:line:col: error: ...".
-    bool positioned = absl::StrContains(status.message(), ": error: ") ||
-                      absl::StartsWith(status.message(), "error: ");
+    bool positioned = absl::StrContains(status.message(), ": error: ") || absl::StartsWith(status.message(), "error: ");
     std::cerr << (positioned ? "" : "loom-opt: error: ") << status.message() << "\n";
     return 1;
   }

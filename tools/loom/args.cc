@@ -20,8 +20,7 @@ absl::StatusOr<int64_t> Args::GetInt(const std::string& flag, int64_t dflt) cons
   return v;
 }
 
-absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
-                               const std::set<std::string>& value_flags,
+absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
                                const std::set<std::string>& bool_flags) {
   Args args;
   for (size_t i = 0; i < argv.size(); ++i) {

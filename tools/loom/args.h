@@ -23,8 +23,7 @@ struct Args {
 
 // `value_flags` take a value ("--batch 4" or "--batch=4"); `bool_flags` take none.
 // Anything else starting with '-' is an error naming it.
-absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv,
-                               const std::set<std::string>& value_flags,
+absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
                                const std::set<std::string>& bool_flags);
 
 }  // namespace loom::cli

@@ -12,10 +12,10 @@
 #include "compiler/pipeline/compile.h"
 #include "frontends/lower.h"
 #include "ir/interpreter.h"
+#include "loom/data.h"
 #include "support/files.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
-#include "loom/data.h"
 #include "tools/loom/svg_plot.h"
 
 namespace loom::cli {
@@ -44,7 +44,8 @@ absl::StatusOr<Series> Flow(codegen::JitEngine& engine, const std::string& path,
   ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 65));
   std::unique_ptr<Dataset> data;
   if (args.Has("--data")) {
-    ASSIGN_OR_RETURN(data, OpenDataset(nn::Model(file), args.Get("--data"), {options.batch, 0.0, static_cast<uint64_t>(seed), {}}));
+    ASSIGN_OR_RETURN(
+        data, OpenDataset(nn::Model(file), args.Get("--data"), {options.batch, 0.0, static_cast<uint64_t>(seed), {}}));
     if (data->vocab() > 0) options.vocab = data->vocab();
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, frontends::LowerModel(file, options));
@@ -64,8 +65,8 @@ absl::StatusOr<Series> Flow(codegen::JitEngine& engine, const std::string& path,
     s.x.push_back(static_cast<double>(t));
     s.y.push_back(flow.GetDouble(t));
   }
-  std::cout << absl::StrFormat("%s: |dL/dh_t| from %.3g at the last step to %.3g at the first (ratio %.3g)\n",
-                               s.name, s.y.back(), s.y.front(), s.y.front() / s.y.back());
+  std::cout << absl::StrFormat("%s: |dL/dh_t| from %.3g at the last step to %.3g at the first (ratio %.3g)\n", s.name,
+                               s.y.back(), s.y.front(), s.y.front() / s.y.back());
   return s;
 }
 

@@ -40,7 +40,7 @@ absl::Status Plot(const Args& args) {
   }
   std::string out = args.Get("-o", path.substr(0, path.rfind('.')) + ".svg");
   RETURN_IF_ERROR(WriteFileAtomically(out, RenderSvg({{"Training loss", "step", "loss", false, {loss}},
-                                            {"Validation", "step", val.name, false, {val}}})));
+                                                      {"Validation", "step", val.name, false, {val}}})));
   std::cout << "wrote " << out << " (" << loss.x.size() << " loss points, " << val.x.size() << " validations)\n";
   return absl::OkStatus();
 }

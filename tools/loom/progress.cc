@@ -24,8 +24,13 @@ std::string Rate(double per_second, const std::string& unit) {
 }  // namespace
 
 Progress::Progress(int64_t first, int64_t total, int64_t units_per_step, std::string unit)
-    : first_(first), total_(total), units_(units_per_step), unit_(std::move(unit)), tty_(isatty(STDERR_FILENO)),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : first_(first),
+      total_(total),
+      units_(units_per_step),
+      unit_(std::move(unit)),
+      tty_(isatty(STDERR_FILENO)),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 std::string Progress::Line(int64_t step, int64_t epoch, double loss) const {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -42,8 +47,8 @@ void Progress::Step(int64_t step, int64_t epoch, double loss) {
   if (tty_) {
     if (since < 0.1 && step != first_ + total_) return;
     int width = 24, filled = static_cast<int>(width * (step - first_) / std::max<int64_t>(total_, 1));
-    std::fprintf(stderr, "\r\033[K[%s%s] %s", std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
-                 Line(step, epoch, loss).c_str());
+    std::fprintf(stderr, "\r\033[K[%s%s] %s", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), Line(step, epoch, loss).c_str());
   } else {
     // About twenty lines a run, and at least one every ten seconds.
     int64_t every = std::max<int64_t>(1, total_ / 20);

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/internal.h"
-#include "loom/jit.h"
 #include "loom/checkpoint.h"
+#include "loom/jit.h"
 #include "runtime/data/standardization.h"
 #include "runtime/data/vocabulary_size.h"
 #include "runtime/npy.h"
@@ -74,8 +74,8 @@ absl::Status RunModel(const Args& args) {
   }
   if (inputs.size() != wanted.size()) {
     return absl::InvalidArgumentError(absl::StrCat("the model takes ", wanted.size(), " inputs (",
-                                                   wanted.empty() ? "" : wanted[0]->name(), wanted.size() > 1 ? ", ..." : "",
-                                                   "), got ", inputs.size()));
+                                                   wanted.empty() ? "" : wanted[0]->name(),
+                                                   wanted.size() > 1 ? ", ..." : "", "), got ", inputs.size()));
   }
   CompileOptions options;
   options.batch = inputs[0].rank() > 0 ? inputs[0].shape()[0] : 1;
@@ -114,22 +114,22 @@ absl::Status RunModel(const Args& args) {
     }
     if (ir::TypeOf(inputs[i]) != types[i]) {
       // Say which of the two is wrong: the element type or the shape.
-      std::string what = inputs[i].shape() == types[i].shape ? absl::StrCat(" (the element type is wrong: ",
-                                                                              DTypeName(inputs[i].dtype()), " for ",
-                                                                              DTypeName(types[i].dtype), ")")
+      std::string what = inputs[i].shape() == types[i].shape
+                             ? absl::StrCat(" (the element type is wrong: ", DTypeName(inputs[i].dtype()), " for ",
+                                            DTypeName(types[i].dtype), ")")
                          : inputs[i].dtype() == types[i].dtype ? " (the shape is wrong)"
                                                                : "";
       return absl::InvalidArgumentError(absl::StrCat(in_paths[i], ": input '", wanted[i]->name(), "' must be ",
-                                                     types[i].ToString(), ", got ",
-                                                     ir::TypeOf(inputs[i]).ToString(), what));
+                                                     types[i].ToString(), ", got ", ir::TypeOf(inputs[i]).ToString(),
+                                                     what));
     }
     RETURN_IF_ERROR(CheckInputValues(file.model, options.vocab, wanted[i]->name(), inputs[i], in_paths[i]));
   }
   if (c) RETURN_IF_ERROR(model->LoadCheckpoint(*c, args.Get("--params")));
   ASSIGN_OR_RETURN(std::vector<Tensor> outputs, model->Forward(inputs));
   if (out_paths.size() > outputs.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("the model has ", outputs.size(), " outputs, --output names ",
-                                                   out_paths.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the model has ", outputs.size(), " outputs, --output names ", out_paths.size()));
   }
   if (!mean.empty() && outputs[0].dtype() == DType::kF32) {
     Tensor& y = outputs[0];

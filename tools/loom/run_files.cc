@@ -8,11 +8,11 @@
 #include <cstring>
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "runtime/data/utf8.h"
 #include "support/files.h"
 #include "support/hash.h"
@@ -74,15 +74,15 @@ absl::Status CheckSameData(const std::map<std::string, std::string>& checkpoint_
                            const std::string& checkpoint) {
   auto bytes = checkpoint_metadata.find("data_bytes"), hash = checkpoint_metadata.find("data_hash");
   if (bytes == checkpoint_metadata.end() || hash == checkpoint_metadata.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        checkpoint, " does not record the data it was trained on, so resuming on ", data_path,
-        " cannot be checked; pass --other-data to resume anyway"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(checkpoint, " does not record the data it was trained on, so resuming on ", data_path,
+                     " cannot be checked; pass --other-data to resume anyway"));
   }
   if (bytes->second == identity.at("data_bytes") && hash->second == identity.at("data_hash")) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
-      data_path, " is not the data ", checkpoint, " was trained on (", identity.at("data_bytes"), " bytes, hash ",
-      identity.at("data_hash"), "; the checkpoint's: ", bytes->second, " bytes, hash ", hash->second,
-      "); pass --other-data to resume on it anyway"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(data_path, " is not the data ", checkpoint, " was trained on (", identity.at("data_bytes"),
+                   " bytes, hash ", identity.at("data_hash"), "; the checkpoint's: ", bytes->second, " bytes, hash ",
+                   hash->second, "); pass --other-data to resume on it anyway"));
 }
 
 }  // namespace loom::cli

@@ -7,8 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "loom/jit.h"
 #include "loom/checkpoint.h"
+#include "loom/jit.h"
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/utf8.h"
 #include "runtime/sampling.h"
@@ -20,7 +20,8 @@ namespace {
 
 absl::Status Sample(const Args& args) {
   if (args.positional.size() != 1) {
-    return absl::InvalidArgumentError("usage: loom sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]");
+    return absl::InvalidArgumentError(
+        "usage: loom sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]");
   }
   const std::string& path = args.positional[0];
   ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(path));
@@ -34,7 +35,7 @@ absl::Status Sample(const Args& args) {
   ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", 1));
   double temperature = 1.0;
   if (args.Has("--temperature") && (!absl::SimpleAtod(args.Get("--temperature"), &temperature) || !(temperature > 0) ||
-                                       !std::isfinite(temperature))) {
+                                    !std::isfinite(temperature))) {
     return absl::InvalidArgumentError("--temperature takes a positive number");
   }
   std::string prime_text = args.Get("--prime", "\n");
@@ -42,12 +43,13 @@ absl::Status Sample(const Args& args) {
   if (prime.empty()) return absl::InvalidArgumentError("--prime must not be empty");
   for (char32_t ch : prime) {
     if (vocab.Id(ch) < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--prime: '", data::EncodeUtf8(ch),
-                                                     "' is not in the model's vocabulary"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--prime: '", data::EncodeUtf8(ch), "' is not in the model's vocabulary"));
     }
   }
   ASSIGN_OR_RETURN(auto jit, Jit::Create());
-  ASSIGN_OR_RETURN(auto model, jit->Compile(nn::Model(file), {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
+  ASSIGN_OR_RETURN(auto model,
+                   jit->Compile(nn::Model(file), {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
   RETURN_IF_ERROR(model->LoadCheckpoint(c, path));  // the file read once, above
   model->ResetState();
   bool probs = false;

@@ -10,10 +10,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "loom/jit.h"
 #include "frontends/model_file.h"
-#include "tools/loom/args.h"
 #include "loom/data.h"
+#include "loom/jit.h"
+#include "tools/loom/args.h"
 
 namespace loom::cli {
 
@@ -35,7 +35,6 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
 
 // The model description a checkpoint from `loom train` carries.
 absl::StatusOr<frontends::ModelFile> ModelOfCheckpoint(const std::string& path);
-
 
 }  // namespace loom::cli
 

@@ -9,12 +9,12 @@
 // wrote it; --detect-anomaly also checks the parameters after every step and, when
 // something goes non-finite, reruns that step in the reference interpreter to name the
 // first op that produced a NaN or an infinity.
+#include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <cmath>
-#include <optional>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,10 +39,12 @@ struct Position {
 
 absl::StatusOr<Position> PositionOf(const std::map<std::string, std::string>& metadata, const std::string& path) {
   Position p;
-  for (auto [key, field] : {std::pair<const char*, int64_t*>{"epoch", &p.epoch}, {"batch", &p.batch}, {"step", &p.step}}) {
+  for (auto [key, field] :
+       {std::pair<const char*, int64_t*>{"epoch", &p.epoch}, {"batch", &p.batch}, {"step", &p.step}}) {
     auto it = metadata.find(key);
     if (it == metadata.end() || !absl::SimpleAtoi(it->second, field)) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": not a training checkpoint (no '", key, "' to resume from)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": not a training checkpoint (no '", key, "' to resume from)"));
     }
   }
   return p;
@@ -75,8 +77,8 @@ class Run {
     if (save_.empty()) return absl::OkStatus();
     // A checkpoint of non-finite parameters would only carry the failure on.
     if (!AllFinite(s_.model->globals())) {
-      return absl::FailedPreconditionError(absl::StrCat("the parameters are no longer finite at step ", p.step,
-                                                        "; not saved", Saved()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the parameters are no longer finite at step ", p.step, "; not saved", Saved()));
     }
     std::map<std::string, std::string> metadata = s_.data->Metadata();
     metadata.insert(data_identity_.begin(), data_identity_.end());
@@ -113,8 +115,8 @@ class Run {
 constexpr double kDivergence = 1e6;
 
 // The error that stops a run at `step`; with --detect-anomaly, where the NaN came from.
-absl::Status NonFinite(Session& s, int64_t step, float loss, const std::vector<Tensor>* batch,
-                       const TensorMap* before, const Run& run) {
+absl::Status NonFinite(Session& s, int64_t step, float loss, const std::vector<Tensor>* batch, const TensorMap* before,
+                       const Run& run) {
   std::string what = std::isfinite(loss) ? absl::StrCat("the parameters are no longer finite after step ", step,
                                                         " (its loss was ", loss, ")")
                                          : absl::StrCat("the loss is ", loss, " at step ", step);
@@ -133,7 +135,8 @@ absl::Status Train(const Args& args) {
   }
   std::string resume = args.Get("--resume"), save = args.Get("--save", resume);
   for (const char* flag : {"--save", "--resume"}) {
-    if (args.Has(flag) && args.Get(flag).empty()) return absl::InvalidArgumentError(absl::StrCat(flag, " needs a file name"));
+    if (args.Has(flag) && args.Get(flag).empty())
+      return absl::InvalidArgumentError(absl::StrCat(flag, " needs a file name"));
   }
   // Every option and output path is checked before anything is compiled or trained.
   std::optional<RunLock> lock;
@@ -158,8 +161,8 @@ absl::Status Train(const Args& args) {
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
   ASSIGN_OR_RETURN(Session s, OpenSession(std::move(file), args.Get("--data"), args, resume));
   if (s.data->batches_per_epoch() < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(args.Get("--data"), ": too little data for one batch of ",
-                                                   s.batch, " (less --val-split, a smaller --batch or --seq)"));
+    return absl::InvalidArgumentError(absl::StrCat(args.Get("--data"), ": too little data for one batch of ", s.batch,
+                                                   " (less --val-split, a smaller --batch or --seq)"));
   }
   Position p;
   int64_t per_epoch = s.data->batches_per_epoch();
@@ -201,9 +204,9 @@ absl::Status Train(const Args& args) {
     if (std::isnan(first_loss)) first_loss = loss;
     if (std::abs(loss) > kDivergence * std::max(1.0, std::abs(first_loss))) {
       progress.Finish();
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "training diverged: the loss grew from %g to %g by step %d (a smaller --lr?); stopped%s", first_loss, loss,
-          p.step + 1, run.Saved()));
+      return absl::FailedPreconditionError(
+          absl::StrFormat("training diverged: the loss grew from %g to %g by step %d (a smaller --lr?); stopped%s",
+                          first_loss, loss, p.step + 1, run.Saved()));
     }
     ++p.step;
     loss_sum += loss;
@@ -229,10 +232,13 @@ absl::Status Train(const Args& args) {
     if (interrupted) {
       RETURN_IF_ERROR(run.Save(p));
       progress.Finish();
-      return absl::CancelledError(absl::StrCat(
-          "interrupted", interrupted == SIGTERM ? " by SIGTERM" : interrupted == SIGHUP ? " by SIGHUP" : "",
-          " at step ", p.step,
-          save.empty() ? "" : absl::StrCat("; saved ", save, " (continue with --resume ", save, ")")));
+      return absl::CancelledError(
+          absl::StrCat("interrupted",
+                       interrupted == SIGTERM  ? " by SIGTERM"
+                       : interrupted == SIGHUP ? " by SIGHUP"
+                                               : "",
+                       " at step ", p.step,
+                       save.empty() ? "" : absl::StrCat("; saved ", save, " (continue with --resume ", save, ")")));
     }
   }
   progress.Finish();
@@ -243,8 +249,9 @@ absl::Status Train(const Args& args) {
 }  // namespace
 
 int TrainCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split",
-                               "--save", "--resume", "--threads"},
+  auto args = ParseArgs(argv,
+                        {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split", "--save",
+                         "--resume", "--threads"},
                         {"--detect-anomaly", "--other-data"});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Train(*args);

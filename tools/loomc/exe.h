@@ -14,12 +14,12 @@
 namespace loom::loomc {
 
 struct SamplerSpec {
-  std::string model;                     // the model's name (its class prefix)
-  std::string input;                     // @step's token input
-  std::string alphabet;                  // the checkpoint's vocabulary, UTF-8
-  bool probabilities = false;            // the output is a softmax (else logits)
-  const codegen::BufferLayout* layout;   // of @step
-  std::string header;                    // the generated header's file name
+  std::string model;                    // the model's name (its class prefix)
+  std::string input;                    // @step's token input
+  std::string alphabet;                 // the checkpoint's vocabulary, UTF-8
+  bool probabilities = false;           // the output is a softmax (else logits)
+  const codegen::BufferLayout* layout;  // of @step
+  std::string header;                   // the generated header's file name
 };
 
 // A C identifier from a model, function or parameter name (the generated code's names).

@@ -5,12 +5,13 @@
 // buffers in the ABI order (inputs, outputs, parameters and state, scratch) and names
 // each; with --params, the checkpoint's parameters are embedded in the object as
 // read-only data and copied in by the class's constructor.
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
-#include <filesystem>
-#include <stdlib.h>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -185,21 +186,26 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
     << l.globals.size() << " parameters and state buffers, " << l.scratch_bytes << " bytes of scratch.\n";
   h << "class " << cls << " {\n public:\n";
   std::vector<std::pair<std::string, const ir::TensorType*>> buffers;
-  for (size_t i = 0; i < l.inputs.size(); ++i) buffers.push_back({"input_" + Identifier(c.input_names[i]), &l.inputs[i]});
+  for (size_t i = 0; i < l.inputs.size(); ++i)
+    buffers.push_back({"input_" + Identifier(c.input_names[i]), &l.inputs[i]});
   for (size_t i = 0; i < l.outputs.size(); ++i) buffers.push_back({absl::StrCat("output_", i), &l.outputs[i]});
   for (size_t i = 0; i < l.globals.size(); ++i) buffers.push_back({Identifier(l.globals[i]), &l.global_types[i]});
   for (size_t i = 0; i < buffers.size(); ++i) {
     const ir::TensorType& t = *buffers[i].second;
-    std::string where = i < l.inputs.size() ? "input" : i < l.inputs.size() + l.outputs.size() ? "output"
-                                                                                            : "parameter or state @" + l.globals[i - l.inputs.size() - l.outputs.size()];
-    bool packed = i >= l.inputs.size() + l.outputs.size() &&
-                  std::count(l.packed_globals.begin(), l.packed_globals.end(), l.globals[i - l.inputs.size() - l.outputs.size()]);
+    std::string where = i < l.inputs.size() ? "input"
+                        : i < l.inputs.size() + l.outputs.size()
+                            ? "output"
+                            : "parameter or state @" + l.globals[i - l.inputs.size() - l.outputs.size()];
+    bool packed =
+        i >= l.inputs.size() + l.outputs.size() &&
+        std::count(l.packed_globals.begin(), l.packed_globals.end(), l.globals[i - l.inputs.size() - l.outputs.size()]);
     h << "  // " << where << ": " << t.ToString() << (packed ? " (Run packs it; see ParametersChanged)" : "") << "\n";
     h << "  " << CType(t.dtype) << "* " << buffers[i].first << "() { " << (packed ? "ParametersChanged(); " : "")
       << "return static_cast<" << CType(t.dtype) << "*>(buffers_[" << i << "]); }\n";
     h << "  static constexpr int64_t " << buffers[i].first << "_size = " << t.num_elements() << ";\n";
   }
-  h << "\n  // All the buffers, in bytes.\n  static constexpr unsigned long long kBufferBytes = " << BufferBytes(l) << "ull;\n";
+  h << "\n  // All the buffers, in bytes.\n  static constexpr unsigned long long kBufferBytes = " << BufferBytes(l)
+    << "ull;\n";
   h << "  // Throws std::bad_alloc (having freed what it took) when memory cannot be had.\n";
   h << "  " << cls << "() {\n    try {\n";
   for (size_t i = 0; i < buffers.size(); ++i) {
@@ -222,8 +228,8 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
   h << "  // Runs @" << c.function << " on the buffers (parameters and state are updated in place).\n"
     << "  // False when an id was outside its table or an integer was divided by zero (the rest\n"
     << "  // of the run went on; such a row reads as zeros, such a quotient is 0): FormatError.\n";
-  h << "  bool Run() {\n    Record()[" << offsetof(codegen::ArenaHeader, params_version) / 8 << "] = params_version_;\n    "
-    << c.symbol << "(buffers_);\n    return Record()[0] == 0;\n  }\n";
+  h << "  bool Run() {\n    Record()[" << offsetof(codegen::ArenaHeader, params_version) / 8
+    << "] = params_version_;\n    " << c.symbol << "(buffers_);\n    return Record()[0] == 0;\n  }\n";
   h << "  // Run keeps a copy of the weights packed for its matrix products, made again when\n"
     << "  // this was called since (a parameter's accessor calls it): call it after writing a\n"
     << "  // parameter through a pointer taken before the last Run.\n"
@@ -232,7 +238,8 @@ std::string HeaderClass(const std::string& model, const Compiled& c, bool embedd
     << "  void FormatError(char* out, size_t size) const {\n"
     << "    const int64_t* r = Record();\n"
     << "    long long value = r[1], bound = r[2];\n"
-    << "    if (r[0] == " << code(ir::OpCode::kDiv) << ") std::snprintf(out, size, \"'div' integer division by zero\");\n"
+    << "    if (r[0] == " << code(ir::OpCode::kDiv)
+    << ") std::snprintf(out, size, \"'div' integer division by zero\");\n"
     << "    else if (r[0] == " << code(ir::OpCode::kGather)
     << ") std::snprintf(out, size, \"'gather' index %lld is out of range for a table of %lld rows\", value, bound);\n"
     << "    else std::snprintf(out, size, \"'scatter_add' index %lld is out of range for %lld rows\", value, bound);\n"
@@ -259,7 +266,8 @@ std::string Header(const Options& o, const std::string& model, const std::vector
     << "// libc and libm (aligned_alloc, free, memcpy, memset; pow and f64 exp, log, tanh if\n"
     << "// the model uses them). Each class below owns one function's buffers, 64-byte\n"
     << "// aligned and zeroed, in the order the function takes them.\n"
-    << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n#include <new>\n\n"
+    << "#pragma once\n\n#include <cstddef>\n#include <cstdint>\n#include <cstdio>\n#include <cstdlib>\n#include "
+       "<cstring>\n#include <new>\n\n"
     << "extern \"C\" {\n";
   for (const Compiled& c : compiled) h << "void " << c.symbol << "(void** buffers);\n";
   for (const std::string& g : embedded_names) {
@@ -327,11 +335,11 @@ absl::Status Main(Options o) {
   auto code = std::make_unique<llvm::Module>(Identifier(module->name()), context);
   std::vector<Compiled> compiled;
   for (const std::string& fn : o.functions) {
-    ASSIGN_OR_RETURN(pipeline::OptimizedFunction optimized,
-                     pipeline::OptimizeFunction(*module, fn, o.pipeline,
-                                                {.verify_each = true,
-                                                 .print_after_all = o.print_after_all ? &std::cerr : nullptr,
-                                                 .timing = o.timing}));
+    ASSIGN_OR_RETURN(
+        pipeline::OptimizedFunction optimized,
+        pipeline::OptimizeFunction(
+            *module, fn, o.pipeline,
+            {.verify_each = true, .print_after_all = o.print_after_all ? &std::cerr : nullptr, .timing = o.timing}));
     if (o.timing) std::cerr << "@" << fn << ":\n" << optimized.timing;
     const ir::Module& copy = *optimized.module;
     const ir::Function* f = optimized.function;
@@ -345,7 +353,8 @@ absl::Status Main(Options o) {
     // The class allocates its buffers when made: say now if that cannot work here.
     uint64_t bytes = BufferBytes(c.layout);
     if (bytes > (uint64_t{1} << 62)) {
-      return absl::ResourceExhaustedError(absl::StrFormat("@%s needs %d bytes of buffers: no machine has that", fn, bytes));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("@%s needs %d bytes of buffers: no machine has that", fn, bytes));
     }
     if (target->is_host() && bytes > AvailableMemoryBytes()) {
       std::cerr << absl::StrFormat(
@@ -392,8 +401,8 @@ absl::Status Main(Options o) {
     }
     bool probs = false;
     for (const auto& layer : file.model.layer()) probs |= layer.name() == file.model.output(0) && layer.has_softmax();
-    ArraysSpec arrays{module->name(), compiled[0].function, "model.h", &compiled[0].layout,
-                      compiled[0].input_names, {}, {}};
+    ArraysSpec arrays{
+        module->name(), compiled[0].function, "model.h", &compiled[0].layout, compiled[0].input_names, {}, {}};
     ASSIGN_OR_RETURN(std::optional<data::Standardization> stats, data::LoadStandardization(params.metadata));
     if (stats) {
       arrays.mean = stats->mean;

@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <random>
 
-#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/gradients.h"
-#include "loom/nn.h"
+#include "compiler/pipeline/compile.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
+#include "loom/nn.h"
 
 namespace loom::autodiff {
 namespace {
@@ -22,8 +22,8 @@ std::vector<double> Flow(const std::string& kind, bool forget_bias_one = false) 
   nn::Model m(kind);
   nn::Var x = m.Input("x", DType::kF32, {-1, kT, kI});
   nn::Var y = m.Input("y", DType::kF32, {-1, 1});
-  nn::Recurrent r = kind == "rnn" ? m.RNN("rnn", x, kI, kH, {.batch_first = true})
-                                  : m.LSTM("lstm", x, kI, kH, {.batch_first = true});
+  nn::Recurrent r =
+      kind == "rnn" ? m.RNN("rnn", x, kI, kH, {.batch_first = true}) : m.LSTM("lstm", x, kI, kH, {.batch_first = true});
   nn::Var last = m.Select("last", r.output, 1, -1);
   nn::Var head = m.Linear("head", last, kH, 1);
   m.MSELoss(head, y);
@@ -62,7 +62,7 @@ TEST(GradientFlowTest, VanillaRnnVanishesFasterThanLstm) {
   std::printf("first/last: RNN %.3e, LSTM %.3e\n", rnn_ratio, lstm_ratio);
   for (double v : rnn) ASSERT_TRUE(std::isfinite(v));
   EXPECT_GT(rnn[kT - 1], 0);
-  EXPECT_LT(rnn_ratio, 1e-3);             // vanished
+  EXPECT_LT(rnn_ratio, 1e-3);              // vanished
   EXPECT_GT(lstm_ratio, 100 * rnn_ratio);  // the LSTM keeps far more of it
   // Both decay monotonically from the end towards the start over the last 10 steps.
   for (int64_t t = kT - 10; t < kT - 1; ++t) EXPECT_LT(rnn[t], rnn[t + 1]) << t;

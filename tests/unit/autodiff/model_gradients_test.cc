@@ -5,8 +5,8 @@
 #include <random>
 
 #include "compiler/pipeline/compile.h"
-#include "loom/nn.h"
 #include "gtest/gtest.h"
+#include "loom/nn.h"
 #include "tests/unit/testing/f64.h"
 #include "tests/unit/testing/gradient_check.h"
 
@@ -24,7 +24,10 @@ Tensor Random(DType dtype, Shape shape, double lo, double hi, uint64_t seed) {
 void ExpectGradientsMatch(nn::Model& m, int64_t batch, std::vector<Tensor> inputs, int per_param) {
   auto module = loom::frontends::LowerModel(m.file(), {.batch = batch});
   ASSERT_TRUE(module.ok()) << module.status();
-  { absl::Status p = PromoteToF64(**module); ASSERT_TRUE(p.ok()) << p; }
+  {
+    absl::Status p = PromoteToF64(**module);
+    ASSERT_TRUE(p.ok()) << p;
+  }
   auto check = CheckGradients(**module, inputs, /*seed=*/3, per_param);
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_GT(check->checked, 10);
@@ -38,12 +41,14 @@ void RecurrentCase(const std::string& kind) {
   nn::Var len = m.Input("len", DType::kI64, {-1});
   nn::Var y = m.Input("y", DType::kF32, {-1, T, 2});
   nn::RecurrentOptions o{.num_layers = 2, .bidirectional = true, .batch_first = true, .lengths = len};
-  nn::Recurrent r = kind == "rnn" ? m.RNN("rnn", x, I, H, o) : kind == "lstm" ? m.LSTM("lstm", x, I, H, o)
-                                                                              : m.GRU("gru", x, I, H, o);
+  nn::Recurrent r = kind == "rnn"    ? m.RNN("rnn", x, I, H, o)
+                    : kind == "lstm" ? m.LSTM("lstm", x, I, H, o)
+                                     : m.GRU("gru", x, I, H, o);
   nn::Var head = m.Linear("head", r.output, 2 * H, 2);
   m.MSELoss(head, y, len);
-  ExpectGradientsMatch(m, B, {Random(DType::kF64, {B, T, I}, -1, 1, 1), Tensor::FromVector<int64_t>({B}, {4, 2, 3}),
-                              Random(DType::kF64, {B, T, 2}, -1, 1, 2)},
+  ExpectGradientsMatch(m, B,
+                       {Random(DType::kF64, {B, T, I}, -1, 1, 1), Tensor::FromVector<int64_t>({B}, {4, 2, 3}),
+                        Random(DType::kF64, {B, T, 2}, -1, 1, 2)},
                        /*per_param=*/12);
 }
 
@@ -56,10 +61,13 @@ TEST(ModelGradientsTest, PeepholeCustomCell) {
   ASSERT_TRUE(file.ok()) << file.status();
   auto module = frontends::LowerModel(*file, {.batch = 2});
   ASSERT_TRUE(module.ok()) << module.status();
-  { absl::Status p = PromoteToF64(**module); ASSERT_TRUE(p.ok()) << p; }
-  auto check = CheckGradients(**module, {Random(DType::kF64, {2, 12, 16}, -1, 1, 4),
-                                         Tensor::FromVector<int64_t>({2}, {12, 7}),
-                                         Random(DType::kF64, {2, 12, 4}, -1, 1, 5)},
+  {
+    absl::Status p = PromoteToF64(**module);
+    ASSERT_TRUE(p.ok()) << p;
+  }
+  auto check = CheckGradients(**module,
+                              {Random(DType::kF64, {2, 12, 16}, -1, 1, 4), Tensor::FromVector<int64_t>({2}, {12, 7}),
+                               Random(DType::kF64, {2, 12, 4}, -1, 1, 5)},
                               3, /*per_param=*/6);
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_LT(check->worst, 1e-7) << check->worst_where;
@@ -72,13 +80,15 @@ TEST(ModelGradientsTest, SmallSentimentLstmWithLengthsAndDropout) {
   nn::Var len = m.Input("len", DType::kI64, {-1});
   nn::Var label = m.Input("label", DType::kF32, {-1, 1});
   nn::Var emb = m.Embedding("embedding", tokens, 20, 5);
-  nn::Recurrent lstm = m.LSTM("lstm", emb, 5, 6, {.num_layers = 2, .dropout = 0.5, .batch_first = true, .lengths = len});
+  nn::Recurrent lstm =
+      m.LSTM("lstm", emb, 5, 6, {.num_layers = 2, .dropout = 0.5, .batch_first = true, .lengths = len});
   nn::Var fc = m.Linear("fc", m.Dropout("dropout", m.Select("last", lstm.h_n, 0, -1), 0.5), 6, 1);
   m.Output(fc);
   m.BCEWithLogitsLoss(fc, label);
   ASSERT_TRUE(m.SetTraining("seed: 9").ok());
-  ExpectGradientsMatch(m, B, {Random(DType::kI64, {B, T}, 0, 20, 6), Tensor::FromVector<int64_t>({B}, {5, 1, 3}),
-                              Tensor::FromVector<double>({B, 1}, {1, 0, 1})},
+  ExpectGradientsMatch(m, B,
+                       {Random(DType::kI64, {B, T}, 0, 20, 6), Tensor::FromVector<int64_t>({B}, {5, 1, 3}),
+                        Tensor::FromVector<double>({B, 1}, {1, 0, 1})},
                        /*per_param=*/10);
 }
 

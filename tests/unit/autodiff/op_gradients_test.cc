@@ -34,7 +34,8 @@ class CaseBuilder {
   }
   absl::StatusOr<Value*> Ints(Shape shape, int64_t bound) {
     Tensor t(DType::kI64, shape);
-    for (int64_t i = 0; i < t.num_elements(); ++i) t.values<int64_t>()[i] = std::uniform_int_distribution<int64_t>(0, bound - 1)(rng_);
+    for (int64_t i = 0; i < t.num_elements(); ++i)
+      t.values<int64_t>()[i] = std::uniform_int_distribution<int64_t>(0, bound - 1)(rng_);
     return b_.Constant(t);
   }
   Builder& b() { return b_; }
@@ -108,13 +109,16 @@ std::vector<Case> Cases() {
       {"max", OpCode::kMax, Binary(OpCode::kMax)},
       {"min", OpCode::kMin, Binary(OpCode::kMin)},
       {"pow", OpCode::kPow, Binary(OpCode::kPow, 0.5, 2)},
-      {"cast_roundtrip", OpCode::kCast, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"cast_roundtrip", OpCode::kCast,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          // f64 -> f32 -> f64: a large step, so f32 rounding (~6e-8) stays small beside it.
          ASSIGN_OR_RETURN(Value * x, c.Param({c.Dim()}));
          ASSIGN_OR_RETURN(Value * y, c.b().Cast(x, DType::kF32));
          return c.b().Cast(y, DType::kF64);
-       }, 1e-2, 1e-5},
-      {"select", OpCode::kSelect, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+       },
+       1e-2, 1e-5},
+      {"select", OpCode::kSelect,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          Shape s = {c.Dim(), c.Dim()};
          ASSIGN_OR_RETURN(Value * x, c.Param(s));
          ASSIGN_OR_RETURN(Value * y, c.Param(s));
@@ -122,53 +126,65 @@ std::vector<Case> Cases() {
          ASSIGN_OR_RETURN(Value * cond, c.b().Compare(x, z, "gt"));
          return c.b().Build(OpCode::kSelect, {cond, x, y});
        }},
-      {"reduce_sum", OpCode::kReduceSum, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"reduce_sum", OpCode::kReduceSum,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          ASSIGN_OR_RETURN(Value * x, c.Param({c.Dim(), c.Dim(), c.Dim()}));
          return c.b().Build(OpCode::kReduceSum, {x}, {{"axes", std::vector<int64_t>{0, 2}}});
        }},
-      {"reduce_max", OpCode::kReduceMax, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"reduce_max", OpCode::kReduceMax,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          ASSIGN_OR_RETURN(Value * x, c.Param({c.Dim(), c.Dim(2, 4)}));
          return c.b().Build(OpCode::kReduceMax, {x}, {{"axes", std::vector<int64_t>{1}}});
        }},
-      {"reshape", OpCode::kReshape, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"reshape", OpCode::kReshape,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          int64_t a = c.Dim(), b = c.Dim();
          ASSIGN_OR_RETURN(Value * x, c.Param({a, b}));
          return c.b().Reshape(x, {b, 1, a});
        }},
-      {"transpose", OpCode::kTranspose, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"transpose", OpCode::kTranspose,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          ASSIGN_OR_RETURN(Value * x, c.Param({c.Dim(), c.Dim(), c.Dim()}));
          return c.b().Build(OpCode::kTranspose, {x}, {{"perm", std::vector<int64_t>{2, 0, 1}}});
        }},
-      {"broadcast_in_dim", OpCode::kBroadcastInDim, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"broadcast_in_dim", OpCode::kBroadcastInDim,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          int64_t a = c.Dim();
          ASSIGN_OR_RETURN(Value * x, c.Param({a, 1}));
          return c.b().BroadcastInDim(x, {c.Dim(), a, 3}, {1, 2});
        }},
-      {"concat", OpCode::kConcat, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"concat", OpCode::kConcat,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          int64_t a = c.Dim();
          ASSIGN_OR_RETURN(Value * x, c.Param({a, c.Dim()}));
          ASSIGN_OR_RETURN(Value * y, c.Param({a, c.Dim()}));
          return c.b().Concat({x, y, x}, 1);
        }},
-      {"slice", OpCode::kSlice, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"slice", OpCode::kSlice,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          ASSIGN_OR_RETURN(Value * x, c.Param({c.Dim(3, 6), c.Dim(2, 4)}));
-         return c.b().Build(OpCode::kSlice, {x}, {{"start", std::vector<int64_t>{1, 0}},
-                                                  {"limit", std::vector<int64_t>{3, 2}},
-                                                  {"strides", std::vector<int64_t>{2, 1}}});
+         return c.b().Build(OpCode::kSlice, {x},
+                            {{"start", std::vector<int64_t>{1, 0}},
+                             {"limit", std::vector<int64_t>{3, 2}},
+                             {"strides", std::vector<int64_t>{2, 1}}});
        }},
-      {"pad", OpCode::kPad, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"pad", OpCode::kPad,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          ASSIGN_OR_RETURN(Value * x, c.Param({c.Dim(), c.Dim()}));
-         return c.b().Build(OpCode::kPad, {x}, {{"low", std::vector<int64_t>{1, 0}},
-                                                {"high", std::vector<int64_t>{0, 2}},
-                                                {"interior", std::vector<int64_t>{1, 0}}});
+         return c.b().Build(OpCode::kPad, {x},
+                            {{"low", std::vector<int64_t>{1, 0}},
+                             {"high", std::vector<int64_t>{0, 2}},
+                             {"interior", std::vector<int64_t>{1, 0}}});
        }},
-      {"gather", OpCode::kGather, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"gather", OpCode::kGather,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          int64_t rows = c.Dim(2, 5);
          ASSIGN_OR_RETURN(Value * table, c.Param({rows, c.Dim()}));
          ASSIGN_OR_RETURN(Value * ids, c.Ints({c.Dim(), c.Dim()}, rows));  // repeats likely
          return c.b().Build(OpCode::kGather, {table, ids});
        }},
-      {"scatter_add", OpCode::kScatterAdd, [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+      {"scatter_add", OpCode::kScatterAdd,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          int64_t rows = c.Dim(2, 5), width = c.Dim(), n = c.Dim();
          ASSIGN_OR_RETURN(Value * base, c.Param({rows, width}));
          ASSIGN_OR_RETURN(Value * ids, c.Ints({n}, rows));

@@ -3,10 +3,10 @@
 // SentimentLSTM (Adam, dropout) takes steps that change its weights and counters.
 #include <cmath>
 
-#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/train_step.h"
-#include "frontends/lower.h"
+#include "compiler/pipeline/compile.h"
 #include "compiler/pipeline/training_options.h"
+#include "frontends/lower.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 

@@ -3,11 +3,11 @@
 // optimizer steps, agree with torch.optim to 1e-4 relative. Reference data from
 // tools/golden/make_golden.py (tests/golden/train_*).
 
-#include "compiler/pipeline/compile.h"
 #include "compiler/autodiff/gradients.h"
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/training_options.h"
 #include "frontends/lower.h"
 #include "frontends/params.h"
-#include "compiler/pipeline/training_options.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "runtime/npy.h"
@@ -49,7 +49,8 @@ TEST_P(TrainingParityTest, MatchesTorchOptim) {
   ASSERT_TRUE(grads.ok()) << grads.status();
   ExpectCloseToNpy((*grads)[0], dir + "/expected/loss.npy", 1e-4, "loss");
   int k = 1;
-  for (auto& [name, t] : params->tensors) ExpectCloseToNpy((*grads)[k++], dir + "/grads/" + name + ".npy", 1e-4, "d " + name);
+  for (auto& [name, t] : params->tensors)
+    ExpectCloseToNpy((*grads)[k++], dir + "/grads/" + name + ".npy", 1e-4, "d " + name);
 
   for (int s = 0; s < 3; ++s) {
     auto loss = interp.Run("train_step", inputs);

@@ -8,10 +8,10 @@
 #include <limits>
 #include <random>
 
-#include "compiler/pipeline/compile.h"
 #include "absl/strings/str_cat.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/codegen/gemm_plan.h"
+#include "compiler/pipeline/compile.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "runtime/thread_pool.h"
@@ -85,8 +85,7 @@ std::string ProductModule(const Case& c) {
   std::string out = TypeText(c.dtype, c.batch, c.m, c.n);
   return testing::MainModule(absl::StrCat("%a: ", a, ", %b: ", b), out,
                              absl::StrCat("    %c = matmul %a, %b {transpose_a = ", c.ta ? "true" : "false",
-                                          ", transpose_b = ", c.tb ? "true" : "false", "} : ", out,
-                                          "\n    return %c"));
+                                          ", transpose_b = ", c.tb ? "true" : "false", "} : ", out, "\n    return %c"));
 }
 
 Tensor Random(DType d, Shape shape, std::mt19937_64& rng) {
@@ -98,7 +97,8 @@ Tensor Random(DType d, Shape shape, std::mt19937_64& rng) {
 
 // Checks c against the exact product, element by element, within the bound.
 void ExpectProduct(const Case& c, const Tensor& a, const Tensor& b, const Tensor& got, const std::string& what) {
-  double u = c.dtype == DType::kF32 ? std::numeric_limits<float>::epsilon() / 2 : std::numeric_limits<double>::epsilon() / 2;
+  double u =
+      c.dtype == DType::kF32 ? std::numeric_limits<float>::epsilon() / 2 : std::numeric_limits<double>::epsilon() / 2;
   int64_t batches = std::max<int64_t>(c.batch, 1);
   for (int64_t bt = 0; bt < batches; ++bt) {
     for (int64_t i = 0; i < c.m; ++i) {
@@ -122,9 +122,18 @@ std::vector<Case> Cases() {
   std::vector<Case> cases;
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
-      for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{
-               {1, 1, 1}, {1, 1024, 256}, {32, 1024, 256}, {32, 1024, 356}, {7, 75, 100}, {13, 17, 9},
-               {33, 100, 64}, {2, 3, 1}, {100, 100, 1}, {5, 40, 2000}, {3, 4, 0}, {0, 4, 3}}) {
+      for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{{1, 1, 1},
+                                                                {1, 1024, 256},
+                                                                {32, 1024, 256},
+                                                                {32, 1024, 356},
+                                                                {7, 75, 100},
+                                                                {13, 17, 9},
+                                                                {33, 100, 64},
+                                                                {2, 3, 1},
+                                                                {100, 100, 1},
+                                                                {5, 40, 2000},
+                                                                {3, 4, 0},
+                                                                {0, 4, 3}}) {
         cases.push_back({m, n, k, ta, tb});
       }
       // Tall products whose row tiles loop outside the panels (and pack Aᵀ), K blocked.
@@ -194,8 +203,7 @@ TEST(GemmTest, TwoThreadsGiveTheSameBits) {
 std::string ParameterModule(bool update) {
   return absl::StrCat(
       "module @t {\n  param @w : f32[40,24] = uniform(-1.0, 1.0)\n",
-      "  func @main(%x: f32[6,24], %d: f32[40,24]) -> (f32[6,40]) {\n",
-      "    %w = load {global = @w} : f32[40,24]\n",
+      "  func @main(%x: f32[6,24], %d: f32[40,24]) -> (f32[6,40]) {\n", "    %w = load {global = @w} : f32[40,24]\n",
       "    %y = matmul %x, %w {transpose_b = true} : f32[6,40]\n",
       update ? "    %w2 = add %w, %d : f32[40,24]\n    store %w2 {global = @w}\n" : "", "    return %y\n  }\n}\n");
 }

@@ -1,12 +1,11 @@
 // loom::Jit: forward and train_step through native code agree with the interpreter;
 // parameters by PyTorch name; checkpoints round-trip; compiled code is cached.
-#include "api/internal.h"
-#include "loom/jit.h"
-
 #include <cmath>
 
+#include "api/internal.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
+#include "loom/jit.h"
 
 namespace loom {
 namespace {
@@ -114,7 +113,8 @@ TEST(JitApiTest, ModelsWithoutALossHaveNoTrainStep) {
   ASSERT_TRUE(model.ok());
   EXPECT_EQ((*model)->TrainStep({Tensor(DType::kF32, {1, 2})}).status().message(),
             "model 'Plain' has no @train_step (it needs a loss and an optimizer)");
-  EXPECT_EQ((*model)->Forward({Tensor(DType::kF32, {1, 3})}).status().message(), "input 0 must be f32[1,2], got f32[1,3]");
+  EXPECT_EQ((*model)->Forward({Tensor(DType::kF32, {1, 3})}).status().message(),
+            "input 0 must be f32[1,2], got f32[1,3]");
 }
 
 }  // namespace

@@ -5,16 +5,16 @@
 #include <filesystem>
 #include <fstream>
 
-#include "compiler/pipeline/compile.h"
-#include "compiler/codegen/compiled_function.h"
-#include "frontends/lower.h"
-#include "loom/nn.h"
 #include "compiler/autodiff/train_step.h"
-#include "frontends/params.h"
+#include "compiler/codegen/compiled_function.h"
+#include "compiler/pipeline/compile.h"
 #include "compiler/pipeline/training_options.h"
+#include "frontends/lower.h"
+#include "frontends/params.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
+#include "loom/nn.h"
 #include "runtime/npy.h"
 #include "tests/unit/codegen/jit_test_util.h"
 #include "tests/unit/testing/golden.h"
@@ -99,7 +99,8 @@ TEST(JitTest, PyTorchGoldensThroughTheJit) {
       for (const ir::Global& g : (*module)->globals()) {
         if (!g.trainable) continue;
         Tensor t(DType::kF32, g.type.shape);
-        for (int64_t i = 0; i < t.num_elements(); ++i) t.values<float>()[i] = static_cast<float>(0.1 * std::sin(0.731 * i + 1.3 * k));
+        for (int64_t i = 0; i < t.num_elements(); ++i)
+          t.values<float>()[i] = static_cast<float>(0.1 * std::sin(0.731 * i + 1.3 * k));
         globals[g.name] = std::move(t);
         ++k;
       }
@@ -120,7 +121,8 @@ TEST(JitTest, PyTorchGoldensThroughTheJit) {
 }
 
 TEST(JitTest, WrongInputsAreErrors) {
-  auto m = testing::ParseAndVerify(testing::MainModule("%x: f32[2]", "f32[2]", "    %y = neg %x : f32[2]\n    return %y"));
+  auto m =
+      testing::ParseAndVerify(testing::MainModule("%x: f32[2]", "f32[2]", "    %y = neg %x : f32[2]\n    return %y"));
   ASSERT_TRUE(m.ok());
   auto compiled = loom::pipeline::CompileFunction(Jit(), **m, "main");
   ASSERT_TRUE(compiled.ok()) << compiled.status();
@@ -170,10 +172,10 @@ namespace {
 // Both seed models and the custom peephole cell train the same in native code as in the
 // interpreter.
 TEST(JitTest, ExampleModelsTrainLikeTheInterpreter) {
-  for (const auto& [file_name, options] : std::vector<std::pair<std::string, frontends::LowerOptions>>{
-           {"char_rnn.pbtxt", {.batch = 2, .vocab = 7}},
-           {"sentiment_lstm.pbtxt", {.batch = 2}},
-           {"peephole_lstm.pbtxt", {.batch = 2}}}) {
+  for (const auto& [file_name, options] :
+       std::vector<std::pair<std::string, frontends::LowerOptions>>{{"char_rnn.pbtxt", {.batch = 2, .vocab = 7}},
+                                                                    {"sentiment_lstm.pbtxt", {.batch = 2}},
+                                                                    {"peephole_lstm.pbtxt", {.batch = 2}}}) {
     auto file = frontends::LoadModelFile(std::string(LOOM_SOURCE_DIR) + "/examples/" + file_name);
     ASSERT_TRUE(file.ok());
     auto module = frontends::LowerModel(*file, options);
@@ -254,18 +256,18 @@ namespace {
 // The arena plan must keep a value alive past a scan whose body reads it as an
 // invariant, even though the body's own last use of it comes first.
 TEST(JitTest, ArenaKeepsInvariantsAliveAcrossScans) {
-  auto m = testing::ParseAndVerify(testing::MainModule(
-      "%x: f32[4], %xs: f32[3,4]", "f32[4]",
-      "    %w = exp %x : f32[4]\n"
-      "    %c = scan carries(%x) steps(%xs) invariants(%w) {length = 3} {\n"
-      "    ^bb(%cp: f32[4], %s: f32[4], %wi: f32[4]):\n"
-      "      %m = mul %cp, %wi : f32[4]\n"
-      "      %n = add %m, %s : f32[4]\n"
-      "      yield %n\n"
-      "    } : f32[4]\n"
-      "    %q = neg %c : f32[4]\n"
-      "    %z = add %w, %q : f32[4]\n"
-      "    return %z"));
+  auto m =
+      testing::ParseAndVerify(testing::MainModule("%x: f32[4], %xs: f32[3,4]", "f32[4]",
+                                                  "    %w = exp %x : f32[4]\n"
+                                                  "    %c = scan carries(%x) steps(%xs) invariants(%w) {length = 3} {\n"
+                                                  "    ^bb(%cp: f32[4], %s: f32[4], %wi: f32[4]):\n"
+                                                  "      %m = mul %cp, %wi : f32[4]\n"
+                                                  "      %n = add %m, %s : f32[4]\n"
+                                                  "      yield %n\n"
+                                                  "    } : f32[4]\n"
+                                                  "    %q = neg %c : f32[4]\n"
+                                                  "    %z = add %w, %q : f32[4]\n"
+                                                  "    return %z"));
   ASSERT_TRUE(m.ok()) << m.status();
   std::vector<Tensor> inputs = {Tensor::FromVector<float>({4}, {0.1f, 0.2f, 0.3f, 0.4f}),
                                 Tensor::FromVector<float>({3, 4}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})};

@@ -28,7 +28,8 @@ inline void ExpectClose(const Tensor& got, const Tensor& want, const std::string
   for (int64_t i = 0; i < want.num_elements(); ++i) {
     double g = got.GetDouble(i), w = want.GetDouble(i);
     if (g == w || (std::isnan(g) && std::isnan(w))) continue;
-    ASSERT_LE(std::abs(g - w), 1e-4 * std::abs(w) + 1e-5) << what << "[" << i << "]: jit " << g << " vs interpreter " << w;
+    ASSERT_LE(std::abs(g - w), 1e-4 * std::abs(w) + 1e-5)
+        << what << "[" << i << "]: jit " << g << " vs interpreter " << w;
   }
 }
 

@@ -3,13 +3,13 @@
 // the interpreter's results exactly as they were — the same products and sums in the
 // same order — and native code compiled with that pipeline agrees with the interpreter
 // on the unoptimized model (ExpectClose: 1e-4 relative).
-#include "compiler/pipeline/compile.h"
-#include "compiler/pipeline/registry.h"
 #include "compiler/autodiff/train_step.h"
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/passes/pass_manager.h"
-#include "frontends/lower.h"
+#include "compiler/pipeline/compile.h"
+#include "compiler/pipeline/registry.h"
 #include "compiler/pipeline/training_options.h"
+#include "frontends/lower.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"

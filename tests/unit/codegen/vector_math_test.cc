@@ -8,8 +8,8 @@
 #include <cstring>
 #include <limits>
 
-#include "compiler/pipeline/compile.h"
 #include "compiler/codegen/compiled_function.h"
+#include "compiler/pipeline/compile.h"
 #include "gtest/gtest.h"
 #include "tests/unit/testing/ir_test_util.h"
 
@@ -57,7 +57,8 @@ TEST(VectorMathTest, MaximumErrorOverTheFloatRange) {
       for (int k = 0; k < 4; ++k) {
         float got = (*out)[k].values<float>()[i];
         double e = Ulps(got, want[k]);
-        if (std::abs(want[k]) < std::numeric_limits<float>::min()) tiny_abs = std::max(tiny_abs, std::abs(got - want[k]));
+        if (std::abs(want[k]) < std::numeric_limits<float>::min())
+          tiny_abs = std::max(tiny_abs, std::abs(got - want[k]));
         if (e > worst[k]) worst[k] = e, worst_x[k] = static_cast<float>(v);
       }
     }
@@ -75,10 +76,10 @@ TEST(VectorMathTest, MaximumErrorOverTheFloatRange) {
 }
 
 TEST(VectorMathTest, SpecialValues) {
-  auto m = testing::ParseAndVerify(testing::MainModule(
-      "%x: f32[7]", "f32[7], f32[7], f32[7], f32[7]",
-      "    %e = exp %x : f32[7]\n    %l = log %x : f32[7]\n    %t = tanh %x : f32[7]\n"
-      "    %s = sigmoid %x : f32[7]\n    return %e, %l, %t, %s"));
+  auto m = testing::ParseAndVerify(
+      testing::MainModule("%x: f32[7]", "f32[7], f32[7], f32[7], f32[7]",
+                          "    %e = exp %x : f32[7]\n    %l = log %x : f32[7]\n    %t = tanh %x : f32[7]\n"
+                          "    %s = sigmoid %x : f32[7]\n    return %e, %l, %t, %s"));
   ASSERT_TRUE(m.ok());
   auto jit = JitEngine::Create();
   auto f = loom::pipeline::CompileFunction(**jit, **m, "main");

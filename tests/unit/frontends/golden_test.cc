@@ -1,6 +1,8 @@
 // PyTorch parity: every case of tests/golden (written by tools/golden/make_golden.py
 // with python3-torch) runs through Loom's frontend and interpreter on PyTorch's weights
 // and inputs, and must agree with PyTorch's outputs and loss to 1e-5 relative.
+#include "tests/unit/testing/golden.h"
+
 #include <cmath>
 #include <filesystem>
 
@@ -10,7 +12,6 @@
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "runtime/npy.h"
-#include "tests/unit/testing/golden.h"
 
 namespace loom::frontends {
 namespace {
@@ -85,8 +86,7 @@ TEST_P(GoldenTest, MatchesPyTorch) {
     }
     ASSERT_EQ(static_cast<int>(results->size()), file->model.output_size());
     for (int i = 0; i < file->model.output_size(); ++i) {
-      ExpectCloseToNpy((*results)[i], dir + "/expected/" + file->model.output(i) + ".npy", 1e-5,
-                       file->model.output(i));
+      ExpectCloseToNpy((*results)[i], dir + "/expected/" + file->model.output(i) + ".npy", 1e-5, file->model.output(i));
     }
   }
 }
@@ -96,8 +96,8 @@ INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenTest, ::testing::ValuesIn(Cases()),
 
 TEST(GoldenTest, CoversEverySeedModelAndLayerKind) {
   std::vector<std::string> cases = Cases();
-  for (const char* want : {"sentiment_lstm", "char_rnn", "peephole_lstm", "rnn_1layer", "lstm_1layer",
-                           "gru_1layer", "lstm_2layer_bidirectional_lengths"}) {
+  for (const char* want : {"sentiment_lstm", "char_rnn", "peephole_lstm", "rnn_1layer", "lstm_1layer", "gru_1layer",
+                           "lstm_2layer_bidirectional_lengths"}) {
     EXPECT_NE(std::find(cases.begin(), cases.end(), want), cases.end()) << want;
   }
 }

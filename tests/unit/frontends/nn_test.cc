@@ -2,9 +2,9 @@
 #include "loom/nn.h"
 
 #include "absl/strings/match.h"
-#include "gtest/gtest.h"
 #include "frontends/lower.h"
 #include "frontends/model_file.h"
+#include "gtest/gtest.h"
 #include "ir/printer.h"
 
 namespace loom::nn {
@@ -24,7 +24,9 @@ std::string CppIr(const Model& m, const frontends::LowerOptions& options) {
   return module.ok() ? ir::Print(**module) : "";
 }
 
-std::string UniformInit(double a) { return "uniform { low: " + std::to_string(-a) + " high: " + std::to_string(a) + " }"; }
+std::string UniformInit(double a) {
+  return "uniform { low: " + std::to_string(-a) + " high: " + std::to_string(a) + " }";
+}
 
 TEST(NnTest, SentimentLstmMatchesFile) {
   Model m("SentimentLSTM");
@@ -134,7 +136,9 @@ TEST(NnTest, TextSectionsAreCheckedWhereTheyAreGiven) {
   Var x = m.Input("x", DType::kF32, {-1, 8});
   m.Output(m.Linear("fc", x, 8, 2));
   absl::Status s = m.SetTraining("optimizer { adamw {} }");
-  EXPECT_EQ(s.message(), "training:1:19: error: unknown field 'adamw' in Optimizer (it has: lr, sgd, adagrad, rmsprop, adam, weight_decay)");
+  EXPECT_EQ(s.message(),
+            "training:1:19: error: unknown field 'adamw' in Optimizer (it has: lr, sgd, adagrad, rmsprop, adam, "
+            "weight_decay)");
   EXPECT_EQ(m.status(), s);  // kept for Jit::Compile, in case the caller did not look
   EXPECT_FALSE(m.InitLastLayer("normal { mean: x }").ok());
   CellBuilder cell("c", 4);

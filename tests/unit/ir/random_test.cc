@@ -19,8 +19,7 @@ TEST(PhiloxTest, KnownAnswers) {
 }
 
 std::string RandomModule(const std::string& op, const std::string& attrs, const std::string& type) {
-  return MainModule("%ctr: i64[]", type,
-                    "    %r = " + op + " %ctr {" + attrs + "} : " + type + "\n    return %r");
+  return MainModule("%ctr: i64[]", type, "    %r = " + op + " %ctr {" + attrs + "} : " + type + "\n    return %r");
 }
 
 TEST(RandomOpsTest, UniformIsPhiloxPerElementAndInRange) {
@@ -49,8 +48,7 @@ TEST(RandomOpsTest, CounterChangesTheDraw) {
 }
 
 TEST(RandomOpsTest, BernoulliKeepsAboutP) {
-  auto r = RunMain(RandomModule("bernoulli", "p = 0.3, seed = 5, shape = [200, 100]", "i1[200,100]"),
-                   {L({}, {3})});
+  auto r = RunMain(RandomModule("bernoulli", "p = 0.3, seed = 5, shape = [200, 100]", "i1[200,100]"), {L({}, {3})});
   ASSERT_TRUE(r.ok()) << r.status();
   int kept = 0;
   auto v = (*r)[0].values<bool>();
@@ -63,9 +61,9 @@ TEST(RandomOpsTest, BernoulliKeepsAboutP) {
 
 TEST(RandomOpsTest, BernoulliEdges) {
   for (double p : {0.0, 1.0}) {
-    auto r = RunMain(RandomModule("bernoulli", "p = " + std::string(p ? "1.0" : "0.0") +
-                                                   ", seed = 5, shape = [64]", "i1[64]"),
-                     {L({}, {0})});
+    auto r = RunMain(
+        RandomModule("bernoulli", "p = " + std::string(p ? "1.0" : "0.0") + ", seed = 5, shape = [64]", "i1[64]"),
+        {L({}, {0})});
     ASSERT_TRUE(r.ok());
     for (bool b : (*r)[0].values<bool>()) EXPECT_EQ(b, p == 1.0);
   }

@@ -7,13 +7,12 @@ namespace {
 
 // c' = c + x; yields c' as the carry and as the step output.
 std::string RunningSum(const std::string& extra_attrs, bool lengths) {
-  return MainModule(
-      std::string("%c0: f32[2,1], %xs: f32[3,2,1]") + (lengths ? ", %len: i32[2]" : ""),
-      "f32[2,1], f32[3,2,1]",
-      std::string("    %c, %ys = scan carries(%c0) steps(%xs) invariants()") +
-          (lengths ? " lengths(%len)" : "") + " {length = 3" + extra_attrs + "} {\n" +
-          "    ^bb(%cp: f32[2,1], %x: f32[2,1]):\n      %cn = add %cp, %x : f32[2,1]\n"
-          "      yield %cn, %cn\n    } : f32[2,1], f32[3,2,1]\n    return %c, %ys");
+  return MainModule(std::string("%c0: f32[2,1], %xs: f32[3,2,1]") + (lengths ? ", %len: i32[2]" : ""),
+                    "f32[2,1], f32[3,2,1]",
+                    std::string("    %c, %ys = scan carries(%c0) steps(%xs) invariants()") +
+                        (lengths ? " lengths(%len)" : "") + " {length = 3" + extra_attrs + "} {\n" +
+                        "    ^bb(%cp: f32[2,1], %x: f32[2,1]):\n      %cn = add %cp, %x : f32[2,1]\n"
+                        "      yield %cn, %cn\n    } : f32[2,1], f32[3,2,1]\n    return %c, %ys");
 }
 
 const Tensor kXs = F({3, 2, 1}, {1, 2, 3, 4, 5, 6});
@@ -53,11 +52,10 @@ TEST(ScanTest, ReverseWithLengthsStartsAtEachSequencesEnd) {
 }
 
 TEST(ScanTest, ZeroLengthReturnsTheInitialCarry) {
-  std::string text = MainModule(
-      "%c0: f32[2], %xs: f32[0,2]", "f32[2], f32[0,2]",
-      "    %c, %ys = scan carries(%c0) steps(%xs) invariants() {length = 0} {\n"
-      "    ^bb(%cp: f32[2], %x: f32[2]):\n      %cn = add %cp, %x : f32[2]\n"
-      "      yield %cn, %cn\n    } : f32[2], f32[0,2]\n    return %c, %ys");
+  std::string text = MainModule("%c0: f32[2], %xs: f32[0,2]", "f32[2], f32[0,2]",
+                                "    %c, %ys = scan carries(%c0) steps(%xs) invariants() {length = 0} {\n"
+                                "    ^bb(%cp: f32[2], %x: f32[2]):\n      %cn = add %cp, %x : f32[2]\n"
+                                "      yield %cn, %cn\n    } : f32[2], f32[0,2]\n    return %c, %ys");
   auto r = RunMain(text, {F({2}, {7, 8}), F({0, 2}, {})});
   ASSERT_TRUE(r.ok()) << r.status();
   ExpectValues((*r)[0], {7, 8});
@@ -65,11 +63,10 @@ TEST(ScanTest, ZeroLengthReturnsTheInitialCarry) {
 }
 
 TEST(ScanTest, InvariantsReachEveryStep) {
-  std::string text = MainModule(
-      "%c0: f32[], %xs: f32[3], %w: f32[]", "f32[]",
-      "    %c = scan carries(%c0) steps(%xs) invariants(%w) {length = 3} {\n"
-      "    ^bb(%cp: f32[], %x: f32[], %wi: f32[]):\n      %m = mul %cp, %wi : f32[]\n"
-      "      %cn = add %m, %x : f32[]\n      yield %cn\n    } : f32[]\n    return %c");
+  std::string text = MainModule("%c0: f32[], %xs: f32[3], %w: f32[]", "f32[]",
+                                "    %c = scan carries(%c0) steps(%xs) invariants(%w) {length = 3} {\n"
+                                "    ^bb(%cp: f32[], %x: f32[], %wi: f32[]):\n      %m = mul %cp, %wi : f32[]\n"
+                                "      %cn = add %m, %x : f32[]\n      yield %cn\n    } : f32[]\n    return %c");
   // Horner: ((0*2 + 1)*2 + 2)*2 + 3 = 11
   auto r = RunMain(text, {F({}, {0}), F({3}, {1, 2, 3}), F({}, {2})});
   ASSERT_TRUE(r.ok()) << r.status();

@@ -44,10 +44,8 @@ TEST_F(ShapeInferenceTest, Matmul) {
   Value* b = Arg(DType::kF32, {3, 5});
   Value* bt = Arg(DType::kF32, {5, 3});
   EXPECT_EQ(TypeOf(b_.Build(OpCode::kMatmul, {a, b})), (TensorType{DType::kF32, {2, 5}}));
-  EXPECT_EQ(TypeOf(b_.Build(OpCode::kMatmul, {a, bt}, {{"transpose_b", true}})),
-            (TensorType{DType::kF32, {2, 5}}));
-  EXPECT_EQ(TypeOf(b_.Build(OpCode::kMatmul, {a, a}, {{"transpose_a", true}})),
-            (TensorType{DType::kF32, {3, 3}}));
+  EXPECT_EQ(TypeOf(b_.Build(OpCode::kMatmul, {a, bt}, {{"transpose_b", true}})), (TensorType{DType::kF32, {2, 5}}));
+  EXPECT_EQ(TypeOf(b_.Build(OpCode::kMatmul, {a, a}, {{"transpose_a", true}})), (TensorType{DType::kF32, {3, 3}}));
   EXPECT_EQ(ErrorOf(b_.Build(OpCode::kMatmul, {a, bt})),
             "'matmul' contracting dimensions differ (3 vs 5): f32[2,3] and f32[5,3]");
   Value* a3 = Arg(DType::kF32, {4, 2, 3});
@@ -81,8 +79,7 @@ TEST_F(ShapeInferenceTest, GatherScatterOneHot) {
   EXPECT_EQ(TypeOf(b_.Build(OpCode::kScatterAdd, {table, ids, upd})), (TensorType{DType::kF32, {10, 4}}));
   EXPECT_EQ(TypeOf(b_.Build(OpCode::kOneHot, {ids}, {{"depth", int64_t{7}}, {"dtype", DType::kF32}})),
             (TensorType{DType::kF32, {2, 3, 7}}));
-  EXPECT_EQ(ErrorOf(b_.Build(OpCode::kGather, {table, table})),
-            "'gather' indices must be integers, got f32[10,4]");
+  EXPECT_EQ(ErrorOf(b_.Build(OpCode::kGather, {table, table})), "'gather' indices must be integers, got f32[10,4]");
 }
 
 TEST_F(ShapeInferenceTest, MissingAndWrongAttributes) {
@@ -90,8 +87,7 @@ TEST_F(ShapeInferenceTest, MissingAndWrongAttributes) {
   EXPECT_EQ(ErrorOf(b_.Build(OpCode::kReshape, {x})), "'reshape' needs attribute 'shape' (ints)");
   EXPECT_EQ(ErrorOf(b_.Build(OpCode::kReshape, {x}, {{"shape", int64_t{2}}})),
             "'reshape' attribute 'shape' must be ints, got int");
-  EXPECT_EQ(ErrorOf(b_.Build(OpCode::kNeg, {x}, {{"axis", int64_t{0}}})),
-            "'neg' has unknown attribute 'axis'");
+  EXPECT_EQ(ErrorOf(b_.Build(OpCode::kNeg, {x}, {{"axis", int64_t{0}}})), "'neg' has unknown attribute 'axis'");
   EXPECT_EQ(ErrorOf(b_.Build(OpCode::kNeg, {x, x})), "'neg' takes 1 operand, got 2");
 }
 

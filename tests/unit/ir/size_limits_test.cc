@@ -12,10 +12,10 @@
 #include "ir/serialize.h"
 #include "ir/verifier.h"
 #include "loom/checkpoint.h"
+#include "loom/tensor.h"
 #include "runtime/checkpoint.pb.h"
 #include "runtime/npy.h"
 #include "support/memory.h"
-#include "loom/tensor.h"
 
 namespace loom {
 namespace {
@@ -23,7 +23,7 @@ namespace {
 constexpr int64_t k2to32 = int64_t{1} << 32;
 
 TEST(SizeLimitsTest, ElementCountsSaturateInsteadOfWrapping) {
-  EXPECT_EQ(NumElements({k2to32, k2to32}), INT64_MAX);       // 2^64 would wrap to 0
+  EXPECT_EQ(NumElements({k2to32, k2to32}), INT64_MAX);          // 2^64 would wrap to 0
   EXPECT_EQ(NumElements({4611686018427387905, 4}), INT64_MAX);  // would wrap to 4
   EXPECT_EQ(NumElements({k2to32, k2to32, 0}), 0);
   EXPECT_EQ(NumElements({3, 5}), 15);
@@ -54,8 +54,9 @@ TEST(SizeLimitsTest, TensorRefusesWhatCannotBeAllocated) {
 }
 
 TEST(SizeLimitsTest, TextIrRefusesOverflowingTypes) {
-  auto m = ir::ParseModule("module @m { func @f(%x: f32[4294967296,4294967296]) -> (f32[]) {\n"
-                           "  %c = constant {value = 0.0} : f32[]\n  return %c } }");
+  auto m = ir::ParseModule(
+      "module @m { func @f(%x: f32[4294967296,4294967296]) -> (f32[]) {\n"
+      "  %c = constant {value = 0.0} : f32[]\n  return %c } }");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("has 18446744073709551616 elements, more than 2^40"), std::string::npos)
       << m.status();

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "compiler/passes/pass_manager.h"
 #include "compiler/pipeline/compile.h"
 #include "compiler/pipeline/registry.h"
-#include "compiler/passes/pass_manager.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
@@ -18,10 +18,19 @@
 namespace loom::testing {
 namespace {
 
-const char* kPipelines[] = {"canonicalize", "cse", "dce", "explicit-lengths", "unroll", "unroll=2", "unroll=3",
-                            "hoist-input-projection", "gate-fusion", "elementwise-fusion",
+const char* kPipelines[] = {"canonicalize",
+                            "cse",
+                            "dce",
+                            "explicit-lengths",
+                            "unroll",
+                            "unroll=2",
+                            "unroll=3",
+                            "hoist-input-projection",
+                            "gate-fusion",
+                            "elementwise-fusion",
                             "hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion",
-                            "canonicalize,cse,dce", "unroll=2,canonicalize,cse,dce,unroll"};
+                            "canonicalize,cse,dce",
+                            "unroll=2,canonicalize,cse,dce,unroll"};
 
 struct Outcome {
   absl::StatusOr<std::vector<Tensor>> results;

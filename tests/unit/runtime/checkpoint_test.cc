@@ -1,15 +1,15 @@
 // Checkpoints round-trip every dtype, and bad files are refused with the reason.
 #include "loom/checkpoint.h"
 
-#include "gtest/gtest.h"
-#include "runtime/checkpoint.pb.h"
-#include "runtime/npy.h"
-
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <csignal>
 #include <filesystem>
+
+#include "gtest/gtest.h"
+#include "runtime/checkpoint.pb.h"
+#include "runtime/npy.h"
 
 namespace loom {
 namespace {

@@ -32,12 +32,12 @@ TEST(Utf8Test, InvalidBytesAreNamedByLineAndColumn) {
     std::string bytes, message;
   };
   const Case cases[] = {
-      {"ab\ncd\xFF", "f:2:3: invalid UTF-8 (byte 0xFF)"},            // not a lead byte
-      {"\xC0\x80", "f:1:1: invalid UTF-8 (byte 0xC0)"},              // overlong NUL
-      {"x\xED\xA0\x80", "f:1:2: invalid UTF-8 (byte 0xED)"},         // a surrogate
-      {"\xF4\x90\x80\x80", "f:1:1: invalid UTF-8 (byte 0xF4)"},      // beyond U+10FFFF
-      {"ok\xE2\x80", "f:1:3: invalid UTF-8 (byte 0xE2)"},            // truncated
-      {"\x80", "f:1:1: invalid UTF-8 (byte 0x80)"},                  // a lone continuation
+      {"ab\ncd\xFF", "f:2:3: invalid UTF-8 (byte 0xFF)"},        // not a lead byte
+      {"\xC0\x80", "f:1:1: invalid UTF-8 (byte 0xC0)"},          // overlong NUL
+      {"x\xED\xA0\x80", "f:1:2: invalid UTF-8 (byte 0xED)"},     // a surrogate
+      {"\xF4\x90\x80\x80", "f:1:1: invalid UTF-8 (byte 0xF4)"},  // beyond U+10FFFF
+      {"ok\xE2\x80", "f:1:3: invalid UTF-8 (byte 0xE2)"},        // truncated
+      {"\x80", "f:1:1: invalid UTF-8 (byte 0x80)"},              // a lone continuation
   };
   for (const Case& c : cases) {
     auto decoded = DecodeUtf8(c.bytes, "f");
@@ -101,9 +101,12 @@ TEST(StandardizationTest, RoundTripsExactlyAndRefusesMalformedStatistics) {
   EXPECT_EQ((*back)->mean, (std::vector<double>{9912.345678901234, 3.5}));
   EXPECT_EQ((*back)->stddev, (std::vector<double>{1234.5678901234567, 2.0}));
   EXPECT_FALSE(LoadStandardization({})->has_value());
-  for (auto bad : std::vector<std::map<std::string, std::string>>{
-           {{"mean", "1,2"}}, {{"mean", "1,x"}, {"std", "1,1"}}, {{"mean", "1"}, {"std", "0"}}, {{"mean", "1,2"}, {"std", "1"}}}) {
-    EXPECT_EQ(LoadStandardization(bad).status().message(), "the checkpoint's column statistics (mean, std) are malformed");
+  for (auto bad : std::vector<std::map<std::string, std::string>>{{{"mean", "1,2"}},
+                                                                  {{"mean", "1,x"}, {"std", "1,1"}},
+                                                                  {{"mean", "1"}, {"std", "0"}},
+                                                                  {{"mean", "1,2"}, {"std", "1"}}}) {
+    EXPECT_EQ(LoadStandardization(bad).status().message(),
+              "the checkpoint's column statistics (mean, std) are malformed");
   }
 }
 

@@ -1,8 +1,9 @@
 // .npy encode/decode, against bytes NumPy writes, and bad files refused with a reason.
+#include "runtime/npy.h"
+
 #include <cstdio>
 
 #include "gtest/gtest.h"
-#include "runtime/npy.h"
 #include "support/files.h"
 
 namespace loom {

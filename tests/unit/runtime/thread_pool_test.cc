@@ -1,13 +1,14 @@
 // loom_parallel_ranges, what a generated product calls to share its panels: the ranges
 // cover [0, n) exactly once whatever the thread count, and calls from several threads at
 // once each get all of their own work done. Run under ThreadSanitizer by the test command.
+#include "runtime/thread_pool.h"
+
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "runtime/kernels_abi.h"
-#include "runtime/thread_pool.h"
 
 namespace loom {
 namespace {

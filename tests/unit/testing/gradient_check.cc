@@ -9,8 +9,8 @@
 
 namespace loom::testing {
 
-absl::StatusOr<GradientCheckResult> CheckGradients(ir::Module& module, const std::vector<Tensor>& inputs,
-                                                   uint64_t seed, int per_param, double eps) {
+absl::StatusOr<GradientCheckResult> CheckGradients(ir::Module& module, const std::vector<Tensor>& inputs, uint64_t seed,
+                                                   int per_param, double eps) {
   RETURN_IF_ERROR(autodiff::AddGradientFunction(module, {}).status());
   ir::Interpreter interp(module, seed);
   // Dropout masks and carried state must be the same in every run: keep the start state.

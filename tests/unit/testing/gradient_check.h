@@ -19,9 +19,8 @@ struct GradientCheckResult {
 // `module` is f64, has @loss (inputs) -> (scalar) and parameters (already initialized
 // from `seed`). Adds @loss_grad and compares each parameter's gradient with central
 // differences (step `eps`) at up to `per_param` elements spread over the parameter.
-absl::StatusOr<GradientCheckResult> CheckGradients(ir::Module& module, const std::vector<Tensor>& inputs,
-                                                   uint64_t seed, int per_param = 1 << 30,
-                                                   double eps = 1e-6);
+absl::StatusOr<GradientCheckResult> CheckGradients(ir::Module& module, const std::vector<Tensor>& inputs, uint64_t seed,
+                                                   int per_param = 1 << 30, double eps = 1e-6);
 
 }  // namespace loom::testing
 

@@ -20,10 +20,8 @@ absl::StatusOr<std::vector<Tensor>> RunMain(const std::string& text, std::vector
   return interp.Run("main", std::move(inputs));
 }
 
-std::string MainModule(const std::string& args, const std::string& results,
-                       const std::string& body) {
-  return absl::StrCat("module @t {\n  func @main(", args, ") -> (", results, ") {\n", body,
-                      "\n  }\n}\n");
+std::string MainModule(const std::string& args, const std::string& results, const std::string& body) {
+  return absl::StrCat("module @t {\n  func @main(", args, ") -> (", results, ") {\n", body, "\n  }\n}\n");
 }
 
 }  // namespace loom::testing

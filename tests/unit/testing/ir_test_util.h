@@ -27,8 +27,7 @@ absl::StatusOr<std::unique_ptr<ir::Module>> ParseAndVerify(const std::string& te
 absl::StatusOr<std::vector<Tensor>> RunMain(const std::string& text, std::vector<Tensor> inputs);
 
 // "module @t { func @main(SIGNATURE) -> (RESULTS) { BODY } }"
-std::string MainModule(const std::string& args, const std::string& results,
-                       const std::string& body);
+std::string MainModule(const std::string& args, const std::string& results, const std::string& body);
 
 }  // namespace loom::testing
 

@@ -44,7 +44,8 @@ class Generator {
     pool.push_back(reloaded);
     std::vector<Value*> results;
     int num_results = Uniform(1, 3);
-    for (int i = 0; i < num_results; ++i) results.push_back(pool[pool.size() - 1 - Uniform(0, std::min<int>(4, pool.size() - 1))]);
+    for (int i = 0; i < num_results; ++i)
+      results.push_back(pool[pool.size() - 1 - Uniform(0, std::min<int>(4, pool.size() - 1))]);
     std::vector<TensorType> types;
     for (Value* v : results) types.push_back(v->type());
     f->set_result_types(types);
@@ -93,16 +94,17 @@ class Generator {
       pool.push_back(*v);
       return absl::OkStatus();
     };
-    static constexpr OpCode kUnary[] = {OpCode::kNeg, OpCode::kAbs, OpCode::kRelu, OpCode::kExp,
-                                        OpCode::kLog, OpCode::kTanh, OpCode::kSigmoid,
-                                        OpCode::kSqrt, OpCode::kRsqrt, OpCode::kStopGradient};
+    static constexpr OpCode kUnary[] = {OpCode::kNeg,   OpCode::kAbs,         OpCode::kRelu,    OpCode::kExp,
+                                        OpCode::kLog,   OpCode::kTanh,        OpCode::kSigmoid, OpCode::kSqrt,
+                                        OpCode::kRsqrt, OpCode::kStopGradient};
     static constexpr OpCode kBinary[] = {OpCode::kAdd, OpCode::kSub, OpCode::kMul, OpCode::kDiv,
                                          OpCode::kMax, OpCode::kMin, OpCode::kPow};
     static const char* kDirs[] = {"eq", "ne", "lt", "le", "gt", "ge"};
     switch (Uniform(0, regions ? 21 : 19)) {
-      case 0: case 1:
-        return add(b.Build(kUnary[Uniform(0, 9)], {x}));
-      case 2: case 3: {
+      case 0:
+      case 1: return add(b.Build(kUnary[Uniform(0, 9)], {x}));
+      case 2:
+      case 3: {
         ASSIGN_OR_RETURN(Value * y, OfType(b, pool, t));
         return add(b.Build(kBinary[Uniform(0, 6)], {x, y}));
       }
@@ -163,7 +165,8 @@ class Generator {
           limit[d] = Uniform(start[d], t.shape[d]);
           strides[d] = Uniform(1, 2);
         }
-        ASSIGN_OR_RETURN(Value * sl, b.Build(OpCode::kSlice, {x}, {{"start", start}, {"limit", limit}, {"strides", strides}}));
+        ASSIGN_OR_RETURN(Value * sl,
+                         b.Build(OpCode::kSlice, {x}, {{"start", start}, {"limit", limit}, {"strides", strides}}));
         pool.push_back(sl);
         std::vector<int64_t> low(rank), high(rank), interior(rank);
         for (int d = 0; d < rank; ++d) {
@@ -175,8 +178,8 @@ class Generator {
       }
       case 13: {
         if (rank == 0 || t.shape[0] == 0) return absl::OkStatus();
-        ASSIGN_OR_RETURN(Value * ids, b.Constant(RandomTensor(Coin() ? DType::kI32 : DType::kI64,
-                                                              RandomShape(0, 2), t.shape[0])));
+        ASSIGN_OR_RETURN(Value * ids,
+                         b.Constant(RandomTensor(Coin() ? DType::kI32 : DType::kI64, RandomShape(0, 2), t.shape[0])));
         ASSIGN_OR_RETURN(Value * rows, b.Build(OpCode::kGather, {x, ids}));
         pool.push_back(rows);
         return add(b.Build(OpCode::kScatterAdd, {x, ids, rows}));
@@ -187,30 +190,32 @@ class Generator {
       }
       case 15: {
         Shape s = RandomShape(1, 3);
-        return add(b.Build(OpCode::kIota, {}, {{"shape", s}, {"dim", int64_t(Uniform(0, s.size() - 1))}, {"dtype", DType::kF32}}));
+        return add(b.Build(OpCode::kIota, {},
+                           {{"shape", s}, {"dim", int64_t(Uniform(0, s.size() - 1))}, {"dtype", DType::kF32}}));
       }
       case 16: {
         ASSIGN_OR_RETURN(Value * ctr, b.Constant(Tensor::Scalar<int64_t>(Uniform(0, 5))));
         ASSIGN_OR_RETURN(Value * u, b.Build(OpCode::kRandomUniform, {ctr},
-                                             {{"seed", int64_t{Uniform(0, 99)}}, {"shape", t.shape},
-                                              {"dtype", DType::kF32}, {"low", -1.0}, {"high", 1.0}}));
-        ASSIGN_OR_RETURN(Value * keep, b.Build(OpCode::kBernoulli, {ctr},
-                                                {{"seed", int64_t{7}}, {"shape", t.shape}, {"p", 0.5}}));
+                                            {{"seed", int64_t{Uniform(0, 99)}},
+                                             {"shape", t.shape},
+                                             {"dtype", DType::kF32},
+                                             {"low", -1.0},
+                                             {"high", 1.0}}));
+        ASSIGN_OR_RETURN(Value * keep,
+                         b.Build(OpCode::kBernoulli, {ctr}, {{"seed", int64_t{7}}, {"shape", t.shape}, {"p", 0.5}}));
         pool.push_back(u);
         return add(b.Build(OpCode::kSelect, {keep, x, u}));
       }
-      case 17:
-        return add(b.Constant(RandomTensor(DType::kF32, RandomShape(0, 2))));
-      case 18: case 19: {
+      case 17: return add(b.Constant(RandomTensor(DType::kF32, RandomShape(0, 2))));
+      case 18:
+      case 19: {
         // The same op twice, so cse has something to merge.
         ASSIGN_OR_RETURN(Value * u1, b.Build(OpCode::kTanh, {x}));
         ASSIGN_OR_RETURN(Value * u2, b.Build(OpCode::kTanh, {x}));
         return add(b.Build(OpCode::kAdd, {u1, u2}));
       }
-      case 20:
-        return Scan(b, pool);
-      case 21:
-        return Fusion(b, pool);
+      case 20: return Scan(b, pool);
+      case 21: return Fusion(b, pool);
     }
     return absl::OkStatus();
   }
@@ -224,8 +229,7 @@ class Generator {
     ASSIGN_OR_RETURN(Value * steps, OfType(b, pool, {DType::kF32, {T, B, D}}));
     Value* inv = Pick(pool);
     auto body = std::make_unique<Block>();
-    std::vector<Value*> inner = {body->AddArgument(carry_t, "c"),
-                                 body->AddArgument({DType::kF32, {B, D}}, "x"),
+    std::vector<Value*> inner = {body->AddArgument(carry_t, "c"), body->AddArgument({DType::kF32, {B, D}}, "x"),
                                  body->AddArgument(inv->type(), "inv")};
     Builder ib(body.get());
     for (int i = 0; i < options_.body_ops; ++i) RETURN_IF_ERROR(Step(ib, inner, false));
@@ -272,8 +276,7 @@ class Generator {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ir::Module>> RandomModule(uint64_t seed,
-                                                         RandomModuleOptions options) {
+absl::StatusOr<std::unique_ptr<ir::Module>> RandomModule(uint64_t seed, RandomModuleOptions options) {
   return Generator(seed, options).Run();
 }
 

@@ -13,14 +13,13 @@
 namespace loom::testing {
 
 struct RandomModuleOptions {
-  int num_ops = 24;       // ops attempted at the top level
-  int body_ops = 6;       // ops attempted in each region
+  int num_ops = 24;  // ops attempted at the top level
+  int body_ops = 6;  // ops attempted in each region
   bool allow_regions = true;
 };
 
 // A verified module with one function, @main. Same seed, same module.
-absl::StatusOr<std::unique_ptr<ir::Module>> RandomModule(uint64_t seed,
-                                                         RandomModuleOptions options = {});
+absl::StatusOr<std::unique_ptr<ir::Module>> RandomModule(uint64_t seed, RandomModuleOptions options = {});
 
 // Inputs for @main, drawn from `seed`: floats in [-2, 2), integers in [0, 3).
 std::vector<Tensor> RandomInputs(const ir::Function& f, uint64_t seed);
