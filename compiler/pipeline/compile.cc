@@ -33,6 +33,12 @@ absl::Status AddFunctionPasses(passes::PassManager& pm, const Pipeline& pipeline
   return AddPasses(pm, pipeline.passes);
 }
 
+absl::Status AddPipeline(passes::PassManager& pm, absl::string_view spec) {
+  if (FindNamedPipeline(spec.substr(0, spec.find(','))) == nullptr) return AddPasses(pm, spec);
+  ASSIGN_OR_RETURN(Pipeline pipeline, ParsePipeline(spec));
+  return AddFunctionPasses(pm, pipeline);
+}
+
 absl::StatusOr<OptimizedFunction> OptimizeFunction(const ir::Module& module, absl::string_view function,
                                                    const Pipeline& pipeline, passes::PassManagerOptions options) {
   if (module.FindFunction(function) == nullptr) return absl::NotFoundError(absl::StrCat("no function @", function));

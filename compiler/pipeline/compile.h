@@ -31,6 +31,9 @@ absl::StatusOr<std::unique_ptr<ir::Module>> PrepareModel(const frontends::ModelF
 // The passes each function goes through, as one PassManager runs them (loom-opt's
 // --pipeline=NAME adds these to its own).
 absl::Status AddFunctionPasses(passes::PassManager& pm, const Pipeline& pipeline);
+// A pipeline as loom-opt's --pipeline takes it: a name ("default", "default,-gate-fusion")
+// adds what each function goes through (AddFunctionPasses); a list of passes, just those.
+absl::Status AddPipeline(passes::PassManager& pm, absl::string_view spec);
 
 struct OptimizedFunction {
   std::unique_ptr<ir::Module> module;  // holds `function` alone

@@ -1,6 +1,7 @@
 #include "compiler/pipeline/pipelines.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -14,8 +15,8 @@ const std::vector<Pipeline>& NamedPipelines() {
   static const auto* pipelines = new std::vector<Pipeline>{
       {"default", "hoist-input-projection,dce",
        "hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion",
-       "the loop optimizations, the cleanup autodiff and the frontends need, then fusion"},
-      {"O1", "", "canonicalize,cse,dce", "cleanup only: no hoisting, gate fusion or elementwise fusion"},
+       "the loop optimizations, cleanup, then fusion"},
+      {"O1", "", "canonicalize,cse,dce", "cleanup only"},
       {"O0", "", "", "no passes: the lowered IR as it is"},
       {"none", "", "", "the same as O0"},
   };
@@ -75,9 +76,8 @@ absl::StatusOr<Pipeline> ParsePipeline(absl::string_view spec) {
 std::string DescribePipelines(absl::string_view indent) {
   std::string out;
   for (const Pipeline& p : NamedPipelines()) {
-    absl::StrAppend(&out, indent, p.name, ": ", p.description);
-    if (!p.passes.empty()) absl::StrAppend(&out, " (", p.passes, ")");
-    absl::StrAppend(&out, "\n");
+    absl::StrAppendFormat(&out, "%s%-8s %s\n", indent, p.name, p.description);
+    if (!p.passes.empty()) absl::StrAppend(&out, indent, "         = ", p.passes, "\n");
   }
   return out;
 }

@@ -35,7 +35,7 @@ const Pipeline* FindNamedPipeline(absl::string_view name);
 // Unknown names and passes are errors.
 absl::StatusOr<Pipeline> ParsePipeline(absl::string_view spec);
 
-// "  default  hoist-input-projection,...: description" lines, for the tools' --help.
+// Each named pipeline, its description and its passes, for the tools' --help.
 std::string DescribePipelines(absl::string_view indent);
 
 }  // namespace loom::pipeline

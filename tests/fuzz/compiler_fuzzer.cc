@@ -24,7 +24,6 @@
 
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/passes/pass_manager.h"
-#include "compiler/passes/registry.h"
 #include "compiler/pipeline/compile.h"
 #include "compiler/pipeline/registry.h"
 #include "ir/interpreter.h"
@@ -70,10 +69,10 @@ loom::codegen::JitEngine& Jit() {
 const std::vector<std::string>& RewritingPasses() {
   static const auto* passes = [] {
     auto* names = new std::vector<std::string>;
-    for (const loom::passes::PassInfo& p : loom::passes::RegisteredPasses()) {
+    for (const loom::pipeline::PassInfo& p : loom::pipeline::RegisteredPasses()) {
       if (p.name != "autodiff" && p.name != "train-step") names->emplace_back(p.name);
     }
-    names->push_back(loom::codegen::kDefaultPipeline);
+    names->push_back("default");
     return names;
   }();
   return *passes;
@@ -225,7 +224,7 @@ const Compiled& Module(const uint8_t* data, bool* fresh) {
   for (const std::string& pipeline : RewritingPasses()) {
     c.rewritten.push_back(loom::ir::CloneModule(*c.module));
     loom::passes::PassManager pm;
-    if (!loom::pipeline::AddPasses(pm, pipeline).ok() || !pm.Run(*c.rewritten.back()).ok()) __builtin_trap();
+    if (!loom::pipeline::AddPipeline(pm, pipeline).ok() || !pm.Run(*c.rewritten.back()).ok()) __builtin_trap();
   }
   auto jit = loom::pipeline::CompileFunction(Jit(), *c.module, "main");
   if (!jit.ok()) __builtin_trap();

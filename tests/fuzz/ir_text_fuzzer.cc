@@ -18,10 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string printed = loom::ir::Print(**module);
   auto again = loom::ir::ParseModule(printed, "printed.loom");
   if (!again.ok() || loom::ir::Print(**again) != printed) __builtin_trap();
-  for (const char* pipeline : {loom::codegen::kDefaultPipeline, "explicit-lengths,unroll=2,canonicalize,cse,dce"}) {
+  for (const char* pipeline : {"default", "explicit-lengths,unroll=2,canonicalize,cse,dce"}) {
     auto copy = loom::ir::CloneModule(**module);
     loom::passes::PassManager pm;
-    if (!loom::pipeline::AddPasses(pm, pipeline).ok()) __builtin_trap();
+    if (!loom::pipeline::AddPipeline(pm, pipeline).ok()) __builtin_trap();
     (void)pm.Run(*copy);  // verify_each: a pass that breaks the IR is an error status, not a crash
   }
   return 0;

@@ -40,7 +40,8 @@ passes given on the command line in that order, verifies the result and prints i
 Passes (in the order given; e.g. --canonicalize --cse --unroll=4):
 %PASSES%  --pipeline=a,b=1,c       the same, as one comma-separated list
   --pipeline=NAME          what the JIT and loomc run on each function: its lengths
-                           made explicit, then the named pipeline's passes:
+                           made explicit, then the named pipeline's passes
+                           (default,-PASS leaves one out):
 %PIPELINES%
 Options:
   --verify-each            verify the module after every pass
@@ -73,7 +74,7 @@ std::string Usage() {
   }
   std::string usage = kUsage;
   usage.replace(usage.find("%PASSES%"), 8, passes);
-  usage.replace(usage.find("%PIPELINES%"), 11, pipeline::DescribePipelines("                             "));
+  usage.replace(usage.find("%PIPELINES%"), 11, pipeline::DescribePipelines("                           "));
   return usage;
 }
 
@@ -265,10 +266,8 @@ absl::Status Main(const Options& o) {
   pm_options.timing = o.pass_timing;
   passes::PassManager pm(pm_options);
   for (const auto& [spec, is_list] : o.passes) {
-    if (const pipeline::Pipeline* named = pipeline::FindNamedPipeline(spec); is_list && named) {
-      RETURN_IF_ERROR(pipeline::AddFunctionPasses(pm, *named));
-    } else if (is_list) {
-      RETURN_IF_ERROR(pipeline::AddPasses(pm, spec));
+    if (is_list) {
+      RETURN_IF_ERROR(pipeline::AddPipeline(pm, spec));
     } else {
       ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> pass, pipeline::CreatePass(spec));
       pm.AddPass(std::move(pass));

@@ -25,7 +25,7 @@ absl::Status Eval(const Args& args) {
 }  // namespace
 
 int EvalCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--data", "--batch"}, {});
+  auto args = ParseArgs(argv, {"--data", "--batch", "--pipeline"}, {});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Eval(*args);
   return s.ok() ? 0 : Fail(s);

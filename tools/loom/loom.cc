@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "compiler/codegen/out_of_memory.h"
+#include "compiler/pipeline/pipelines.h"
 #include "frontends/lower.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
@@ -47,6 +48,10 @@ Commands:
   params import MODEL.pbtxt DIR -o CKPT [--vocab N]
       Reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them from
       a PyTorch state_dict) and writes a Loom checkpoint.
+
+train, eval, sample and run take --pipeline NAME, Loom's passes before code generation:
+%PIPELINES%  or a pipeline's name and passes it leaves out (default,-gate-fusion), or a
+  comma-separated list of passes (loom-opt --help lists them).
 )";
 
 int Fail(const absl::Status& status) {
@@ -71,6 +76,12 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const Args& args)
 
 namespace {
 
+std::string Usage() {
+  std::string usage = loom::cli::kUsage;
+  usage.replace(usage.find("%PIPELINES%"), 11, loom::pipeline::DescribePipelines("  "));
+  return usage;
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "--version") {
@@ -78,7 +89,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << loom::cli::kUsage;
+    std::cout << Usage();
     return args.empty() ? 2 : 0;
   }
   std::string command = args[0];
@@ -91,7 +102,7 @@ int Main(int argc, char** argv) {
   if (command == "run") return loom::cli::RunCommand(args);
   if (command == "plot") return loom::cli::PlotCommand(args);
   if (command == "gradflow") return loom::cli::GradFlowCommand(args);
-  std::cerr << "loom: unknown command '" << command << "'\n" << loom::cli::kUsage;
+  std::cerr << "loom: unknown command '" << command << "'\n" << Usage();
   return 2;
 }
 

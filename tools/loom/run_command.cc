@@ -102,7 +102,7 @@ absl::Status RunModel(const Args& args) {
       x.values<float>()[i] = static_cast<float>((x.values<float>()[i] - mean[i % f]) / stddev[i % f]);
     }
   }
-  ASSIGN_OR_RETURN(auto jit, Jit::Create());
+  ASSIGN_OR_RETURN(auto jit, Jit::Create({.pipeline = args.Get("--pipeline", "default")}));
   ASSIGN_OR_RETURN(auto model, jit->Compile(nn::Model(file), options, 0));
   std::vector<ir::TensorType> types = model->impl().module->FindFunction("forward")->input_types();
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -148,7 +148,7 @@ absl::Status RunModel(const Args& args) {
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--input", "--output", "--params", "--vocab"}, {});
+  auto args = ParseArgs(argv, {"--input", "--output", "--params", "--vocab", "--pipeline"}, {});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = RunModel(*args);
   return s.ok() ? 0 : Fail(s);

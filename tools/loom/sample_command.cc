@@ -47,7 +47,7 @@ absl::Status Sample(const Args& args) {
           absl::StrCat("--prime: '", data::EncodeUtf8(ch), "' is not in the model's vocabulary"));
     }
   }
-  ASSIGN_OR_RETURN(auto jit, Jit::Create());
+  ASSIGN_OR_RETURN(auto jit, Jit::Create({.pipeline = args.Get("--pipeline", "default")}));
   ASSIGN_OR_RETURN(auto model,
                    jit->Compile(nn::Model(file), {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
   RETURN_IF_ERROR(model->LoadCheckpoint(c, path));  // the file read once, above
@@ -76,7 +76,7 @@ absl::Status Sample(const Args& args) {
 }  // namespace
 
 int SampleCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--prime", "--length", "--temperature", "--seed"}, {});
+  auto args = ParseArgs(argv, {"--prime", "--length", "--temperature", "--seed", "--pipeline"}, {});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Sample(*args);
   return s.ok() ? 0 : Fail(s);

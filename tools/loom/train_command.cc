@@ -251,7 +251,7 @@ absl::Status Train(const Args& args) {
 int TrainCommand(const std::vector<std::string>& argv) {
   auto args = ParseArgs(argv,
                         {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split", "--save",
-                         "--resume", "--threads"},
+                         "--resume", "--threads", "--pipeline"},
                         {"--detect-anomaly", "--other-data"});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Train(*args);

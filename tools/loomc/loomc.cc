@@ -69,9 +69,10 @@ constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe
                           x86-64-v3 (AVX2), skylake-avx512, znver4; generic, neoverse-n1,
                           cortex-a72, ... for aarch64 (default generic)
   -O0 -O1 -O2 -O3         LLVM's optimization level (default -O2)
-  --pipeline NAME         Loom's passes: a named pipeline or a comma-separated list of
-                          passes (default: default)
-%PIPELINES%  --print-after-all       the Loom IR after every pass, on stderr
+  --pipeline NAME         Loom's passes before code generation (default: default):
+%PIPELINES%                          or a name and passes it leaves out (default,-gate-fusion),
+                          or a comma-separated list of passes (loom-opt --help)
+  --print-after-all       the Loom IR after every pass, on stderr
   --pass-timing           each pass's wall time, on stderr
 )";
 
@@ -444,7 +445,7 @@ int Main(int argc, char** argv) {
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::string usage = loom::loomc::kUsage;
-    usage.replace(usage.find("%PIPELINES%"), 11, loom::pipeline::DescribePipelines("                            "));
+    usage.replace(usage.find("%PIPELINES%"), 11, loom::pipeline::DescribePipelines("                          "));
     std::cout << usage;
     return args.empty() ? 2 : 0;
   }
