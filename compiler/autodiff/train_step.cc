@@ -1,5 +1,6 @@
 #include "compiler/autodiff/train_step.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/numbers.h"
@@ -287,28 +288,21 @@ absl::StatusOr<TrainStepOptions> ParseTrainStepOptions(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("train-step option '", item, "' needs a number"));
     }
     Optimizer& opt = o.optimizer;
-    if (kv.first == "lr")
-      opt.lr = v;
-    else if (kv.first == "momentum")
-      opt.momentum = v;
-    else if (kv.first == "weight_decay")
-      opt.weight_decay = v;
-    else if (kv.first == "eps")
-      opt.eps = v;
-    else if (kv.first == "alpha")
-      opt.alpha = v;
-    else if (kv.first == "beta1")
-      opt.beta1 = v;
-    else if (kv.first == "beta2")
-      opt.beta2 = v;
-    else if (kv.first == "initial_accumulator")
-      opt.initial_accumulator = v;
-    else if (kv.first == "clip_value")
-      o.clip_value = v;
-    else if (kv.first == "clip_norm")
-      o.clip_norm = v;
-    else
+    const std::pair<absl::string_view, double*> fields[] = {{"lr", &opt.lr},
+                                                            {"momentum", &opt.momentum},
+                                                            {"weight_decay", &opt.weight_decay},
+                                                            {"eps", &opt.eps},
+                                                            {"alpha", &opt.alpha},
+                                                            {"beta1", &opt.beta1},
+                                                            {"beta2", &opt.beta2},
+                                                            {"clip_value", &o.clip_value},
+                                                            {"clip_norm", &o.clip_norm},
+                                                            {"initial_accumulator", &opt.initial_accumulator}};
+    auto field = std::find_if(std::begin(fields), std::end(fields), [&](const auto& f) { return f.first == kv.first; });
+    if (field == std::end(fields)) {
       return absl::InvalidArgumentError(absl::StrCat("unknown train-step option '", kv.first, "'"));
+    }
+    *field->second = v;
   }
   return o;
 }

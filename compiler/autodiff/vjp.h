@@ -24,8 +24,9 @@ struct VjpContext {
 using VjpRule = absl::Status (*)(VjpContext& ctx, const ir::Op& op, const std::vector<ir::Value*>& dys,
                                  std::vector<ir::Value*>& dxs);
 
-// The rule of `code`, or null for ops without one: the non-differentiable ops
-// (IsNonDifferentiable) and those autodiff handles itself (scan, fusion, load, store).
+// The rule of `code` (one that sets no adjoint for the non-differentiable ops), or null
+// for those autodiff handles itself (scan, fusion, load, store). The switch behind it
+// has a case for every op and no default: a new op must say which it is to build.
 VjpRule GetVjp(ir::OpCode code);
 // Ops with no gradient by definition: comparisons, integer sources, random draws,
 // stop_gradient, terminators.

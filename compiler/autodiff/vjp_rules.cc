@@ -283,55 +283,12 @@ absl::Status ScatterAdd(VjpContext& c, const ir::Op& op, const Dys& dy, Dxs& dx)
   return absl::OkStatus();
 }
 
+// Ops with no gradient by definition: their operands get none.
+absl::Status NoGradient(VjpContext&, const ir::Op&, const Dys&, Dxs&) { return absl::OkStatus(); }
+
 }  // namespace
 
-bool IsNonDifferentiable(OpCode code) {
-  switch (code) {
-    case OpCode::kCompare:
-    case OpCode::kOneHot:
-    case OpCode::kIota:
-    case OpCode::kConstant:
-    case OpCode::kRandomUniform:
-    case OpCode::kBernoulli:
-    case OpCode::kStopGradient:
-    case OpCode::kYield:
-    case OpCode::kReturn: return true;
-    case OpCode::kNeg:
-    case OpCode::kAbs:
-    case OpCode::kRelu:
-    case OpCode::kExp:
-    case OpCode::kLog:
-    case OpCode::kTanh:
-    case OpCode::kSigmoid:
-    case OpCode::kSqrt:
-    case OpCode::kRsqrt:
-    case OpCode::kCast:
-    case OpCode::kAdd:
-    case OpCode::kSub:
-    case OpCode::kMul:
-    case OpCode::kDiv:
-    case OpCode::kMax:
-    case OpCode::kMin:
-    case OpCode::kPow:
-    case OpCode::kSelect:
-    case OpCode::kMatmul:
-    case OpCode::kReduceSum:
-    case OpCode::kReduceMax:
-    case OpCode::kReshape:
-    case OpCode::kTranspose:
-    case OpCode::kBroadcastInDim:
-    case OpCode::kConcat:
-    case OpCode::kSlice:
-    case OpCode::kPad:
-    case OpCode::kGather:
-    case OpCode::kScatterAdd:
-    case OpCode::kLoad:
-    case OpCode::kStore:
-    case OpCode::kScan:
-    case OpCode::kFusion: return false;
-  }
-  return false;
-}
+bool IsNonDifferentiable(OpCode code) { return GetVjp(code) == NoGradient; }
 
 VjpRule GetVjp(OpCode code) {
   switch (code) {
@@ -364,7 +321,7 @@ VjpRule GetVjp(OpCode code) {
     case OpCode::kPad: return Pad;
     case OpCode::kGather: return Gather;
     case OpCode::kScatterAdd: return ScatterAdd;
-    // Non-differentiable (IsNonDifferentiable).
+    // Non-differentiable by definition.
     case OpCode::kCompare:
     case OpCode::kOneHot:
     case OpCode::kIota:
@@ -373,7 +330,7 @@ VjpRule GetVjp(OpCode code) {
     case OpCode::kBernoulli:
     case OpCode::kStopGradient:
     case OpCode::kYield:
-    case OpCode::kReturn: return nullptr;
+    case OpCode::kReturn: return NoGradient;
     // Differentiated by backprop.cc itself (a store's value has no adjoint: it is a result).
     case OpCode::kScan:
     case OpCode::kFusion:
