@@ -9,6 +9,7 @@
 #include "google/protobuf/text_format.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
+#include "runtime/thread_pool.h"
 #include "support/memory.h"
 #include "support/status_macros.h"
 
@@ -87,6 +88,15 @@ absl::StatusOr<std::unique_ptr<Jit>> Jit::Create(JitOptions options) {
   auto impl = std::make_unique<Impl>();
   ASSIGN_OR_RETURN(impl->pipeline, pipeline::ParsePipeline(options.pipeline));
   ASSIGN_OR_RETURN(impl->engine, codegen::JitEngine::Create());
+  if (options.threads < 0 || options.threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JitOptions::threads takes 0 (the default) to 256, got ", options.threads));
+  }
+  int threads = options.threads > 0 ? options.threads : DefaultThreads();
+  if (int started = SetNumThreads(threads); started != threads) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(threads, " threads: the system would start only ", started, " (out of memory or threads)"));
+  }
   return std::unique_ptr<Jit>(new Jit(std::move(impl)));
 }
 

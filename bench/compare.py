@@ -65,7 +65,7 @@ def main():
     isas = [("this CPU" + (" (AVX-512)" if avx512 else ""), {}, {}, {"OPENBLAS_CORETYPE": "SkylakeX" if avx512 else "Haswell"})]
     isas.append(("AVX2", {"LOOM_TARGET_CPU": "x86-64-v3"}, {"ONEDNN_MAX_CPU_ISA": "AVX2"},
                  {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2"}))
-    base = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    base = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", LOOM_NUM_THREADS="1")
     print(f"CPU: {model}, {'with' if avx512 else 'without'} AVX-512; one thread; medians of {args.repetitions}.\n")
     for isa, loom_env, dnnl_env, torch_env in isas:
         # The three take turns, one repetition each, so that what else the machine does

@@ -6,7 +6,7 @@
 // default pipeline ("full") and with each loop optimization turned off ("-gate-fusion",
 // ...), to show what each buys. Code is generated for $LOOM_TARGET_CPU (default: this
 // CPU); bench/compare.py runs this beside oneDNN and PyTorch.
-// Run: build/bench/model_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// Run: LOOM_NUM_THREADS=1 build/bench/model_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <map>
 #include <string>
 

@@ -1,8 +1,11 @@
 #include "runtime/thread_pool.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -112,6 +115,20 @@ int SetNumThreads(int n) {
   return ThePool().size();
 }
 int NumThreads() { return ThePool().size(); }
+
+int AvailableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+int DefaultThreads() {
+  const char* env = std::getenv("LOOM_NUM_THREADS");
+  char* end = nullptr;
+  long n = env != nullptr ? std::strtol(env, &end, 10) : 0;
+  if (env != nullptr && *env != '\0' && *end == '\0' && n >= 1 && n <= 256) return static_cast<int>(n);
+  return AvailableCores();
+}
 
 void ParallelFor(int64_t n, Task task, void* context) {
   if (n <= 1 || NumThreads() == 1) {

@@ -1,6 +1,8 @@
 // The runtime's worker threads: kernels split large pieces of work (a GEMM's column
-// blocks) across them. One pool per process, sized by SetNumThreads (default 1: the
-// caller's thread only); `loom train --threads N` sets it.
+// blocks) across them. One pool per process, sized by SetNumThreads (until then 1: the
+// caller's thread only); the tools and loom::Jit size it to DefaultThreads() or to
+// what --threads / JitOptions::threads ask. Each output element is computed by one
+// thread in one order, so results do not depend on the thread count.
 #ifndef LOOM_RUNTIME_THREAD_POOL_H_
 #define LOOM_RUNTIME_THREAD_POOL_H_
 
@@ -13,6 +15,13 @@ namespace loom {
 // Returns how many the pool has: fewer than `n` when the system would not start more.
 int SetNumThreads(int n);
 int NumThreads();
+
+// The cores this process may run on: its CPU affinity mask (the hardware's count when
+// the mask cannot be read).
+int AvailableCores();
+// $LOOM_NUM_THREADS when it is a number from 1 to 256 (as OMP_NUM_THREADS is for
+// OpenMP: the tests set it to 1), else AvailableCores().
+int DefaultThreads();
 
 // Runs task(context, i) for every i in [0, n), spread over the pool and the calling
 // thread, and returns when all have finished. Calls from several threads at once are

@@ -96,6 +96,10 @@ struct JitOptions {
   // The passes each function goes through: a named pipeline ("default", "O1", "O0";
   // `loom-opt --help` lists them) or a comma-separated list of passes.
   std::string pipeline = "default";
+  // The threads large matrix products are split among (results are the same for every
+  // count); 0: the cores this process may use, or $LOOM_NUM_THREADS. The pool is the
+  // process's: the last Jit created sets its size.
+  int threads = 0;
 };
 
 class Jit {

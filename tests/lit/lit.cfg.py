@@ -25,6 +25,9 @@ config.substitutions.append(("%repo", config.loom_source_dir))
 config.environment["PATH"] = os.pathsep.join(
     [os.path.join(config.loom_tools_dir, "loom-opt"), config.llvm_tools_dir,
      config.environment.get("PATH", "")])
+# One thread per tool unless a test asks for more (--threads): lit runs tests side by
+# side on every core already. threads.test checks that the count changes no result.
+config.environment["LOOM_NUM_THREADS"] = "1"
 # Sanitizer builds skip the long training runs whose point is what the model learns
 # (their code paths are covered by the shorter end-to-end tests).
 if config.loom_sanitized:

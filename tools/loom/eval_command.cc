@@ -6,6 +6,7 @@
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/session.h"
+#include "tools/loom/threads.h"
 
 namespace loom::cli {
 namespace {
@@ -14,6 +15,7 @@ absl::Status Eval(const Args& args) {
   if (args.positional.size() != 1 || !args.Has("--data")) {
     return absl::InvalidArgumentError("usage: loom eval CKPT --data PATH [--batch N]");
   }
+  RETURN_IF_ERROR(ThreadsOption(args).status());  // checked before the work, used by OpenSession
   const std::string& path = args.positional[0];
   ASSIGN_OR_RETURN(frontends::ModelFile file, ModelOfCheckpoint(path));
   ASSIGN_OR_RETURN(Session s, OpenSession(std::move(file), args.Get("--data"), args, path, /*val_split=*/1.0));
@@ -25,7 +27,7 @@ absl::Status Eval(const Args& args) {
 }  // namespace
 
 int EvalCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--data", "--batch", "--pipeline"}, {});
+  auto args = ParseArgs(argv, {"--data", "--batch", "--pipeline", "--threads"}, {});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Eval(*args);
   return s.ok() ? 0 : Fail(s);

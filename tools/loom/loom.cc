@@ -24,8 +24,7 @@ Commands:
       a second run from writing the same CKPT. --resume continues a run exactly, on the
       data it was trained on (--other-data: on another file anyway), its log cut back
       to the checkpoint. --epochs and --steps count from the start of the run (default:
-      one epoch). --threads shares the large matrix products among N threads; results
-      are the same. A NaN or infinite loss, or one a million times the first, stops the
+      one epoch). A NaN or infinite loss, or one a million times the first, stops the
       run; --detect-anomaly also checks the parameters after each step and names the
       first op that produced a NaN or an infinity.
   eval CKPT --data PATH [--batch N]
@@ -49,7 +48,9 @@ Commands:
       Reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them from
       a PyTorch state_dict) and writes a Loom checkpoint.
 
-train, eval, sample and run take --pipeline NAME, Loom's passes before code generation:
+train, eval, sample and run take --threads N, the threads large matrix products are split
+among (default: the cores this process may use, or $LOOM_NUM_THREADS; results are the
+same for every N), and --pipeline NAME, Loom's passes before code generation:
 %PIPELINES%  or a pipeline's name and passes it leaves out (default,-gate-fusion), or a
   comma-separated list of passes (loom-opt --help lists them).
 )";

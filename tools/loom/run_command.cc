@@ -18,6 +18,7 @@
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/session.h"
+#include "tools/loom/threads.h"
 
 namespace loom::cli {
 namespace {
@@ -58,6 +59,7 @@ absl::Status RunModel(const Args& args) {
     return absl::InvalidArgumentError(
         "usage: loom run MODEL.pbtxt --input x.npy[,...] --output y.npy[,...] [--params CKPT] [--vocab N]");
   }
+  ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
   std::vector<std::string> in_paths = absl::StrSplit(args.Get("--input"), ',');
   std::vector<std::string> out_paths = absl::StrSplit(args.Get("--output"), ',');
@@ -102,7 +104,7 @@ absl::Status RunModel(const Args& args) {
       x.values<float>()[i] = static_cast<float>((x.values<float>()[i] - mean[i % f]) / stddev[i % f]);
     }
   }
-  ASSIGN_OR_RETURN(auto jit, Jit::Create({.pipeline = args.Get("--pipeline", "default")}));
+  ASSIGN_OR_RETURN(auto jit, Jit::Create({.pipeline = args.Get("--pipeline", "default"), .threads = threads}));
   ASSIGN_OR_RETURN(auto model, jit->Compile(nn::Model(file), options, 0));
   std::vector<ir::TensorType> types = model->impl().module->FindFunction("forward")->input_types();
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -148,7 +150,7 @@ absl::Status RunModel(const Args& args) {
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--input", "--output", "--params", "--vocab", "--pipeline"}, {});
+  auto args = ParseArgs(argv, {"--input", "--output", "--params", "--vocab", "--pipeline", "--threads"}, {});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = RunModel(*args);
   return s.ok() ? 0 : Fail(s);

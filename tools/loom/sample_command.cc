@@ -14,6 +14,7 @@
 #include "runtime/sampling.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
+#include "tools/loom/threads.h"
 
 namespace loom::cli {
 namespace {
@@ -23,6 +24,7 @@ absl::Status Sample(const Args& args) {
     return absl::InvalidArgumentError(
         "usage: loom sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]");
   }
+  ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
   const std::string& path = args.positional[0];
   ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(path));
   if (!c.metadata.count("vocab") || !c.metadata.count("model")) {
@@ -47,7 +49,7 @@ absl::Status Sample(const Args& args) {
           absl::StrCat("--prime: '", data::EncodeUtf8(ch), "' is not in the model's vocabulary"));
     }
   }
-  ASSIGN_OR_RETURN(auto jit, Jit::Create({.pipeline = args.Get("--pipeline", "default")}));
+  ASSIGN_OR_RETURN(auto jit, Jit::Create({.pipeline = args.Get("--pipeline", "default"), .threads = threads}));
   ASSIGN_OR_RETURN(auto model,
                    jit->Compile(nn::Model(file), {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
   RETURN_IF_ERROR(model->LoadCheckpoint(c, path));  // the file read once, above
@@ -76,7 +78,7 @@ absl::Status Sample(const Args& args) {
 }  // namespace
 
 int SampleCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--prime", "--length", "--temperature", "--seed", "--pipeline"}, {});
+  auto args = ParseArgs(argv, {"--prime", "--length", "--temperature", "--seed", "--pipeline", "--threads"}, {});
   if (!args.ok()) return Fail(args.status());
   absl::Status s = Sample(*args);
   return s.ok() ? 0 : Fail(s);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "loom/checkpoint.h"
 #include "support/status_macros.h"
+#include "tools/loom/threads.h"
 
 namespace loom::cli {
 namespace {
@@ -73,7 +74,8 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
   }
   nn::Model model(s.file);
   ASSIGN_OR_RETURN(s.data, OpenDataset(model, data_path, {s.batch, val_split, s.seed, s.metadata}));
-  ASSIGN_OR_RETURN(s.jit, Jit::Create({.pipeline = args.Get("--pipeline", "default")}));
+  ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
+  ASSIGN_OR_RETURN(s.jit, Jit::Create({.pipeline = args.Get("--pipeline", "default"), .threads = threads}));
   CompileOptions options{.batch = s.batch, .vocab = s.data->vocab(), .streaming = s.data->streams()};
   ASSIGN_OR_RETURN(s.model, s.jit->Compile(model, options, s.seed));
   if (c) RETURN_IF_ERROR(s.model->LoadCheckpoint(*c, checkpoint));

@@ -19,12 +19,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "runtime/thread_pool.h"
 #include "support/status_macros.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/progress.h"
 #include "tools/loom/run_files.h"
 #include "tools/loom/session.h"
+#include "tools/loom/threads.h"
 
 namespace loom::cli {
 namespace {
@@ -144,12 +144,7 @@ absl::Status Train(const Args& args) {
     ASSIGN_OR_RETURN(RunLock taken, RunLock::Take(save));
     lock.emplace(std::move(taken));
   }
-  ASSIGN_OR_RETURN(int64_t threads, args.GetInt("--threads", 1));
-  if (threads < 1 || threads > 256) return absl::InvalidArgumentError("--threads takes 1 to 256");
-  if (int started = SetNumThreads(static_cast<int>(threads)); started != threads) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("--threads ", threads, ": the system would start only ", started, " (out of memory or threads)"));
-  }
+  RETURN_IF_ERROR(ThreadsOption(args).status());  // checked before the work, used by OpenSession
   ASSIGN_OR_RETURN(int64_t epochs, args.GetInt("--epochs", args.Has("--steps") ? INT64_MAX : 1));
   ASSIGN_OR_RETURN(int64_t steps, args.GetInt("--steps", INT64_MAX));
   if (epochs < 1 || steps < 1) return absl::InvalidArgumentError("--epochs and --steps must be at least 1");
