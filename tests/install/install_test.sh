@@ -2,7 +2,9 @@
 # The package as a user gets it: `cmake --install` into a fresh prefix; each public
 # header compiled on its own with only the installed include directory; examples/ built
 # out of the tree with find_package(Loom) and run (its test asserts that the model
-# learns); the same program linked through pkg-config alone; the installed tools run.
+# learns); the same program linked through pkg-config alone; the README's "Using Loom
+# from C++" project, as printed there, built and run, its checkpoint read by the
+# installed `loom eval`; the installed tools run.
 # usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
@@ -31,5 +33,20 @@ export PKG_CONFIG_PATH
 c++ -O1 "$src/examples/jit_sentiment.cpp" -o "$work/jit_sentiment_pc" $(pkg-config --cflags --libs loom) \
   -Wl,-rpath,"$(pkg-config --variable=libdir loom)"
 echo "linked by pkg-config: $(pkg-config --modversion loom)"
+
+# The README's CMakeLists.txt and program, exactly as a reader would copy them.
+mkdir "$work/readme"
+python3 - "$src/README.md" "$work/readme" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+section = text[text.index("## Using Loom from C++"):]
+blocks = dict(re.findall(r"```(cmake|cpp)\n(.*?)```", section, re.S))
+open(sys.argv[2] + "/CMakeLists.txt", "w").write(blocks["cmake"])
+open(sys.argv[2] + "/tagger.cpp", "w").write(blocks["cpp"])
+PY
+cmake -S "$work/readme" -B "$work/readme/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >"$work/readme.log"
+cmake --build "$work/readme/build" >>"$work/readme.log"
+(cd "$work/readme" && ./build/tagger "$src/examples/sentiment_lstm.pbtxt" "$src/tests/data/spam_ham_700.tsv" | tail -1)
+"$prefix/bin/loom" eval "$work/readme/model.ckpt" --data "$src/tests/data/spam_ham_700.tsv"
 
 for tool in loom loomc loom-opt; do "$prefix/bin/$tool" --version; done
