@@ -22,6 +22,7 @@ class Pool {
   ~Pool() { Resize(1); }
 
   void Resize(int threads) {
+    std::lock_guard<std::mutex> job(job_mu_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
@@ -41,6 +42,9 @@ class Pool {
   }
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // Every item starts before any returns, as long as the threads are at least n: the
+  // pool's, the caller, and helpers started here for the rest (only when the pool was
+  // made smaller than a run's thread count while it was being set up).
   void Run(int64_t n, Task task, void* context) {
     std::lock_guard<std::mutex> job(job_mu_);
     {
@@ -53,7 +57,10 @@ class Pool {
       published_.store(++generation_, std::memory_order_release);
     }
     wake_.notify_all();
+    std::vector<std::thread> helpers;
+    for (int64_t i = size(); i < n; ++i) helpers.emplace_back([this] { Drain(); });
     Drain();
+    for (std::thread& t : helpers) t.join();
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [&] { return remaining_ == 0; });
     task_ = nullptr;
@@ -130,12 +137,9 @@ int DefaultThreads() {
   return AvailableCores();
 }
 
-void ParallelFor(int64_t n, Task task, void* context) {
-  if (n <= 1 || NumThreads() == 1) {
-    for (int64_t i = 0; i < n; ++i) task(context, i);
-    return;
-  }
-  ThePool().Run(n, task, context);
+void RunOnThreads(void*, int64_t n, Task task, void* arg) {
+  if (n == 1) return task(arg, 0);
+  if (n > 1) ThePool().Run(n, task, arg);
 }
 
 }  // namespace loom

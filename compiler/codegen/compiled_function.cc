@@ -1,6 +1,10 @@
 #include "compiler/codegen/compiled_function.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
+#include "runtime/thread_pool.h"
 #include "support/memory.h"
 #include "support/status_macros.h"
 
@@ -26,7 +30,8 @@ absl::Status RecordedError(const ArenaHeader& e) {
 CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
     : executable_(std::move(executable)),
       scratch_(Tensor::Uninitialized(DType::kI1, {executable_->layout.scratch_bytes})) {
-  Header().packed_version = 0;  // nothing packed yet
+  // Nothing packed yet, no error, the barrier at rest.
+  std::memset(scratch_.raw_data(), 0, kArenaHeaderBytes);
 }
 
 ArenaHeader& CompiledFunction::Header() { return *static_cast<ArenaHeader*>(scratch_.raw_data()); }
@@ -70,7 +75,11 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
     buffers.push_back(it->second.raw_data());
   }
   buffers.push_back(scratch_.raw_data());
-  Header().params_version = params_version;
+  ArenaHeader& header = Header();
+  header.params_version = params_version;
+  header.threads = std::min(threads_ > 0 ? threads_ : NumThreads(), NumThreads());
+  header.launch = header.threads > 1 ? &RunOnThreads : nullptr;
+  header.launch_context = nullptr;
   executable_->entry(buffers.data());
   if (Header().op_code_plus_1 != 0) return RecordedError(Header());
   return outputs;

@@ -1,6 +1,7 @@
 // A function of a module compiled to native code by the JIT (compiler/pipeline makes
 // them), with the buffers it runs on. Not thread-safe: one call at a time (it owns one
-// scratch arena).
+// scratch arena); several may share one Executable and run at once. A run uses the
+// runtime's thread pool (runtime/thread_pool.h).
 #ifndef LOOM_COMPILER_CODEGEN_COMPILED_FUNCTION_H_
 #define LOOM_COMPILER_CODEGEN_COMPILED_FUNCTION_H_
 
@@ -39,12 +40,16 @@ class CompiledFunction {
   absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, Globals& globals,
                                           int64_t params_version = 0);
   const BufferLayout& layout() const { return executable_->layout; }
+  // Threads a run uses, at most the pool's size; 0 (the default): the pool's size.
+  // Results do not depend on it.
+  void set_threads(int threads) { threads_ = threads; }
 
  private:
   explicit CompiledFunction(std::shared_ptr<const Executable> executable);
   ArenaHeader& Header();
   std::shared_ptr<const Executable> executable_;
   Tensor scratch_;  // this instance's arena
+  int threads_ = 0;
 };
 
 }  // namespace loom::codegen

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/codegen/gemm_emitter.h"
 #include "compiler/codegen/loops.h"
+#include "compiler/codegen/threads.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
@@ -33,15 +34,18 @@ int64_t Align64(int64_t n) { return (n + 63) / 64 * 64; }
 class Emitter {
  public:
   Emitter(const ir::Module& module, llvm::LLVMContext& ctx, llvm::Module& out, const EmitOptions& options)
-      : module_(module), ctx_(ctx), out_(out), b_(ctx), gemm_(out, options.registers, options.parallel) {}
+      : module_(module), ctx_(ctx), out_(out), b_(ctx), gemm_(out, options.registers), triple_(options.triple) {}
 
   absl::Status EmitFunction(const ir::Function& fn, const std::string& symbol, BufferLayout* layout) {
-    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {b_.getPtrTy()}, false);
-    llvm::Function* f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, symbol, out_);
+    // The body every thread runs: void (void** buffers, i64 thread); EmitEntry wraps it.
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {b_.getPtrTy(), b_.getInt64Ty()}, false);
+    llvm::Function* f = llvm::Function::Create(fty, llvm::Function::InternalLinkage, symbol + ".thread", out_);
     f->addFnAttr(llvm::Attribute::NoUnwind);
     fn_ = f;
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
     Value* buffers = f->getArg(0);
+    thread_ = f->getArg(1);
+    barrier_ = BarrierFunction(out_, triple_);
     int slot = 0;
     auto buffer = [&](int i) { return b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getPtrTy(), buffers, i)); };
     for (ir::Value* a : fn.body().arguments()) {
@@ -58,6 +62,10 @@ class Emitter {
       globals_[g.name] = buffer(slot++);
     }
     scratch_ = buffer(slot++);
+    auto* threads =
+        b_.CreateLoad(b_.getInt64Ty(), b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offsetof(ArenaHeader, threads)));
+    threads_ = threads;
+    buffers_end_ = threads;
     // Loads must copy when their global is stored before they are last read.
     int index = 0;
     for (const auto& op : fn.body().ops()) {
@@ -65,7 +73,6 @@ class Emitter {
       if (op->code() == OpCode::kStore) first_store_.emplace(op->Attr<ir::SymbolRef>("global").name, index);
       ++index;
     }
-    Store(DType::kI64, scratch_, I64(0), I64(0));  // no error yet
     // What the function returns is computed straight into the caller's output buffers
     // (where its op writes a buffer of its own; the rest is copied at the return).
     const ir::Op& ret = *fn.body().terminator();
@@ -75,9 +82,13 @@ class Emitter {
     RETURN_IF_ERROR(EmitBlock(fn.body()));
     // This run's update made the packed copies stale: the next run remakes them.
     for (const auto& [key, pack] : parameter_packs_) {
-      if (first_store_.count(key.global)) Store(DType::kI64, scratch_, I64(kPackedVersion), I64(0));
+      if (!first_store_.count(key.global)) continue;
+      Serial();
+      Store(DType::kI64, scratch_, I64(kPackedVersion), I64(0));
     }
+    EndSerial();
     b_.CreateRetVoid();
+    EmitEntry(out_, symbol, f, slot - 1);
     layout->scratch_bytes = scratch_bytes_;
     return absl::OkStatus();
   }
@@ -134,7 +145,9 @@ class Emitter {
       // Saturated: an arena beyond int64 is refused by its size check, never wrapped.
       if (__builtin_add_overflow(scratch_bytes_, bytes, &scratch_bytes_)) scratch_bytes_ = INT64_MAX;
     }
-    Value* p = b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offset);
+    // In the entry block, so that every thread has the pointer wherever it is made (in
+    // thread 0's code, say).
+    Value* p = llvm::IRBuilder<>(buffers_end_).CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offset);
     slots_[p] = {offset, bytes};
     return p;
   }
@@ -205,6 +218,91 @@ class Emitter {
         },
         idx.size() + 1 == shape.size() ? interleave : 0);
   }
+  // ---- Threads (threads.h) ----
+  // Code that thread 0 alone runs: opens an `if (thread == 0)` block, or continues the
+  // open one (consecutive serial ops need no barrier between them).
+  void Serial() {
+    if (serial_end_ != nullptr) return;
+    Sync();
+    llvm::BasicBlock* only = llvm::BasicBlock::Create(ctx_, "thread0", fn_);
+    serial_end_ = llvm::BasicBlock::Create(ctx_, "thread0.end", fn_);
+    b_.CreateCondBr(b_.CreateICmpEQ(thread_, I64(0)), only, serial_end_);
+    b_.SetInsertPoint(only);
+  }
+  void EndSerial() {
+    if (serial_end_ == nullptr) return;
+    b_.CreateBr(serial_end_);
+    b_.SetInsertPoint(serial_end_);
+    serial_end_ = nullptr;
+    written_ = true;
+  }
+  // Code every thread runs, each its share (Share): after a barrier, when anything was
+  // written since the last one (it may be read, or its buffer reused, by this code).
+  void Parallel() {
+    EndSerial();
+    Sync();
+  }
+  // Between two steps of one op: what every thread wrote is read by what follows.
+  void Between() {
+    if (serial_end_ != nullptr) return;
+    written_ = true;
+    Sync();
+  }
+  void Sync() {
+    if (!written_) return;
+    b_.CreateCall(barrier_, {scratch_});
+    written_ = false;
+  }
+  // This thread's part [begin, end) of [0, n), in whole multiples of `grain`: the same
+  // part on every call, so that a thread works on the same columns at every step. The
+  // caller writes its part: the next op waits for it.
+  std::pair<Value*, Value*> Share(int64_t n, int64_t grain) {
+    if (serial_end_ != nullptr) return {I64(0), I64(n)};
+    written_ = true;
+    int64_t units = (n + grain - 1) / grain;
+    auto bound = [&](Value* thread) {
+      Value* unit = b_.CreateUDiv(b_.CreateMul(I64(units), thread), threads_);
+      return b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, b_.CreateMul(unit, I64(grain)), I64(n));
+    };
+    return {bound(thread_), bound(b_.CreateAdd(thread_, I64(1)))};
+  }
+  // ForShape over this thread's share of the outermost dimension of `shape` (all of it
+  // in thread 0's serial code). A flat loop is split at multiples of 64 elements, so
+  // that each element is computed by the same vector code (or the same scalar
+  // remainder) whatever the thread count.
+  void ForShare(const Shape& shape, const std::function<void(const Index&)>& body, int interleave = 0) {
+    if (shape.empty()) Serial();
+    if (serial_end_ != nullptr) return ForShape(shape, body, {}, interleave);
+    auto [begin, end] = Share(shape[0], shape.size() == 1 ? 64 : 1);
+    EmitFor(
+        b_, begin, end, [&](Value* i) { ForShape(shape, body, {i}, interleave); }, shape.size() == 1 ? interleave : 0);
+  }
+
+  // ForShape with dimension `dim` limited to [begin, end).
+  void ForShapeRange(const Shape& shape, size_t dim, Value* begin, Value* end,
+                     const std::function<void(const Index&)>& body, Index idx = {}) {
+    if (idx.size() == shape.size()) return body(idx);
+    bool split = idx.size() == dim;
+    EmitFor(b_, split ? begin : I64(0), split ? end : I64(shape[idx.size()]), [&](Value* i) {
+      Index next = idx;
+      next.push_back(i);
+      ForShapeRange(shape, dim, begin, end, body, next);
+    });
+  }
+  // A copy of `bytes` bytes: shared by the threads when large, else on thread 0 (small
+  // copies in a row then share one barrier).
+  void CopyOp(Value* dst, Value* src, int64_t bytes) {
+    if (bytes < kSharedCopyBytes) {
+      Serial();
+      return Copy(dst, src, bytes);
+    }
+    Parallel();
+    auto [begin, end] = Share(bytes, 64);
+    b_.CreateMemCpy(b_.CreateGEP(b_.getInt8Ty(), dst, begin), llvm::MaybeAlign(1),
+                    b_.CreateGEP(b_.getInt8Ty(), src, begin), llvm::MaybeAlign(1), b_.CreateSub(end, begin));
+  }
+  static constexpr int64_t kSharedCopyBytes = 64 << 10;
+
   // sum idx[d] * strides[d] + base
   Value* Offset(const Index& idx, const std::vector<int64_t>& strides, int64_t base = 0) {
     Value* off = I64(base);
@@ -455,7 +553,7 @@ class Emitter {
       if (op->code() == OpCode::kReturn) {
         for (int i = 0; i < op->num_operands(); ++i) {
           Value* result = ptr_.at(op->operand(i));
-          if (result != outputs_[i]) Copy(outputs_[i], result, Bytes(op->operand(i)->type()));
+          if (result != outputs_[i]) CopyOp(outputs_[i], result, Bytes(op->operand(i)->type()));
         }
       } else if (op->code() != OpCode::kYield) {  // the scan emitter copies what is yielded
         absl::Status s = EmitOp(*op);
@@ -486,7 +584,8 @@ class Emitter {
     const ir::TensorType& out = op.result(0)->type();
     Value* dst = Dest(op.result(0));
     absl::Status status;
-    For(I64(out.num_elements()), [&](Value* i) {
+    ForShare({out.num_elements()}, [&](const Index& idx) {
+      Value* i = idx[0];
       std::vector<Value*> x;
       for (ir::Value* v : op.operands()) x.push_back(Load(v->type().dtype, P(v), i));
       absl::StatusOr<Value*> r = Scalar(op, x);
@@ -500,10 +599,55 @@ class Emitter {
     return status;
   }
 
+  // Which threads run an op: all, each its share of the elements (written so that an
+  // element's value does not depend on which thread computes it); thread 0 alone (ops
+  // whose loops accumulate, or record errors, whose first occurrence must be the
+  // serial run's); or as the op's emitter decides.
+  enum class Threads { kShare, kSerial, kOwn };
+  static Threads ThreadsOf(const ir::Op& op) {
+    switch (op.code()) {
+      case OpCode::kReshape:
+      case OpCode::kConstant:
+      case OpCode::kYield:
+      case OpCode::kReturn:
+      case OpCode::kLoad:
+      case OpCode::kStore:
+      case OpCode::kMatmul:
+      case OpCode::kScan: return Threads::kOwn;
+      case OpCode::kFusion:
+      case OpCode::kRandomUniform:
+      case OpCode::kBernoulli:
+      case OpCode::kTranspose:
+      case OpCode::kBroadcastInDim:
+      case OpCode::kSlice:
+      case OpCode::kConcat:
+      case OpCode::kPad:
+      case OpCode::kIota:
+      case OpCode::kReduceSum:
+      case OpCode::kReduceMax:
+      case OpCode::kGather:
+      case OpCode::kScatterAdd: return RecordsErrors(op) ? Threads::kSerial : Threads::kShare;
+      default: return op.info().has(ir::kElementwise) && !RecordsErrors(op) ? Threads::kShare : Threads::kSerial;
+    }
+  }
+  static bool RecordsErrors(const ir::Op& op) {
+    if (op.code() == OpCode::kDiv && !IsFloat(op.result(0)->type().dtype)) return true;
+    if (op.code() != OpCode::kFusion) return false;
+    for (const auto& inner : op.region()->ops()) {
+      if (RecordsErrors(*inner)) return true;
+    }
+    return false;
+  }
+
   // Every op has a case and there is no default: -Werror=switch makes an op added to
   // ops.def without its emitter a build error, here and in Scalar.
   absl::Status EmitOp(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
+    switch (ThreadsOf(op)) {
+      case Threads::kShare: Parallel(); break;
+      case Threads::kSerial: Serial(); break;
+      case Threads::kOwn: break;
+    }
     switch (op.code()) {
       case OpCode::kNeg:
       case OpCode::kAbs:
@@ -545,14 +689,14 @@ class Emitter {
           return absl::OkStatus();
         }
         Value* dst = Dest(op.result(0));  // a store before the last read must not change this value
-        Copy(dst, globals_.at(name), Bytes(out));
+        CopyOp(dst, globals_.at(name), Bytes(out));
         ptr_[op.result(0)] = dst;
         return absl::OkStatus();
       }
       case OpCode::kStore: {
         Value* global = globals_.at(op.Attr<ir::SymbolRef>("global").name);
         if (P(op.operand(0)) != global)
-          Copy(global, P(op.operand(0)), Bytes(op.operand(0)->type()));  // see UpdateInPlace
+          CopyOp(global, P(op.operand(0)), Bytes(op.operand(0)->type()));  // see UpdateInPlace
         return absl::OkStatus();
       }
       case OpCode::kReshape:
@@ -575,8 +719,11 @@ class Emitter {
           base += op.IntsAttr("low")[d] * os[d];
         }
         Value* dst = Dest(op.result(0));
-        b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
-        ForShape(x.shape, [&](const Index& idx) {
+        auto [begin, end] = Share(Bytes(out), 64);
+        b_.CreateMemSet(b_.CreateGEP(b_.getInt8Ty(), dst, begin), b_.getInt8(0), b_.CreateSub(end, begin),
+                        llvm::MaybeAlign(1));
+        Between();
+        ForShare(x.shape, [&](const Index& idx) {
           Store(x.dtype, dst, Offset(idx, strides, base), Load(x.dtype, P(op.operand(0)), Linear(idx, x.shape)));
         });
         ptr_[op.result(0)] = dst;
@@ -588,7 +735,7 @@ class Emitter {
         std::vector<int64_t> os = Strides(out.shape);
         for (ir::Value* v : op.operands()) {
           const ir::TensorType& x = v->type();
-          ForShape(x.shape, [&](const Index& idx) {
+          ForShare(x.shape, [&](const Index& idx) {
             Store(x.dtype, dst, Offset(idx, os, offset * os[axis]), Load(x.dtype, P(v), Linear(idx, x.shape)));
           });
           offset += x.shape[axis];
@@ -619,7 +766,7 @@ class Emitter {
       case OpCode::kIota: {
         Value* dst = Dest(op.result(0));
         int64_t dim = op.IntAttr("dim");
-        ForShape(out.shape, [&](const Index& idx) {
+        ForShare(out.shape, [&](const Index& idx) {
           Value* v = IsFloat(out.dtype) ? b_.CreateSIToFP(idx[dim], Elem(out.dtype))
                                         : b_.CreateSExtOrTrunc(idx[dim], Elem(out.dtype));
           Store(out.dtype, dst, Linear(idx, out.shape), v);
@@ -673,7 +820,7 @@ class Emitter {
     const ir::TensorType& out = op.result(0)->type();
     Value* dst = Dest(op.result(0));
     Value* src = P(op.operand(0));
-    ForShape(out.shape, [&](const Index& idx) {
+    ForShare(out.shape, [&](const Index& idx) {
       Store(out.dtype, dst, Linear(idx, out.shape), Load(out.dtype, src, Offset(idx, access.strides, access.base)));
     });
     ptr_[op.result(0)] = dst;
@@ -688,6 +835,7 @@ class Emitter {
     Value* dst = Dest(op.result(0));
     ptr_[op.result(0)] = dst;
     if (!IsFloat(out.dtype)) {
+      Serial();
       // Integer matmul (rare): the interpreter's loop order, wrapping arithmetic.
       b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
       ForShape({batch, m, k, n}, [&](const Index& idx) {
@@ -720,20 +868,37 @@ class Emitter {
     }
     bool in_place = b_panels == nullptr && GemmEmitter::ReadsBInPlace(plan);
     Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
-    auto product = [&](Value* bt) {
-      auto at = [&](Value* base, int64_t elements) {
-        return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(bt, I64(elements)));
-      };
-      Value* b_item = at(b_data, k * n);
-      if (b_scratch != nullptr) gemm_.EmitPack(b_, plan, b_item, b_scratch);
-      Value* panels = b_panels != nullptr ? b_panels : b_scratch;
-      gemm_.EmitProduct(b_, plan, at(a_data, m * k), panels != nullptr ? panels : b_item, panels != nullptr,
-                        at(dst, m * n));
+    // The threads share the column panels (each its own weight columns, in its cache),
+    // once B is packed: by thread 0, before them, in a product of one matrix; a batch
+    // of products that each pack their own B (rare) runs on thread 0 alone.
+    auto at = [&](Value* base, Value* item, int64_t elements) {
+      return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(item, I64(elements)));
     };
-    if (batch == 1) {
-      product(I64(0));
-    } else {
+    auto each = [&](const std::function<void(Value*)>& product) {
+      if (batch == 1) return product(I64(0));
       For(I64(batch), product);
+    };
+    if (m == 0 || n == 0 || k == 0 || (batch > 1 && b_scratch != nullptr)) {
+      Serial();
+      each([&](Value* item) {
+        Value* b_item = at(b_data, item, k * n);
+        if (b_scratch != nullptr) gemm_.EmitPack(b_, plan, b_item, b_scratch);
+        Value* panels = b_panels != nullptr ? b_panels : b_scratch;
+        gemm_.EmitProduct(b_, plan, at(a_data, item, m * k), panels != nullptr ? panels : b_item, panels != nullptr,
+                          at(dst, item, m * n));
+      });
+    } else {
+      if (b_scratch != nullptr) {
+        Serial();
+        gemm_.EmitPack(b_, plan, b_data, b_scratch);
+      }
+      Parallel();
+      auto [first, end] = Share(plan.num_panels(), 1);
+      Value* panels = b_panels != nullptr ? b_panels : b_scratch;
+      each([&](Value* item) {
+        gemm_.EmitPanels(b_, plan, at(a_data, item, m * k), panels != nullptr ? panels : at(b_data, item, k * n),
+                         panels != nullptr, at(dst, item, m * n), first, end);
+      });
     }
     if (b_scratch != nullptr) FreeSlot(b_scratch);
     return absl::OkStatus();
@@ -832,6 +997,7 @@ class Emitter {
       }
     });
     if (parameter_packs_.empty()) return;
+    Serial();
     Value* version = Load(DType::kI64, scratch_, I64(kParamsVersion));
     Value* stale = b_.CreateOr(b_.CreateICmpEQ(version, I64(0)),
                                b_.CreateICmpNE(version, Load(DType::kI64, scratch_, I64(kPackedVersion))));
@@ -857,14 +1023,28 @@ class Emitter {
     } else {
       init = Zero(out.dtype);
     }
-    For(I64(out.num_elements()), [&](Value* i) { Store(out.dtype, dst, i, init); });
     // Output offset of each input element: the input's own index, reduced axes dropped.
     const auto& axes = op.IntsAttr("axes");
     std::vector<int64_t> os = Strides(out.shape), strides(x.rank(), 0);
     for (int64_t d = 0, o = 0; d < x.rank(); ++d) {
       if (!std::count(axes.begin(), axes.end(), d)) strides[d] = os[o++];
     }
-    ForShape(x.shape, [&](const Index& idx) {
+    // The threads share the outermost kept axis: each output element is one thread's,
+    // summed in the order of the serial loop. With none to share, thread 0 reduces.
+    int64_t split = 0, split_out = 0;
+    while (split < x.rank() && (std::count(axes.begin(), axes.end(), split) || x.shape[split] == 1)) {
+      split_out += !std::count(axes.begin(), axes.end(), split);
+      ++split;
+    }
+    if (split == x.rank()) Serial();
+    auto [begin, end] = split < x.rank() ? Share(x.shape[split], 1) : std::pair<Value*, Value*>{I64(0), I64(1)};
+    if (split == x.rank()) {
+      For(I64(out.num_elements()), [&](Value* i) { Store(out.dtype, dst, i, init); });
+    } else {
+      ForShapeRange(out.shape, split_out, begin, end,
+                    [&](const Index& idx) { Store(out.dtype, dst, Linear(idx, out.shape), init); });
+    }
+    ForShapeRange(x.shape, split, begin, end, [&](const Index& idx) {
       Value* at = Offset(idx, strides);
       Value* v = Load(x.dtype, P(op.operand(0)), Linear(idx, x.shape));
       Value* acc = Load(out.dtype, dst, at);
@@ -906,16 +1086,21 @@ class Emitter {
     int64_t rows = table.shape[0], row = rows ? table.num_elements() / rows : 0;
     Value* dst = Dest(op.result(0));
     if (scatter) {
-      Copy(dst, P(op.operand(0)), Bytes(out));
-    } else {
-      b_.CreateMemSet(dst, b_.getInt8(0), Bytes(out), llvm::MaybeAlign(1));
+      auto [begin, end] = Share(Bytes(out), 64);
+      b_.CreateMemCpy(b_.CreateGEP(b_.getInt8Ty(), dst, begin), llvm::MaybeAlign(1),
+                      b_.CreateGEP(b_.getInt8Ty(), P(op.operand(0)), begin), llvm::MaybeAlign(1),
+                      b_.CreateSub(end, begin));
+      Between();
     }
+    // Every thread walks all the ids, in order, over its share of each row's elements:
+    // a row that several ids update gets them in the serial order; thread 0 records.
+    auto [first, last] = Share(row, 16);
     For(I64(ids.num_elements()), [&](Value* i) {
       Value* r = b_.CreateSExt(Load(ids.dtype, P(op.operand(1)), i), b_.getInt64Ty());
       Value* ok = b_.CreateAnd(b_.CreateICmpSGE(r, I64(0)), b_.CreateICmpSLT(r, I64(rows)));
-      RecordError(b_.CreateNot(ok), op, r, I64(rows));
+      RecordError(b_.CreateAnd(b_.CreateNot(ok), b_.CreateICmpEQ(thread_, I64(0))), op, r, I64(rows));
       Value* rr = b_.CreateSelect(ok, r, I64(0));
-      For(I64(row), [&](Value* e) {
+      EmitFor(b_, first, last, [&](Value* e) {
         Value* t_at = b_.CreateAdd(b_.CreateMul(rr, I64(row)), e);
         Value* i_at = b_.CreateAdd(b_.CreateMul(i, I64(row)), e);
         if (scatter) {
@@ -941,7 +1126,8 @@ class Emitter {
     int64_t seed = op.IntAttr("seed");
     bool bernoulli = op.code() == OpCode::kBernoulli;
     double p = op.FloatAttr("p", 0.5), low = op.FloatAttr("low", 0.0), high = op.FloatAttr("high", 1.0);
-    For(I64(out.num_elements()), [&](Value* i) {
+    ForShare({out.num_elements()}, [&](const Index& idx) {
+      Value* i = idx[0];
       auto [r0, r1] = RandomBits(seed, counter, i);
       Value* v;
       if (bernoulli) {
@@ -1057,14 +1243,18 @@ class Emitter {
     }
     if (pending != pending_.end() && !blocked) {
       for (const DeferredProduct& d : pending->second) {
-        gemm_.EmitPanels(b_, d.plan, d.a, d.b, true, d.c, I64(0), I64(d.plan.num_panels()));
+        auto [first, end] = Share(d.plan.num_panels(), 1);
+        gemm_.EmitPanels(b_, d.plan, d.a, d.b, true, d.c, first, end);
       }
+      Between();  // the loop reads every thread's panels
     }
     if (blocked) {
       // Fused epilogue: for each block of `width` columns of the loop, the panels of the
       // products it reads there (an LSTM's four gates of those hidden units), then the
-      // loop over those columns while the panels are in L1.
-      For(I64(shape[1] / width), [&](Value* block) {
+      // loop over those columns while the panels are in L1. Each thread takes the same
+      // blocks at every step, so the weights of its hidden units stay in its cache.
+      auto [first_block, end_block] = Share(shape[1] / width, 1);
+      EmitFor(b_, first_block, end_block, [&](Value* block) {
         for (const DeferredProduct& d : pending->second) {
           for (int64_t s : d.starts) {
             Value* panel = b_.CreateAdd(I64(s / width), block);
@@ -1082,7 +1272,7 @@ class Emitter {
         });
       });
     } else {
-      ForShape(space, element, {}, kFusionInterleave);
+      ForShare(space, element, kFusionInterleave);
     }
     if (pending != pending_.end()) pending_.erase(pending);
     written_scope_ = nullptr;
@@ -1092,7 +1282,8 @@ class Emitter {
 
   // for t in time order: the body reads the carries from one buffer of a pair and writes
   // the next carries into the other (directly, see Dest), swapped each step; step inputs are read in place at
-  // offset t; step outputs are written to their slot t.
+  // offset t; step outputs are written to their slot t. Every thread runs the loop; a
+  // barrier ends each step (the next one reads all of this one's carries).
   absl::Status Scan(const ir::Op& op) {
     const ir::Block& body = *op.region();
     const ir::Op& yield = *body.terminator();
@@ -1106,11 +1297,12 @@ class Emitter {
       const ir::TensorType& t = op.operand(c)->type();
       bufa.push_back(Alloc(t));
       bufb.push_back(Alloc(t));
-      Copy(bufa[c], P(op.operand(c)), Bytes(t));
+      CopyOp(bufa[c], P(op.operand(c)), Bytes(t));
     }
     std::vector<Value*> outs;
     for (int o = nc; o < op.num_results(); ++o) outs.push_back(Alloc(op.result(o)->type()));
     std::vector<PackedKey> packed = PackInvariantWeights(op);
+    Parallel();  // the loop starts (and so every step starts) with no write pending
 
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     llvm::BasicBlock* loop = llvm::BasicBlock::Create(ctx_, "scan", fn_);
@@ -1158,9 +1350,10 @@ class Emitter {
       if (direct[y]) {
         preassigned_.erase(yield.operand(y));
       } else {
-        Copy(slot[y], P(yield.operand(y)), Bytes(yield.operand(y)->type()));
+        CopyOp(slot[y], P(yield.operand(y)), Bytes(yield.operand(y)->type()));
       }
     }
+    Parallel();
     Value* next = b_.CreateAdd(it, I64(1));
     llvm::BasicBlock* latch = b_.GetInsertBlock();
     it->addIncoming(next, latch);
@@ -1237,6 +1430,7 @@ class Emitter {
       PackedKey key{w, "", plan.shape.trans_b, plan.nr()};
       if (!invariant || ParameterOf(w) || GemmEmitter::ReadsBInPlace(plan) || packed_.count(key)) continue;
       Value* buffer = AllocBytes(plan.packed_b_bytes());
+      Serial();
       gemm_.EmitPack(b_, plan, P(scan.operand(w->index())), buffer);
       packed_[key] = buffer;
       keys.push_back(key);
@@ -1249,6 +1443,12 @@ class Emitter {
   llvm::Module& out_;
   llvm::IRBuilder<> b_;
   llvm::Function* fn_ = nullptr;
+  Value* thread_ = nullptr;                   // this thread's number, 0 to threads_ - 1
+  Value* threads_ = nullptr;                  // how many run the function (ArenaHeader::threads)
+  llvm::Instruction* buffers_end_ = nullptr;  // in the entry block, after the buffers' pointers
+  llvm::Function* barrier_ = nullptr;         // BarrierFunction
+  llvm::BasicBlock* serial_end_ = nullptr;    // in thread 0's code (Serial): where it ends
+  bool written_ = false;                      // something was written since the last barrier
   Value* scratch_ = nullptr;
   int64_t scratch_bytes_ = kArenaHeaderBytes;
   std::unordered_map<const ir::Value*, Value*> ptr_;
@@ -1257,6 +1457,7 @@ class Emitter {
   std::unordered_set<const ir::Value*> held_;
   std::unordered_map<const ir::Value*, Value*> preassigned_;  // see Dest
   GemmEmitter gemm_;
+  std::string triple_;
   std::map<PackedKey, Value*> packed_;  // see PackInvariantWeights
   struct ParameterPack {
     GemmPlan plan;

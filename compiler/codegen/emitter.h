@@ -1,6 +1,7 @@
 // LLVM IR emission for one function of a module: `void symbol(void** buffers)` with
 // buffers = the function's inputs, its outputs, every module global (in declaration
-// order), then one scratch arena. Each op becomes a loop nest over contiguous memory;
+// order), then one scratch arena; run on as many threads as the arena's header asks
+// (threads.h). Each op becomes a loop nest over contiguous memory;
 // scan a loop over time with per-step offsets into the stacked buffers and ping-pong
 // carries; fusion one loop; matmul a generated kernel for the target (gemm_emitter.h).
 //
@@ -33,12 +34,23 @@ namespace loom::codegen {
 // whenever the parameters may have (0: unknown, repack); the function repacks its
 // weights when it differs from packed_version, and sets packed_version to 0 when the
 // run itself stored a packed parameter (a training step's update).
+//
+// The caller also says how the run is spread over threads (see threads.h): `threads`
+// (≤ 1: the calling thread alone) and `launch`, which must call task(arg, i) for every
+// i in [0, n) on n threads running at the same time (the tasks wait for each other),
+// and return when all have returned; launch_context is its first argument. The two
+// cache lines after the header are the threads' barrier, zero before the first run.
+using LaunchFunction = void (*)(void* launch_context, int64_t n, void (*task)(void* arg, int64_t thread), void* arg);
 struct ArenaHeader {
   int64_t op_code_plus_1, value, bound;
   int64_t params_version, packed_version;
+  int64_t threads;
+  LaunchFunction launch;
+  void* launch_context;
 };
-inline constexpr int64_t kArenaHeaderBytes = 64;
-static_assert(sizeof(ArenaHeader) <= kArenaHeaderBytes);
+static_assert(sizeof(ArenaHeader) <= 64);
+inline constexpr int64_t kBarrierCountOffset = 64, kBarrierGenerationOffset = 128;
+inline constexpr int64_t kArenaHeaderBytes = 192;
 
 struct BufferLayout {
   std::vector<ir::TensorType> inputs, outputs;
@@ -50,9 +62,7 @@ struct BufferLayout {
 
 struct EmitOptions {
   VectorRegisters registers;  // the target's, from Target::vector_registers()
-  // Large products split their panels among the runtime's threads (the JIT); else the
-  // code calls nothing outside itself (loomc's objects).
-  bool parallel = false;
+  std::string triple;         // the target's (Target::triple()): the barrier's pause hint
 };
 
 // Adds `symbol`, the code of `fn`, to `out`; functions emitted into one module share

@@ -14,8 +14,6 @@ namespace {
 
 using llvm::Value;
 
-// Below this many FLOPs, waking other threads costs more than they save.
-constexpr double kParallelFlops = 4e6;
 // B in place is read from cache by every row tile when all of it fits here.
 constexpr int64_t kInPlaceBytes = 512 << 10;
 
@@ -215,8 +213,8 @@ llvm::Function* NewFunction(llvm::Module& m, const std::string& name, llvm::Func
 
 }  // namespace
 
-GemmEmitter::GemmEmitter(llvm::Module& module, const VectorRegisters& registers, bool parallel)
-    : module_(module), registers_(registers), parallel_(parallel) {}
+GemmEmitter::GemmEmitter(llvm::Module& module, const VectorRegisters& registers)
+    : module_(module), registers_(registers) {}
 
 bool GemmEmitter::ReadsBInPlace(const GemmPlan& plan) {
   const GemmShape& s = plan.shape;
@@ -239,24 +237,6 @@ llvm::Function* GemmEmitter::Kernel(const GemmPlan& plan, bool packed) {
   return f;
 }
 
-llvm::Function* GemmEmitter::RangeThunk(llvm::Function* kernel) {
-  std::string name = (kernel->getName() + ".range").str();
-  if (llvm::Function* f = module_.getFunction(name)) return f;
-  llvm::LLVMContext& ctx = module_.getContext();
-  llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
-  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
-  llvm::Function* f =
-      NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, i64, i64}, false));
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
-  std::vector<Value*> args;
-  for (int i = 0; i < 3; ++i) args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(0), i)));
-  args.push_back(f->getArg(1));
-  args.push_back(f->getArg(2));
-  b.CreateCall(kernel, args);
-  b.CreateRetVoid();
-  return f;
-}
-
 void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed,
                               Value* c) {
   const GemmShape& s = plan.shape;
@@ -265,22 +245,7 @@ void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value*
     b.CreateMemSet(c, b.getInt8(0), s.m * s.n * static_cast<int64_t>(DTypeSize(s.dtype)), llvm::MaybeAlign(1));
     return;
   }
-  llvm::Function* kernel = Kernel(plan, packed);
-  int64_t panels = plan.num_panels();
-  if (!parallel_ || panels < 2 || 2.0 * s.m * s.n * s.k < kParallelFlops) {
-    b.CreateCall(kernel, {a, bdata, c, b.getInt64(0), b.getInt64(panels)});
-    return;
-  }
-  // The runtime splits the panels among its threads: loom_parallel_ranges(n, body, context)
-  // calls body(context, begin, end) for ranges that cover [0, n).
-  llvm::Function* f = b.GetInsertBlock()->getParent();
-  llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
-  llvm::Value* context = entry.CreateAlloca(b.getPtrTy(), b.getInt64(3));
-  Value* operands[3] = {a, bdata, c};
-  for (int i = 0; i < 3; ++i) b.CreateStore(operands[i], b.CreateConstGEP1_64(b.getPtrTy(), context, i));
-  llvm::FunctionCallee ranges =
-      module_.getOrInsertFunction("loom_parallel_ranges", b.getVoidTy(), b.getInt64Ty(), b.getPtrTy(), b.getPtrTy());
-  b.CreateCall(ranges, {b.getInt64(panels), RangeThunk(kernel), context});
+  b.CreateCall(Kernel(plan, packed), {a, bdata, c, b.getInt64(0), b.getInt64(plan.num_panels())});
 }
 
 void GemmEmitter::EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed, Value* c,

@@ -18,9 +18,7 @@ namespace loom::codegen {
 
 class GemmEmitter {
  public:
-  // parallel: large products hand their panels to the runtime's loom_parallel_ranges
-  // (the JIT); otherwise the code calls nothing outside itself (loomc's objects).
-  GemmEmitter(llvm::Module& module, const VectorRegisters& registers, bool parallel);
+  GemmEmitter(llvm::Module& module, const VectorRegisters& registers);
 
   GemmPlan Plan(const GemmShape& shape) const { return PlanGemm(shape, registers_); }
 
@@ -29,12 +27,12 @@ class GemmEmitter {
   // stays in cache while the row tiles take turns.
   static bool ReadsBInPlace(const GemmPlan& plan);
 
-  // C = op(A)·op(B) at b's insertion point; `packed` says whether `bdata` holds the
-  // panels of `plan` (EmitPack) or B in place.
+  // C = op(A)·op(B) at b's insertion point, on this thread; `packed` says whether
+  // `bdata` holds the panels of `plan` (EmitPack) or B in place.
   void EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* a, llvm::Value* bdata, bool packed,
                    llvm::Value* c);
-  // The columns of the panels [first, end) of C = op(A)·op(B), on this thread (a fused
-  // loop consumes them panel by panel).
+  // The columns of the panels [first, end) of C = op(A)·op(B), on this thread (threads
+  // share a product's panels; a fused loop consumes them panel by panel). K > 0.
   void EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* a, llvm::Value* bdata, bool packed,
                   llvm::Value* c, llvm::Value* first, llvm::Value* end);
   // Packs op(B) (B as stored: [K,N], or [N,K] with trans_b) into plan.packed_b_elements()
@@ -44,11 +42,9 @@ class GemmEmitter {
  private:
   llvm::Function* Kernel(const GemmPlan& plan, bool packed);
   llvm::Function* Packer(const GemmPlan& plan);
-  llvm::Function* RangeThunk(llvm::Function* kernel);
 
   llvm::Module& module_;
   VectorRegisters registers_;
-  bool parallel_;
 };
 
 }  // namespace loom::codegen

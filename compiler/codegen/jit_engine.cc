@@ -18,7 +18,6 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
-#include "runtime/kernels_abi.h"
 #include "support/status_macros.h"
 
 namespace loom::codegen {
@@ -82,16 +81,6 @@ absl::StatusOr<std::unique_ptr<JitEngine>> JitEngine::Create(const std::string& 
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
   if (!jit) return ToStatus(jit.takeError(), "cannot create the JIT");
   engine->jit_ = std::move(*jit);
-  // The runtime kernels generated code calls, resolved to this process's copies.
-  llvm::orc::SymbolMap kernels;
-  auto& es = engine->jit_->getExecutionSession();
-#define LOOM_DEFINE_KERNEL(name) \
-  kernels[es.intern(#name)] = {llvm::orc::ExecutorAddr::fromPtr(&name), llvm::JITSymbolFlags::Exported};
-  LOOM_RUNTIME_KERNELS(LOOM_DEFINE_KERNEL)
-#undef LOOM_DEFINE_KERNEL
-  if (llvm::Error e = engine->jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(kernels)))) {
-    return ToStatus(std::move(e), "cannot register the runtime kernels");
-  }
   const Target* target = engine->target_.get();
   engine->jit_->getIRTransformLayer().setTransform(
       [target](llvm::orc::ThreadSafeModule tsm,

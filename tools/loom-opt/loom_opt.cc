@@ -221,7 +221,7 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
 absl::StatusOr<std::string> EmitCode(const ir::Module& module, const Options& o) {
   bool assembly = o.emit == "asm";
   ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.target, o.cpu, 2));
-  codegen::EmitOptions options{.registers = target->vector_registers()};
+  codegen::EmitOptions options{.registers = target->vector_registers(), .triple = target->triple()};
   llvm::LLVMContext context;
   std::string text;
   for (const auto& fn : module.functions()) {

@@ -330,7 +330,7 @@ absl::Status Main(Options o) {
   }
 
   ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.target, o.cpu, o.opt_level));
-  codegen::EmitOptions emit_options{.registers = target->vector_registers()};
+  codegen::EmitOptions emit_options{.registers = target->vector_registers(), .triple = target->triple()};
   std::string ir_text;
   llvm::LLVMContext context;
   auto code = std::make_unique<llvm::Module>(Identifier(module->name()), context);

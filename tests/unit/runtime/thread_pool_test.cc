@@ -1,6 +1,8 @@
-// loom_parallel_ranges, what a generated product calls to share its panels: the ranges
-// cover [0, n) exactly once whatever the thread count, and calls from several threads at
-// once each get all of their own work done. Run under ThreadSanitizer by the test command.
+// RunOnThreads, the launcher compiled functions run on: every task runs exactly once, all
+// of them at the same time (generated code's threads wait for each other at barriers,
+// which would hang otherwise), also when the pool is smaller than the run, and calls
+// from several threads at once each get all of their own work done. Run under
+// ThreadSanitizer by the test command.
 #include "runtime/thread_pool.h"
 
 #include <atomic>
@@ -8,32 +10,33 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/kernels_abi.h"
 
 namespace loom {
 namespace {
 
-struct Counts {
-  std::vector<std::atomic<int>> seen;
-  std::atomic<int> calls{0};
-  explicit Counts(int64_t n) : seen(n) {}
+// Each task arrives, then waits until all n have arrived: it finishes only if all run
+// at once.
+struct Meeting {
+  explicit Meeting(int64_t n) : n(n), ran(n) {}
+  int64_t n;
+  std::atomic<int64_t> arrived{0};
+  std::vector<std::atomic<int>> ran;
 };
 
-void Count(void* context, int64_t begin, int64_t end) {
-  auto* c = static_cast<Counts*>(context);
-  c->calls.fetch_add(1);
-  for (int64_t i = begin; i < end; ++i) c->seen[i].fetch_add(1);
+void Meet(void* arg, int64_t i) {
+  auto* m = static_cast<Meeting*>(arg);
+  m->ran[i].fetch_add(1);
+  m->arrived.fetch_add(1);
+  while (m->arrived.load() < m->n) std::this_thread::yield();
 }
 
-TEST(ThreadPoolTest, RangesCoverEveryIndexOnce) {
-  for (int threads : {1, 2, 3, 8}) {
-    SetNumThreads(threads);
-    for (int64_t n : {1, 2, 3, 7, 64, 1000}) {
-      Counts c(n);
-      loom_parallel_ranges(n, Count, &c);
-      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(c.seen[i].load(), 1) << threads << " threads, n " << n << ", i " << i;
-      // One range per thread, or per index when there are fewer indices.
-      EXPECT_EQ(c.calls.load(), std::min<int64_t>(threads, n)) << threads << " threads, n " << n;
+TEST(ThreadPoolTest, EveryTaskRunsOnceAndAllAtOnce) {
+  for (int pool : {1, 2, 3, 8}) {
+    SetNumThreads(pool);
+    for (int64_t n : {1, 2, 3, 8}) {
+      Meeting m(n);
+      RunOnThreads(nullptr, n, Meet, &m);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(m.ran[i].load(), 1) << pool << " threads, n " << n << ", i " << i;
     }
   }
   SetNumThreads(1);
@@ -46,9 +49,9 @@ TEST(ThreadPoolTest, CallersOnSeveralThreadsEachGetTheirWorkDone) {
   for (int t = 0; t < 4; ++t) {
     callers.emplace_back([&] {
       for (int rep = 0; rep < 50; ++rep) {
-        Counts c(37);
-        loom_parallel_ranges(37, Count, &c);
-        for (auto& s : c.seen) wrong += s.load() != 1;
+        Meeting m(2);
+        RunOnThreads(nullptr, 2, Meet, &m);
+        for (auto& r : m.ran) wrong += r.load() != 1;
       }
     });
   }
