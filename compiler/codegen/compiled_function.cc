@@ -77,7 +77,7 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
   buffers.push_back(scratch_.raw_data());
   ArenaHeader& header = Header();
   header.params_version = params_version;
-  header.threads = std::min(threads_ > 0 ? threads_ : NumThreads(), NumThreads());
+  header.threads = !layout.threaded ? 1 : threads_ > 0 ? std::min(threads_, NumThreads()) : NumThreads();
   header.launch = header.threads > 1 ? &RunOnThreads : nullptr;
   header.launch_context = nullptr;
   executable_->entry(buffers.data());

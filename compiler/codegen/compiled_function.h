@@ -40,8 +40,8 @@ class CompiledFunction {
   absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, Globals& globals,
                                           int64_t params_version = 0);
   const BufferLayout& layout() const { return executable_->layout; }
-  // Threads a run uses, at most the pool's size; 0 (the default): the pool's size.
-  // Results do not depend on it.
+  // Threads a run uses, at most the pool's size; 0 (the default): the pool's. One when
+  // the code was compiled for one (BufferLayout::threaded). Results do not depend on it.
   void set_threads(int threads) { threads_ = threads; }
 
  private:

@@ -34,7 +34,8 @@ int64_t Align64(int64_t n) { return (n + 63) / 64 * 64; }
 class Emitter {
  public:
   Emitter(const ir::Module& module, llvm::LLVMContext& ctx, llvm::Module& out, const EmitOptions& options)
-      : module_(module), ctx_(ctx), out_(out), b_(ctx), gemm_(out, options.registers), triple_(options.triple) {}
+      : module_(module), ctx_(ctx), out_(out), b_(ctx), gemm_(out, options.registers), triple_(options.triple),
+        always_threaded_(options.always_threaded) {}
 
   absl::Status EmitFunction(const ir::Function& fn, const std::string& symbol, BufferLayout* layout) {
     // The body every thread runs: void (void** buffers, i64 thread); EmitEntry wraps it.
@@ -88,8 +89,16 @@ class Emitter {
     }
     EndSerial();
     b_.CreateRetVoid();
-    EmitEntry(out_, symbol, f, slot - 1);
     layout->scratch_bytes = scratch_bytes_;
+    layout->threaded = always_threaded_ || (barriers_ > 0 && work_ >= kWorkPerBarrier * barriers_);
+    if (!layout->threaded) {
+      // One thread: the shares are whole, thread 0's code unconditional, the barriers
+      // gone once LLVM folds the constants — the code a serial compiler would make.
+      thread_->replaceAllUsesWith(I64(0));
+      threads->replaceAllUsesWith(I64(1));
+      threads->eraseFromParent();
+    }
+    EmitEntry(out_, symbol, f, slot - 1, layout->threaded);
     return absl::OkStatus();
   }
 
@@ -250,7 +259,8 @@ class Emitter {
   }
   void Sync() {
     if (!written_) return;
-    b_.CreateCall(barrier_, {scratch_});
+    barriers_ += trip_;
+    b_.CreateCall(barrier_, {scratch_, threads_});
     written_ = false;
   }
   // This thread's part [begin, end) of [0, n), in whole multiples of `grain`: the same
@@ -630,6 +640,20 @@ class Emitter {
       default: return op.info().has(ir::kElementwise) && !RecordsErrors(op) ? Threads::kShare : Threads::kSerial;
     }
   }
+  // About how many arithmetic operations an op does (a product's multiply-adds, a fused
+  // loop's per element), for the estimate of work between barriers (threaded).
+  static double WorkOf(const ir::Op& op) {
+    if (op.num_results() == 0) return 0;
+    double elements = static_cast<double>(op.result(0)->type().num_elements());
+    if (op.code() == OpCode::kMatmul) {
+      const ir::TensorType& a = op.operand(0)->type();
+      return 2 * elements * static_cast<double>(a.shape[a.rank() - (op.BoolAttr("transpose_a") ? 2 : 1)]);
+    }
+    if (op.code() == OpCode::kFusion) return elements * static_cast<double>(op.region()->ops().size());
+    if (op.code() == OpCode::kScan) return 0;  // its body's ops count themselves
+    if (op.num_operands() > 0) elements = std::max(elements, static_cast<double>(op.operand(0)->type().num_elements()));
+    return elements;
+  }
   static bool RecordsErrors(const ir::Op& op) {
     if (op.code() == OpCode::kDiv && !IsFloat(op.result(0)->type().dtype)) return true;
     if (op.code() != OpCode::kFusion) return false;
@@ -643,6 +667,7 @@ class Emitter {
   // ops.def without its emitter a build error, here and in Scalar.
   absl::Status EmitOp(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
+    work_ += trip_ * WorkOf(op);
     switch (ThreadsOf(op)) {
       case Threads::kShare: Parallel(); break;
       case Threads::kSerial: Serial(); break;
@@ -1345,6 +1370,8 @@ class Emitter {
       preassigned_[yield.operand(y)] = slot[y];
       direct[y] = true;
     }
+    double trip = trip_;
+    trip_ *= static_cast<double>(std::max<int64_t>(1, length));
     RETURN_IF_ERROR(EmitBlock(body));
     for (int y = 0; y < yield.num_operands(); ++y) {
       if (direct[y]) {
@@ -1354,6 +1381,7 @@ class Emitter {
       }
     }
     Parallel();
+    trip_ = trip;
     Value* next = b_.CreateAdd(it, I64(1));
     llvm::BasicBlock* latch = b_.GetInsertBlock();
     it->addIncoming(next, latch);
@@ -1449,6 +1477,14 @@ class Emitter {
   llvm::Function* barrier_ = nullptr;         // BarrierFunction
   llvm::BasicBlock* serial_end_ = nullptr;    // in thread 0's code (Serial): where it ends
   bool written_ = false;                      // something was written since the last barrier
+  // Per run: barriers passed and operations done (WorkOf), each op counted once per
+  // step of the scans around it (trip_).
+  double barriers_ = 0, work_ = 0, trip_ = 1;
+  // A barrier costs about a microsecond; less work than this between two (per thread,
+  // on two) is slower shared than on one core: the char-RNN's training step, ~8k, ran
+  // 0.075 ms on one thread and 0.12 on two; the streaming LSTM(256) step, ~300k, 1.7x
+  // faster on two.
+  static constexpr double kWorkPerBarrier = 50e3;
   Value* scratch_ = nullptr;
   int64_t scratch_bytes_ = kArenaHeaderBytes;
   std::unordered_map<const ir::Value*, Value*> ptr_;
@@ -1458,6 +1494,7 @@ class Emitter {
   std::unordered_map<const ir::Value*, Value*> preassigned_;  // see Dest
   GemmEmitter gemm_;
   std::string triple_;
+  bool always_threaded_;
   std::map<PackedKey, Value*> packed_;  // see PackInvariantWeights
   struct ParameterPack {
     GemmPlan plan;

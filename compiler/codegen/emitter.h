@@ -58,11 +58,16 @@ struct BufferLayout {
   std::vector<ir::TensorType> global_types;
   std::vector<std::string> packed_globals;  // parameters kept packed in the arena
   int64_t scratch_bytes = 0;
+  // Whether the code can run on several threads; not when the work between two
+  // barriers is too little to pay for one (a char-RNN step at batch 1): then it is
+  // compiled for one thread, and runs on the caller's whatever the header asks.
+  bool threaded = false;
 };
 
 struct EmitOptions {
   VectorRegisters registers;  // the target's, from Target::vector_registers()
   std::string triple;         // the target's (Target::triple()): the barrier's pause hint
+  bool always_threaded = false;  // threaded even when too small to gain (for tests)
 };
 
 // Adds `symbol`, the code of `fn`, to `out`; functions emitted into one module share

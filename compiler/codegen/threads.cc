@@ -40,16 +40,14 @@ llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple)
   if (llvm::Function* f = module.getFunction("loom.barrier")) return f;
   llvm::LLVMContext& ctx = module.getContext();
   llvm::IRBuilder<> b(ctx);
-  auto* f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy()}, false),
+  auto* f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty()}, false),
                                    llvm::Function::InternalLinkage, "loom.barrier", module);
   f->addFnAttr(llvm::Attribute::NoUnwind);
-  f->addFnAttr(llvm::Attribute::NoInline);
-  llvm::Value* arena = f->getArg(0);
+  llvm::Value *arena = f->getArg(0), *threads = f->getArg(1);
   auto block = [&](const char* name) { return llvm::BasicBlock::Create(ctx, name, f); };
   llvm::BasicBlock *entry = block("entry"), *arrive = block("arrive"), *last = block("last"), *wait = block("wait"),
                    *pause = block("pause"), *yield = block("yield"), *next = block("next"), *done = block("done");
   b.SetInsertPoint(entry);
-  llvm::Value* threads = b.CreateLoad(b.getInt64Ty(), HeaderField(b, arena, offsetof(ArenaHeader, threads)));
   b.CreateCondBr(b.CreateICmpSLE(threads, b.getInt64(1)), done, arrive);
 
   b.SetInsertPoint(arrive);
@@ -96,33 +94,38 @@ llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple)
   return f;
 }
 
-void EmitEntry(llvm::Module& module, const std::string& symbol, llvm::Function* body, int arena_index) {
+void EmitEntry(llvm::Module& module, const std::string& symbol, llvm::Function* body, int arena_index,
+               bool threaded) {
   llvm::LLVMContext& ctx = module.getContext();
   llvm::IRBuilder<> b(ctx);
   auto* f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy()}, false),
                                    llvm::Function::ExternalLinkage, symbol, module);
   f->addFnAttr(llvm::Attribute::NoUnwind);
-  llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx, "entry", f), *launch = llvm::BasicBlock::Create(ctx, "launch", f),
-                   *alone = llvm::BasicBlock::Create(ctx, "alone", f), *done = llvm::BasicBlock::Create(ctx, "done", f);
-  b.SetInsertPoint(entry);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", f));
   llvm::Value* buffers = f->getArg(0);
   llvm::Value* arena = b.CreateLoad(b.getPtrTy(), b.CreateConstGEP1_64(b.getPtrTy(), buffers, arena_index));
   b.CreateStore(b.getInt64(0), HeaderField(b, arena, offsetof(ArenaHeader, op_code_plus_1)));  // no error yet
+  if (!threaded) {
+    b.CreateCall(body, {buffers, b.getInt64(0)});
+    b.CreateRetVoid();
+    return;
+  }
+  llvm::BasicBlock *launch = llvm::BasicBlock::Create(ctx, "launch", f),
+                   *alone = llvm::BasicBlock::Create(ctx, "alone", f), *done = llvm::BasicBlock::Create(ctx, "done", f);
   llvm::Value* threads_at = HeaderField(b, arena, offsetof(ArenaHeader, threads));
   llvm::Value* threads = b.CreateLoad(b.getInt64Ty(), threads_at);
   llvm::Value* launcher = b.CreateLoad(b.getPtrTy(), HeaderField(b, arena, offsetof(ArenaHeader, launch)));
-  llvm::Value* several = b.CreateAnd(b.CreateICmpSGT(threads, b.getInt64(1)), b.CreateIsNotNull(launcher));
-  b.CreateCondBr(several, launch, alone);
+  b.CreateCondBr(b.CreateAnd(b.CreateICmpSGT(threads, b.getInt64(1)), b.CreateIsNotNull(launcher)), launch, alone);
 
   b.SetInsertPoint(launch);
   llvm::Value* context = b.CreateLoad(b.getPtrTy(), HeaderField(b, arena, offsetof(ArenaHeader, launch_context)));
-  auto* launch_type = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty(), b.getPtrTy(), b.getPtrTy()},
-                                              false);
+  auto* launch_type =
+      llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty(), b.getPtrTy(), b.getPtrTy()}, false);
   b.CreateCall(launch_type, launcher, {context, threads, body, buffers});
   b.CreateBr(done);
 
   b.SetInsertPoint(alone);
-  b.CreateStore(b.getInt64(1), threads_at);  // the barriers' thread count
+  b.CreateStore(b.getInt64(1), threads_at);  // what the body's shares and barriers count
   b.CreateCall(body, {buffers, b.getInt64(0)});
   b.CreateBr(done);
 

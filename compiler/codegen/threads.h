@@ -18,7 +18,8 @@ class Module;
 
 namespace loom::codegen {
 
-// void loom.barrier(ptr arena): returns when every thread of the run has called it.
+// void loom.barrier(ptr arena, i64 threads): returns when all `threads` threads of the
+// run have called it (at once when there is one).
 // Spins (with the target's pause hint) for a few microseconds, then yields the core
 // between looks (sched_yield, from libc), so an oversubscribed machine still progresses.
 llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple);
@@ -26,8 +27,9 @@ llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple)
 // void symbol(void** buffers), the function the caller calls: clears the arena's error
 // record and runs `body` (void (void** buffers, i64 thread)) through the header's
 // launcher, or on this thread alone when the header asks for one thread or names no
-// launcher. `arena` is the arena's index in `buffers`.
-void EmitEntry(llvm::Module& module, const std::string& symbol, llvm::Function* body, int arena);
+// launcher, or when the body is not `threaded` (compiled for one thread). `arena` is
+// the arena's index in `buffers`.
+void EmitEntry(llvm::Module& module, const std::string& symbol, llvm::Function* body, int arena, bool threaded);
 
 }  // namespace loom::codegen
 

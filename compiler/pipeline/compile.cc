@@ -56,14 +56,16 @@ absl::StatusOr<OptimizedFunction> OptimizeFunction(const ir::Module& module, abs
 absl::StatusOr<std::shared_ptr<const codegen::Executable>> CompileExecutable(codegen::JitEngine& jit,
                                                                              const ir::Module& module,
                                                                              absl::string_view function,
-                                                                             const Pipeline& pipeline) {
+                                                                             const Pipeline& pipeline,
+                                                                             bool always_threaded) {
   ASSIGN_OR_RETURN(OptimizedFunction optimized, OptimizeFunction(module, function, pipeline));
   auto context = std::make_unique<llvm::LLVMContext>();
   auto compiled = std::make_shared<codegen::Executable>();
   // Every compilation gets its own symbol: one JIT holds many modules.
   static std::atomic<int64_t> serial{0};
   std::string symbol = absl::StrCat("loom_", function, "_", serial++);
-  codegen::EmitOptions options{.registers = jit.target().vector_registers(), .triple = jit.target().triple()};
+  codegen::EmitOptions options{
+      .registers = jit.target().vector_registers(), .triple = jit.target().triple(), .always_threaded = always_threaded};
   auto llvm_module = std::make_unique<llvm::Module>(optimized.module->name(), *context);
   RETURN_IF_ERROR(
       codegen::EmitFunction(*optimized.module, *optimized.function, symbol, options, *llvm_module, &compiled->layout));

@@ -44,10 +44,11 @@ absl::StatusOr<OptimizedFunction> OptimizeFunction(const ir::Module& module, abs
                                                    const Pipeline& pipeline = DefaultPipeline(),
                                                    passes::PassManagerOptions options = {.verify_each = false});
 
-// @function of `module` (which need not outlive the result) as native code.
+// @function of `module` (which need not outlive the result) as native code;
+// always_threaded: threaded code however little work it has (codegen::EmitOptions).
 absl::StatusOr<std::shared_ptr<const codegen::Executable>> CompileExecutable(
     codegen::JitEngine& jit, const ir::Module& module, absl::string_view function,
-    const Pipeline& pipeline = DefaultPipeline());
+    const Pipeline& pipeline = DefaultPipeline(), bool always_threaded = false);
 // The same, with its own scratch arena, ready to run.
 absl::StatusOr<std::unique_ptr<codegen::CompiledFunction>> CompileFunction(
     codegen::JitEngine& jit, const ir::Module& module, absl::string_view function,

@@ -32,7 +32,8 @@ void ExpectSameBits(const Tensor& a, const Tensor& b, const std::string& what) {
 void ExpectThreadCountChangesNothing(const ir::Module& module, const std::string& function,
                                      const std::vector<Tensor>& inputs, const CompiledFunction::Globals& start,
                                      int threads, int steps, const std::string& what) {
-  auto executable = pipeline::CompileExecutable(Jit(), module, function, *pipeline::FindNamedPipeline("default"));
+  auto executable = pipeline::CompileExecutable(Jit(), module, function, *pipeline::FindNamedPipeline("default"),
+                                                /*always_threaded=*/true);
   ASSERT_TRUE(executable.ok()) << what << ": " << executable.status();
   std::vector<std::vector<Tensor>> outputs(2);
   std::vector<CompiledFunction::Globals> globals(2, start);
