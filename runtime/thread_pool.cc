@@ -61,6 +61,13 @@ class Pool {
     for (int64_t i = size(); i < n; ++i) helpers.emplace_back([this] { Drain(); });
     Drain();
     for (std::thread& t : helpers) t.join();
+    // The others usually finish within microseconds of this thread: a sleep and wake-up
+    // would cost more than the wait.
+    for (int spin = 0; spin < kSpins && remaining_.load(std::memory_order_acquire) != 0; ++spin) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [&] { return remaining_ == 0; });
     task_ = nullptr;

@@ -34,7 +34,12 @@ int64_t Align64(int64_t n) { return (n + 63) / 64 * 64; }
 class Emitter {
  public:
   Emitter(const ir::Module& module, llvm::LLVMContext& ctx, llvm::Module& out, const EmitOptions& options)
-      : module_(module), ctx_(ctx), out_(out), b_(ctx), gemm_(out, options.registers), triple_(options.triple),
+      : module_(module),
+        ctx_(ctx),
+        out_(out),
+        b_(ctx),
+        gemm_(out, options.registers),
+        triple_(options.triple),
         always_threaded_(options.always_threaded) {}
 
   absl::Status EmitFunction(const ir::Function& fn, const std::string& symbol, BufferLayout* layout) {
@@ -302,7 +307,7 @@ class Emitter {
   // A copy of `bytes` bytes: shared by the threads when large, else on thread 0 (small
   // copies in a row then share one barrier).
   void CopyOp(Value* dst, Value* src, int64_t bytes) {
-    if (bytes < kSharedCopyBytes) {
+    if (bytes < kSharedCopyBytes && !always_threaded_) {
       Serial();
       return Copy(dst, src, bytes);
     }
@@ -654,6 +659,9 @@ class Emitter {
     if (op.num_operands() > 0) elements = std::max(elements, static_cast<double>(op.operand(0)->type().num_elements()));
     return elements;
   }
+  bool IsSmall(const ir::Op& op) const {
+    return !always_threaded_ && trip_ == 1 && WorkOf(op) < kSmallWork && !pending_.count(&op);
+  }
   static bool RecordsErrors(const ir::Op& op) {
     if (op.code() == OpCode::kDiv && !IsFloat(op.result(0)->type().dtype)) return true;
     if (op.code() != OpCode::kFusion) return false;
@@ -668,7 +676,12 @@ class Emitter {
   absl::Status EmitOp(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
     work_ += trip_ * WorkOf(op);
-    switch (ThreadsOf(op)) {
+    // A small op outside loops is thread 0's: consecutive serial ops need no barrier
+    // between them (a streaming step's transposes and copies). In a loop, where a shared
+    // op comes next, sharing it costs the same barriers and divides its work.
+    Threads threads = ThreadsOf(op);
+    if (threads == Threads::kShare && IsSmall(op)) threads = Threads::kSerial;
+    switch (threads) {
       case Threads::kShare: Parallel(); break;
       case Threads::kSerial: Serial(); break;
       case Threads::kOwn: break;
@@ -895,7 +908,8 @@ class Emitter {
     Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
     // The threads share the column panels (each its own weight columns, in its cache),
     // once B is packed: by thread 0, before them, in a product of one matrix; a batch
-    // of products that each pack their own B (rare) runs on thread 0 alone.
+    // of products that each pack their own B (rare), or a small product, runs on thread
+    // 0 alone.
     auto at = [&](Value* base, Value* item, int64_t elements) {
       return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(item, I64(elements)));
     };
@@ -903,7 +917,7 @@ class Emitter {
       if (batch == 1) return product(I64(0));
       For(I64(batch), product);
     };
-    if (m == 0 || n == 0 || k == 0 || (batch > 1 && b_scratch != nullptr)) {
+    if (m == 0 || n == 0 || k == 0 || (batch > 1 && b_scratch != nullptr) || IsSmall(op)) {
       Serial();
       each([&](Value* item) {
         Value* b_item = at(b_data, item, k * n);
@@ -1485,6 +1499,7 @@ class Emitter {
   // 0.075 ms on one thread and 0.12 on two; the streaming LSTM(256) step, ~300k, 1.7x
   // faster on two.
   static constexpr double kWorkPerBarrier = 50e3;
+  static constexpr double kSmallWork = 16e3;
   Value* scratch_ = nullptr;
   int64_t scratch_bytes_ = kArenaHeaderBytes;
   std::unordered_map<const ir::Value*, Value*> ptr_;

@@ -65,8 +65,8 @@ struct BufferLayout {
 };
 
 struct EmitOptions {
-  VectorRegisters registers;  // the target's, from Target::vector_registers()
-  std::string triple;         // the target's (Target::triple()): the barrier's pause hint
+  VectorRegisters registers;     // the target's, from Target::vector_registers()
+  std::string triple;            // the target's (Target::triple()): the barrier's pause hint
   bool always_threaded = false;  // threaded even when too small to gain (for tests)
 };
 

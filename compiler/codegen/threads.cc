@@ -94,8 +94,7 @@ llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple)
   return f;
 }
 
-void EmitEntry(llvm::Module& module, const std::string& symbol, llvm::Function* body, int arena_index,
-               bool threaded) {
+void EmitEntry(llvm::Module& module, const std::string& symbol, llvm::Function* body, int arena_index, bool threaded) {
   llvm::LLVMContext& ctx = module.getContext();
   llvm::IRBuilder<> b(ctx);
   auto* f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy()}, false),

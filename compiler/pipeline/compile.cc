@@ -64,8 +64,9 @@ absl::StatusOr<std::shared_ptr<const codegen::Executable>> CompileExecutable(cod
   // Every compilation gets its own symbol: one JIT holds many modules.
   static std::atomic<int64_t> serial{0};
   std::string symbol = absl::StrCat("loom_", function, "_", serial++);
-  codegen::EmitOptions options{
-      .registers = jit.target().vector_registers(), .triple = jit.target().triple(), .always_threaded = always_threaded};
+  codegen::EmitOptions options{.registers = jit.target().vector_registers(),
+                               .triple = jit.target().triple(),
+                               .always_threaded = always_threaded};
   auto llvm_module = std::make_unique<llvm::Module>(optimized.module->name(), *context);
   RETURN_IF_ERROR(
       codegen::EmitFunction(*optimized.module, *optimized.function, symbol, options, *llvm_module, &compiled->layout));
