@@ -68,6 +68,9 @@ class Emitter {
       globals_[g.name] = buffer(slot++);
     }
     scratch_ = buffer(slot++);
+    for (const auto& op : fn.body().ops()) {
+      if (op->code() == OpCode::kStore) layout->stored_globals.push_back(op->Attr<ir::SymbolRef>("global").name);
+    }
     auto* threads =
         b_.CreateLoad(b_.getInt64Ty(), b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offsetof(ArenaHeader, threads)));
     threads_ = threads;
@@ -271,7 +274,10 @@ class Emitter {
   // This thread's part [begin, end) of [0, n), in whole multiples of `grain`: the same
   // part on every call, so that a thread works on the same columns at every step. The
   // caller writes its part: the next op waits for it.
-  std::pair<Value*, Value*> Share(int64_t n, int64_t grain) {
+  struct Range {
+    Value *begin, *end;
+  };
+  Range Share(int64_t n, int64_t grain) {
     if (serial_end_ != nullptr) return {I64(0), I64(n)};
     written_ = true;
     int64_t units = (n + grain - 1) / grain;
@@ -288,9 +294,10 @@ class Emitter {
   void ForShare(const Shape& shape, const std::function<void(const Index&)>& body, int interleave = 0) {
     if (shape.empty()) Serial();
     if (serial_end_ != nullptr) return ForShape(shape, body, {}, interleave);
-    auto [begin, end] = Share(shape[0], shape.size() == 1 ? 64 : 1);
+    Range share = Share(shape[0], shape.size() == 1 ? 64 : 1);
     EmitFor(
-        b_, begin, end, [&](Value* i) { ForShape(shape, body, {i}, interleave); }, shape.size() == 1 ? interleave : 0);
+        b_, share.begin, share.end, [&](Value* i) { ForShape(shape, body, {i}, interleave); },
+        shape.size() == 1 ? interleave : 0);
   }
 
   // ForShape with dimension `dim` limited to [begin, end).
@@ -312,9 +319,14 @@ class Emitter {
       return Copy(dst, src, bytes);
     }
     Parallel();
-    auto [begin, end] = Share(bytes, 64);
-    b_.CreateMemCpy(b_.CreateGEP(b_.getInt8Ty(), dst, begin), llvm::MaybeAlign(1),
-                    b_.CreateGEP(b_.getInt8Ty(), src, begin), llvm::MaybeAlign(1), b_.CreateSub(end, begin));
+    SharedCopy(dst, src, bytes);
+  }
+  // This thread's share of a copy, by bytes.
+  void SharedCopy(Value* dst, Value* src, int64_t bytes) {
+    Range share = Share(bytes, 64);
+    b_.CreateMemCpy(b_.CreateGEP(b_.getInt8Ty(), dst, share.begin), llvm::MaybeAlign(1),
+                    b_.CreateGEP(b_.getInt8Ty(), src, share.begin), llvm::MaybeAlign(1),
+                    b_.CreateSub(share.end, share.begin));
   }
   static constexpr int64_t kSharedCopyBytes = 64 << 10;
 
@@ -757,9 +769,9 @@ class Emitter {
           base += op.IntsAttr("low")[d] * os[d];
         }
         Value* dst = Dest(op.result(0));
-        auto [begin, end] = Share(Bytes(out), 64);
-        b_.CreateMemSet(b_.CreateGEP(b_.getInt8Ty(), dst, begin), b_.getInt8(0), b_.CreateSub(end, begin),
-                        llvm::MaybeAlign(1));
+        Range share = Share(Bytes(out), 64);
+        b_.CreateMemSet(b_.CreateGEP(b_.getInt8Ty(), dst, share.begin), b_.getInt8(0),
+                        b_.CreateSub(share.end, share.begin), llvm::MaybeAlign(1));
         Between();
         ForShare(x.shape, [&](const Index& idx) {
           Store(x.dtype, dst, Offset(idx, strides, base), Load(x.dtype, P(op.operand(0)), Linear(idx, x.shape)));
@@ -932,11 +944,11 @@ class Emitter {
         gemm_.EmitPack(b_, plan, b_data, b_scratch);
       }
       Parallel();
-      auto [first, end] = Share(plan.num_panels(), 1);
+      Range share = Share(plan.num_panels(), 1);
       Value* panels = b_panels != nullptr ? b_panels : b_scratch;
       each([&](Value* item) {
         gemm_.EmitPanels(b_, plan, at(a_data, item, m * k), panels != nullptr ? panels : at(b_data, item, k * n),
-                         panels != nullptr, at(dst, item, m * n), first, end);
+                         panels != nullptr, at(dst, item, m * n), share.begin, share.end);
       });
     }
     if (b_scratch != nullptr) FreeSlot(b_scratch);
@@ -1076,14 +1088,14 @@ class Emitter {
       ++split;
     }
     if (split == x.rank()) Serial();
-    auto [begin, end] = split < x.rank() ? Share(x.shape[split], 1) : std::pair<Value*, Value*>{I64(0), I64(1)};
+    Range share = split < x.rank() ? Share(x.shape[split], 1) : Range{I64(0), I64(1)};
     if (split == x.rank()) {
       For(I64(out.num_elements()), [&](Value* i) { Store(out.dtype, dst, i, init); });
     } else {
-      ForShapeRange(out.shape, split_out, begin, end,
+      ForShapeRange(out.shape, split_out, share.begin, share.end,
                     [&](const Index& idx) { Store(out.dtype, dst, Linear(idx, out.shape), init); });
     }
-    ForShapeRange(x.shape, split, begin, end, [&](const Index& idx) {
+    ForShapeRange(x.shape, split, share.begin, share.end, [&](const Index& idx) {
       Value* at = Offset(idx, strides);
       Value* v = Load(x.dtype, P(op.operand(0)), Linear(idx, x.shape));
       Value* acc = Load(out.dtype, dst, at);
@@ -1125,21 +1137,18 @@ class Emitter {
     int64_t rows = table.shape[0], row = rows ? table.num_elements() / rows : 0;
     Value* dst = Dest(op.result(0));
     if (scatter) {
-      auto [begin, end] = Share(Bytes(out), 64);
-      b_.CreateMemCpy(b_.CreateGEP(b_.getInt8Ty(), dst, begin), llvm::MaybeAlign(1),
-                      b_.CreateGEP(b_.getInt8Ty(), P(op.operand(0)), begin), llvm::MaybeAlign(1),
-                      b_.CreateSub(end, begin));
+      SharedCopy(dst, P(op.operand(0)), Bytes(out));
       Between();
     }
     // Every thread walks all the ids, in order, over its share of each row's elements:
     // a row that several ids update gets them in the serial order; thread 0 records.
-    auto [first, last] = Share(row, 16);
+    Range share = Share(row, 16);
     For(I64(ids.num_elements()), [&](Value* i) {
       Value* r = b_.CreateSExt(Load(ids.dtype, P(op.operand(1)), i), b_.getInt64Ty());
       Value* ok = b_.CreateAnd(b_.CreateICmpSGE(r, I64(0)), b_.CreateICmpSLT(r, I64(rows)));
       RecordError(b_.CreateAnd(b_.CreateNot(ok), b_.CreateICmpEQ(thread_, I64(0))), op, r, I64(rows));
       Value* rr = b_.CreateSelect(ok, r, I64(0));
-      EmitFor(b_, first, last, [&](Value* e) {
+      EmitFor(b_, share.begin, share.end, [&](Value* e) {
         Value* t_at = b_.CreateAdd(b_.CreateMul(rr, I64(row)), e);
         Value* i_at = b_.CreateAdd(b_.CreateMul(i, I64(row)), e);
         if (scatter) {
@@ -1282,8 +1291,8 @@ class Emitter {
     }
     if (pending != pending_.end() && !blocked) {
       for (const DeferredProduct& d : pending->second) {
-        auto [first, end] = Share(d.plan.num_panels(), 1);
-        gemm_.EmitPanels(b_, d.plan, d.a, d.b, true, d.c, first, end);
+        Range share = Share(d.plan.num_panels(), 1);
+        gemm_.EmitPanels(b_, d.plan, d.a, d.b, true, d.c, share.begin, share.end);
       }
       Between();  // the loop reads every thread's panels
     }
@@ -1292,8 +1301,8 @@ class Emitter {
       // products it reads there (an LSTM's four gates of those hidden units), then the
       // loop over those columns while the panels are in L1. Each thread takes the same
       // blocks at every step, so the weights of its hidden units stay in its cache.
-      auto [first_block, end_block] = Share(shape[1] / width, 1);
-      EmitFor(b_, first_block, end_block, [&](Value* block) {
+      Range blocks = Share(shape[1] / width, 1);
+      EmitFor(b_, blocks.begin, blocks.end, [&](Value* block) {
         for (const DeferredProduct& d : pending->second) {
           for (int64_t s : d.starts) {
             Value* panel = b_.CreateAdd(I64(s / width), block);

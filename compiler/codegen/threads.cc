@@ -100,6 +100,8 @@ void EmitEntry(llvm::Module& module, const std::string& symbol, llvm::Function* 
   auto* f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy()}, false),
                                    llvm::Function::ExternalLinkage, symbol, module);
   f->addFnAttr(llvm::Attribute::NoUnwind);
+  // Before its body in the module (and in --emit=llvm's text).
+  module.getFunctionList().splice(body->getIterator(), module.getFunctionList(), f->getIterator());
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", f));
   llvm::Value* buffers = f->getArg(0);
   llvm::Value* arena = b.CreateLoad(b.getPtrTy(), b.CreateConstGEP1_64(b.getPtrTy(), buffers, arena_index));
