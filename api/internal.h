@@ -4,8 +4,10 @@
 #ifndef LOOM_API_INTERNAL_H_
 #define LOOM_API_INTERNAL_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "compiler/codegen/compiled_function.h"
@@ -17,6 +19,9 @@
 namespace loom {
 
 struct Jit::Impl {
+  // Held while compiling and while a model's table of functions changes: models and
+  // sessions compile on first use, from whichever threads call them.
+  std::mutex mu;
   pipeline::Pipeline pipeline;
   std::unique_ptr<codegen::JitEngine> engine;
   std::map<std::string, std::shared_ptr<const codegen::Executable>> cache;  // by printed IR + function
@@ -33,6 +38,13 @@ struct CompiledModel::Impl {
   std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions;
   // The compiled functions keep their weights packed until this changes.
   int64_t params_version = 1;
+  std::atomic<int> sessions{0};  // live Sessions, which read the parameters
+};
+
+struct Session::Impl {
+  CompiledModel::Impl& model;
+  std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> functions;
+  TensorMap state;  // the globals the functions write: this session's
 };
 
 }  // namespace loom

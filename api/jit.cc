@@ -29,6 +29,7 @@ absl::StatusOr<std::shared_ptr<const codegen::Executable>> Executable(Jit::Impl&
 }
 
 absl::StatusOr<codegen::CompiledFunction*> Function(CompiledModel::Impl& m, const std::string& name) {
+  std::lock_guard<std::mutex> lock(m.jit.impl().mu);
   auto it = m.functions.find(name);
   if (it != m.functions.end()) return it->second.get();
   if (m.module->FindFunction(name) == nullptr) {
@@ -73,6 +74,15 @@ absl::StatusOr<std::vector<Tensor>> Run(CompiledModel::Impl& m, const std::strin
   ASSIGN_OR_RETURN(codegen::CompiledFunction * f, Function(m, function));
   RETURN_IF_ERROR(CheckLengths(m, function, inputs));
   return f->Run(inputs, m.globals, m.params_version);
+}
+
+// What a model refuses while Sessions read its parameters.
+absl::Status NoSessions(const CompiledModel::Impl& m, const char* what) {
+  if (int n = m.sessions.load(); n > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("model '", m.module->name(), "' cannot ", what, " while ", n, " session(s) read its parameters"));
+  }
+  return absl::OkStatus();
 }
 
 bool IsCarried(const ir::Global& g) {
@@ -131,6 +141,7 @@ absl::StatusOr<std::vector<Tensor>> CompiledModel::Forward(const std::vector<Ten
 }
 
 absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch) {
+  RETURN_IF_ERROR(NoSessions(*impl_, "train"));
   absl::StatusOr<std::vector<Tensor>> loss = Run(*impl_, "train_step", batch);
   ++impl_->params_version;  // changed by the update (or partly, by a run that failed)
   if (!loss.ok()) return loss.status();
@@ -197,6 +208,7 @@ absl::StatusOr<Tensor> CompiledModel::Parameter(const std::string& name) const {
 absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) {
   const ir::Global* g = impl_->module->FindGlobal(name);
   if (g == nullptr || !g->trainable) return absl::NotFoundError(absl::StrCat("no parameter ", name));
+  RETURN_IF_ERROR(NoSessions(*impl_, "set a parameter"));
   if (ir::TypeOf(value) != g->type) {
     return absl::InvalidArgumentError(
         absl::StrCat("parameter ", name, " is ", g->type.ToString(), ", got ", ir::TypeOf(value).ToString()));
@@ -223,10 +235,59 @@ absl::StatusOr<std::map<std::string, std::string>> CompiledModel::LoadCheckpoint
 }
 
 absl::Status CompiledModel::LoadCheckpoint(const Checkpoint& c, const std::string& name) {
+  RETURN_IF_ERROR(NoSessions(*impl_, "load a checkpoint"));
   ASSIGN_OR_RETURN(Checkpoint state, frontends::StateFromCheckpoint(*impl_->module, c, name, impl_->globals));
   for (auto& [global, t] : state.tensors) impl_->globals[global] = std::move(t);
   ++impl_->params_version;
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Session>> CompiledModel::NewSession(int threads) {
+  if (threads < 1 || threads > 256) {
+    return absl::InvalidArgumentError(absl::StrCat("a session's threads are 1 to 256, got ", threads));
+  }
+  auto session = std::unique_ptr<Session::Impl>(new Session::Impl{*impl_, {}, {}});
+  for (const char* function : {"forward", "step"}) {
+    if (impl_->module->FindFunction(function) == nullptr) continue;
+    ASSIGN_OR_RETURN(codegen::CompiledFunction * model_function, Function(*impl_, function));
+    ASSIGN_OR_RETURN(std::unique_ptr<codegen::CompiledFunction> f,
+                     codegen::CompiledFunction::Create(model_function->executable(),
+                                                       absl::StrCat("model '", name(), "' session @", function)));
+    f->set_threads(threads);
+    for (const std::string& global : f->layout().stored_globals) {
+      session->state.emplace(global, ir::InitialValue(*impl_->module->FindGlobal(global), 0));
+    }
+    session->functions[function] = std::move(f);
+  }
+  ++impl_->sessions;
+  return std::unique_ptr<Session>(new Session(std::move(session)));
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() { --impl_->model.sessions; }
+
+namespace {
+
+absl::StatusOr<std::vector<Tensor>> RunSession(Session::Impl& s, const std::string& function,
+                                               const std::vector<Tensor>& inputs) {
+  auto f = s.functions.find(function);
+  if (f == s.functions.end()) return Function(s.model, function).status();  // says why there is none
+  RETURN_IF_ERROR(CheckLengths(s.model, function, inputs));
+  return f->second->Run(inputs, s.model.globals, s.state, s.model.params_version);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Tensor>> Session::Forward(const std::vector<Tensor>& inputs) {
+  return RunSession(*impl_, "forward", inputs);
+}
+
+absl::StatusOr<std::vector<Tensor>> Session::Step(const std::vector<Tensor>& inputs) {
+  return RunSession(*impl_, "step", inputs);
+}
+
+void Session::ResetState() {
+  for (auto& [name, t] : impl_->state) t = ir::InitialValue(*impl_->model.module->FindGlobal(name), 0);
 }
 
 }  // namespace loom

@@ -3,8 +3,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer (with the libFuzzer targets) into
 # build-sanitize/ and runs every unit and lit test there; runs each fuzz target for
 # FUZZ_SECONDS (default 30) from the repository's seeds and regression inputs; builds
-# the thread pool's tests under ThreadSanitizer into build-tsan/ and runs them. Any report
-# fails it.
+# the thread pool's tests and the serving tests (one model, many threads) under
+# ThreadSanitizer into build-tsan/ and runs them. Any report fails it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang++-14 >/dev/null || [[ ! -d /usr/lib/llvm-14/lib/clang ]]; then
@@ -24,6 +24,10 @@ printf '%s\n' ir_text ir_binary model_file checkpoint npy data compiler |
   LOOM_FUZZ_BUILD_DIR=$san LOOM_FUZZ_NO_BUILD=1 xargs -P "$(nproc)" -I{} tools/fuzz.sh {} "${FUZZ_SECONDS:-30}"
 
 tsan=build-tsan
-[[ -f $tsan/build.ninja ]] || CC=clang-14 CXX=clang++-14 cmake -S . -B $tsan -G Ninja "${flags[@]}" -DLOOM_TSAN=ON >/dev/null
-cmake --build $tsan --target thread_pool_tests
+# -O0: the serving test needs most of the compiler built, and its speed is the JIT's
+# code's (compiled by LLVM as always); unoptimized, the build takes half the time.
+[[ -f $tsan/build.ninja ]] || CC=clang-14 CXX=clang++-14 cmake -S . -B $tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O0 -gline-tables-only -DNDEBUG" -DLOOM_TSAN=ON >/dev/null
+cmake --build $tsan --target thread_pool_tests serving_tests
 TSAN_OPTIONS=halt_on_error=1 $tsan/tests/unit/thread_pool_tests
+TSAN_OPTIONS=halt_on_error=1 $tsan/tests/unit/serving_tests

@@ -44,6 +44,11 @@ absl::StatusOr<std::unique_ptr<CompiledFunction>> CompiledFunction::Create(std::
 
 absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tensor>& inputs, Globals& globals,
                                                           int64_t params_version) {
+  return Run(inputs, globals, globals, params_version);
+}
+
+absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tensor>& inputs, const Globals& shared,
+                                                          Globals& own, int64_t params_version) {
   const BufferLayout& layout = executable_->layout;
   if (inputs.size() != layout.inputs.size()) {
     return absl::InvalidArgumentError(absl::StrCat("expected ", layout.inputs.size(), " inputs, got ", inputs.size()));
@@ -65,14 +70,24 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
   for (const ir::TensorType& t : layout.outputs) outputs.push_back(Tensor::Uninitialized(t.dtype, t.shape));
   for (Tensor& t : outputs) buffers.push_back(t.raw_data());
   for (size_t g = 0; g < layout.globals.size(); ++g) {
-    auto it = globals.find(layout.globals[g]);
-    if (it == globals.end()) return absl::NotFoundError(absl::StrCat("global @", layout.globals[g], " has no value"));
-    if (ir::TypeOf(it->second) != layout.global_types[g]) {
-      return absl::InvalidArgumentError(absl::StrCat("global @", layout.globals[g], " must be ",
-                                                     layout.global_types[g].ToString(), ", got ",
-                                                     ir::TypeOf(it->second).ToString()));
+    const std::string& name = layout.globals[g];
+    const Tensor* value = nullptr;
+    if (auto it = own.find(name); it != own.end()) {
+      value = &it->second;
+    } else if (auto shared_it = shared.find(name); shared_it != shared.end()) {
+      if (std::count(layout.stored_globals.begin(), layout.stored_globals.end(), name)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("global @", name, " is written by the run: the caller needs its own"));
+      }
+      value = &shared_it->second;
     }
-    buffers.push_back(it->second.raw_data());
+    if (value == nullptr) return absl::NotFoundError(absl::StrCat("global @", name, " has no value"));
+    if (ir::TypeOf(*value) != layout.global_types[g]) {
+      return absl::InvalidArgumentError(absl::StrCat("global @", name, " must be ", layout.global_types[g].ToString(),
+                                                     ", got ", ir::TypeOf(*value).ToString()));
+    }
+    // Only the globals in `own` are written (stored_globals); the shared ones are read.
+    buffers.push_back(const_cast<void*>(value->raw_data()));
   }
   buffers.push_back(scratch_.raw_data());
   ArenaHeader& header = Header();

@@ -1,7 +1,7 @@
 // A function of a module compiled to native code by the JIT (compiler/pipeline makes
 // them), with the buffers it runs on. Not thread-safe: one call at a time (it owns one
-// scratch arena); several may share one Executable and run at once. A run uses the
-// runtime's thread pool (runtime/thread_pool.h).
+// scratch arena); several may share one Executable and run at once (Run with shared
+// globals). A run uses the runtime's thread pool (runtime/thread_pool.h).
 #ifndef LOOM_COMPILER_CODEGEN_COMPILED_FUNCTION_H_
 #define LOOM_COMPILER_CODEGEN_COMPILED_FUNCTION_H_
 
@@ -39,6 +39,12 @@ class CompiledFunction {
   // until it does); 0, the default, repacks them every run.
   absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, Globals& globals,
                                           int64_t params_version = 0);
+  // The same with the globals in two maps: `own` (looked in first; it must hold every
+  // global the function stores) and `shared`, which the run only reads — so that many
+  // instances may run at once on one set of parameters, each with its own state.
+  absl::StatusOr<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, const Globals& shared, Globals& own,
+                                          int64_t params_version);
+  const std::shared_ptr<const Executable>& executable() const { return executable_; }
   const BufferLayout& layout() const { return executable_->layout; }
   // Threads a run uses, at most the pool's size; 0 (the default): the pool's. One when
   // the code was compiled for one (BufferLayout::threaded). Results do not depend on it.

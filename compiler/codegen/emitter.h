@@ -57,6 +57,7 @@ struct BufferLayout {
   std::vector<std::string> globals;  // names, in buffer order after the outputs
   std::vector<ir::TensorType> global_types;
   std::vector<std::string> packed_globals;  // parameters kept packed in the arena
+  std::vector<std::string> stored_globals;  // those the function writes (the rest it only reads)
   int64_t scratch_bytes = 0;
   // Whether the code can run on several threads; not when the work between two
   // barriers is too little to pay for one (a char-RNN step at batch 1): then it is

@@ -7,10 +7,14 @@
 //
 // Ownership: a CompiledModel owns its parameters and state (PyTorch names), and refers
 // to its Jit, which must outlive it. Compiled code is cached in the Jit per model and
-// shapes, so compiling the same model again is cheap. Thread safety: a Jit may compile
-// from one thread at a time; a CompiledModel runs one call at a time (it owns its
+// shapes, so compiling the same model again is cheap. Thread safety: Compile is for one
+// thread at a time (functions compile on first use, safely from any thread); a
+// CompiledModel runs one call at a time (it owns its
 // scratch arena and updates its parameters in place); distinct CompiledModels may run
-// concurrently.
+// concurrently; to serve one model from many threads, give each a Session.
+//
+// Threads: a call runs on the process's thread pool (JitOptions::threads), each thread
+// computing its share of every large op; the results are the same bits for any count.
 #ifndef LOOM_JIT_H_
 #define LOOM_JIT_H_
 
@@ -41,9 +45,19 @@ struct CompileOptions {
   bool streaming = false;
 };
 
+class Session;
+
 class CompiledModel {
  public:
   ~CompiledModel();
+
+  // A serving context: one caller's scratch arena and recurrent state over this
+  // model's compiled code and parameters (compiled now: @forward, and @step when
+  // streaming). `threads` per call (default 1: with many callers, the callers are the
+  // parallelism; more share the process's pool, one such call at a time). The model
+  // must outlive its sessions, and while any exists refuses to train or to have its
+  // parameters set or loaded (FailedPrecondition): they read them.
+  absl::StatusOr<std::unique_ptr<Session>> NewSession(int threads = 1);
 
   // The model's inference: its outputs for `inputs` (every input but the loss target).
   absl::StatusOr<std::vector<Tensor>> Forward(const std::vector<Tensor>& inputs);
@@ -92,13 +106,33 @@ class CompiledModel {
   std::unique_ptr<Impl> impl_;
 };
 
+// Serving one model from many threads. Thread safety: a Session runs one call at a
+// time; any number of Sessions of one model may run at once, from any threads, and
+// beside calls on the model itself (Forward, Step), and give the results those would.
+class Session {
+ public:
+  ~Session();
+  absl::StatusOr<std::vector<Tensor>> Forward(const std::vector<Tensor>& inputs);
+  // Streaming: this session's own recurrent state is kept between calls.
+  absl::StatusOr<std::vector<Tensor>> Step(const std::vector<Tensor>& inputs);
+  void ResetState();
+
+  struct Impl;
+
+ private:
+  friend class CompiledModel;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 struct JitOptions {
   // The passes each function goes through: a named pipeline ("default", "O1", "O0";
   // `loom-opt --help` lists them) or a comma-separated list of passes.
   std::string pipeline = "default";
-  // The threads large matrix products are split among (results are the same for every
-  // count); 0: the cores this process may use, or $LOOM_NUM_THREADS. The pool is the
-  // process's: the last Jit created sets its size.
+  // The threads compiled code runs on (results are the same for every count); 0: the
+  // cores this process may use, or $LOOM_NUM_THREADS. The pool is the process's: the
+  // last Jit created sets its size. A function with too little work between its ops'
+  // barriers (a char-RNN step at batch 1) runs on one regardless.
   int threads = 0;
 };
 
