@@ -9,6 +9,12 @@ docs/PERFORMANCE.md: medians of --repetitions runs (default 5), the three taking
 and each ratio the median of the runs' own ratios.
 
   bench/compare.py [--build build] [--repetitions 5]
+
+With --threads, instead: each workload on 1 and 2 threads (this CPU's instruction set),
+the three taking turns as above — Loom under LOOM_NUM_THREADS, oneDNN under
+OMP_NUM_THREADS, PyTorch under torch.set_num_threads with OMP_WAIT_POLICY=PASSIVE — and
+the throughput of 1 to 8 concurrent callers, each with its own Session of one compiled
+SentimentLSTM (batch 1).
 """
 import argparse
 import json
@@ -25,6 +31,7 @@ WORKLOADS = [
     ("Lstm100StepsBatch1", "BM_Lstm100StepsBatch1", "LSTM(256) over 100 steps, batch 1"),
     ("CharRnnTrainStep", "BM_CharRnnTraining", "char-RNN training step"),
     ("GruByGateTrainStep", "BM_GruTraining", "gate-by-gate GRU training step"),
+    ("BiGruForward", "BM_BiGruForward", "2-layer bidirectional GRU forward"),
 ]
 UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -50,13 +57,58 @@ def gflops(binary, env, repetitions):
     return {name: statistics.median(v) for name, v in runs.items()}
 
 
+def threads_tables(args, here):
+    bench = os.path.join(args.build, "bench")
+    counts = (1, 2)
+    loom, dnnl, torch = {}, {}, {}
+    for _ in range(args.repetitions):
+        for n in counts:
+            env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), LOOM_NUM_THREADS=str(n),
+                       OMP_WAIT_POLICY="PASSIVE")
+            for name, ms in google_benchmark(os.path.join(bench, "model_bench"), env, "/full$", 1).items():
+                loom.setdefault((name.split("/")[0], n), []).append(ms)
+            for name, ms in google_benchmark(os.path.join(bench, "onednn_bench"), env, ".", 1).items():
+                dnnl.setdefault((name, n), []).append(ms)
+            out = subprocess.run(["/usr/bin/python3", os.path.join(here, "pytorch_bench.py"), str(n)], env=env,
+                                 capture_output=True, text=True, check=True).stdout
+            for name, ms in json.loads(out).items():
+                torch.setdefault((name.split("/")[0], n), []).append(ms)
+    med = statistics.median
+    print(f"### 1 and 2 threads, medians of {args.repetitions}\n")
+    print("| workload | Loom 1 | Loom 2 | speed-up | oneDNN 1 | oneDNN 2 | speed-up | PyTorch 1 | PyTorch 2 "
+          "| speed-up | Loom 2 / oneDNN 2 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, dnnl_name, what in WORKLOADS:
+        l1, l2 = med(loom[(name, 1)]), med(loom[(name, 2)])
+        d1, d2 = med(dnnl[(dnnl_name, 1)]), med(dnnl[(dnnl_name, 2)])
+        t1, t2 = med(torch[(name, 1)]), med(torch[(name, 2)])
+        fmt = (lambda ms: f"{ms * 1000:.1f} µs") if l1 < 1 else (lambda ms: f"{ms:.3g} ms")
+        print(f"| {what} | {fmt(l1)} | {fmt(l2)} | {l1 / l2:.2f} | {fmt(d1)} | {fmt(d2)} | {d1 / d2:.2f} "
+              f"| {fmt(t1)} | {fmt(t2)} | {t1 / t2:.2f} | {l2 / d2:.2f} |")
+    out = subprocess.run([os.path.join(bench, "model_bench"), "--benchmark_filter=Serving",
+                          f"--benchmark_repetitions={args.repetitions}", "--benchmark_format=json"],
+                         env=dict(os.environ, LOOM_NUM_THREADS="2"), capture_output=True, text=True, check=True).stdout
+    rates = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("run_type") == "iteration":
+            rates.setdefault(b["threads"], []).append(b["items_per_second"])
+    print("\nConcurrent callers, one Session each, of one compiled SentimentLSTM (batch 1):\n")
+    print("| callers | forwards/s | per caller |")
+    print("|---:|---:|---:|")
+    for callers, r in sorted(rates.items()):
+        print(f"| {callers} | {med(r):.0f} | {med(r) / callers:.0f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default="build")
     parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--threads", action="store_true", help="1 vs 2 threads, and concurrent callers")
     args = parser.parse_args()
     bench = os.path.join(args.build, "bench")
     here = os.path.dirname(os.path.abspath(__file__))
+    if args.threads:
+        return threads_tables(args, here)
     cpuinfo = dict(l.split(":", 1) for l in open("/proc/cpuinfo").read().split("\n\n")[0].splitlines() if ":" in l)
     cpuinfo = {k.strip(): v.strip() for k, v in cpuinfo.items()}
     # Virtual machines often name no model ("AMD EPYC"): family and model tell which.

@@ -95,6 +95,33 @@ void BM_Lstm100StepsBatch1(benchmark::State& state, std::string variant) {
   for (auto _ : state) benchmark::DoNotOptimize((*model)->Forward({in}));
 }
 
+// A 2-layer bidirectional GRU (64 -> 128 each way), batch 16, 32 steps, forward.
+void BM_BiGruForward(benchmark::State& state, std::string variant) {
+  loom::nn::Model m("BiGru");
+  auto x = m.Input("x", loom::DType::kF32, {-1, 32, 64});
+  m.Output(m.GRU("gru", x, 64, 128, {.num_layers = 2, .bidirectional = true, .batch_first = true}).output);
+  auto model = JitFor(variant).Compile(m, {.batch = 16}, 1);
+  loom::Tensor in(loom::DType::kF32, {16, 32, 64});
+  (void)(*model)->Forward({in});
+  for (auto _ : state) benchmark::DoNotOptimize((*model)->Forward({in}));
+}
+
+// Serving: state.threads() callers, each with its own Session of one compiled
+// SentimentLSTM (batch 1, one thread per call); items_per_second is the total forwards.
+void BM_ServingSentimentForward(benchmark::State& state) {
+  static loom::CompiledModel* model = [] {
+    auto m = loom::nn::Model::Load(LOOM_SOURCE_DIR "/examples/sentiment_lstm.pbtxt");
+    return JitFor("full").Compile(*m, {.batch = 1}, 1)->release();
+  }();
+  auto session = model->NewSession();
+  loom::Tensor x(loom::DType::kI64, {1, 50});
+  (void)(*session)->Forward({x});
+  for (auto _ : state) benchmark::DoNotOptimize((*session)->Forward({x}));
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(BM_ServingSentimentForward)->ThreadRange(1, 8)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
 // Compile time (emission and LLVM, no cache) of an LSTM's forward for a sequence length:
 // the scan is a loop, so the time should not depend on it.
 void BM_CompileLstmForward(benchmark::State& state) {
@@ -141,6 +168,8 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("Lstm100StepsBatch1/" + variant).c_str(), BM_Lstm100StepsBatch1, variant)
         ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BiGruForward/" + variant).c_str(), BM_BiGruForward, variant)
+        ->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

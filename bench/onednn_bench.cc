@@ -54,7 +54,7 @@ memory Weights(const memory::desc& primitive_format, uint32_t seed) {
 // ldgo), and the forward (inference or training) and backward primitives.
 class Layer {
  public:
-  Layer(Cell cell, int64_t steps, int64_t batch, int64_t input, int64_t hidden, bool training)
+  Layer(Cell cell, int64_t steps, int64_t batch, int64_t input, int64_t hidden, bool reverse, bool training)
       : cell_(cell), training_(training) {
     int64_t gates = cell == Cell::kTanh ? 1 : cell == Cell::kLstm ? 4 : 3;
     int64_t biases = cell == Cell::kLbrGru ? 4 : gates;
@@ -66,7 +66,8 @@ class Layer {
     wi_ = md({1, 1, hidden, gates, hidden}, Tag::any);
     bias_ = md({1, 1, biases, hidden}, Tag::ldgo);
     auto kind = training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-    auto dir = dnnl::rnn_direction::unidirectional_left2right;
+    auto dir =
+        reverse ? dnnl::rnn_direction::unidirectional_right2left : dnnl::rnn_direction::unidirectional_left2right;
     switch (cell) {
       case Cell::kTanh: {
         dnnl::vanilla_rnn_forward::primitive_desc pd(
@@ -184,6 +185,7 @@ void Run(benchmark::State& state, std::vector<Layer> layers) {
 struct LayerSpec {
   Cell cell;
   int64_t steps, batch, input, hidden;
+  bool reverse = false;  // a bidirectional layer is two: left to right, right to left
 };
 
 // The workloads, named as bench/compare.py expects: (name, training, layers, unit).
@@ -208,6 +210,13 @@ const std::vector<Workload>& Workloads() {
       {"BM_Lstm100StepsBatch1", false, {{Cell::kLstm, 100, 1, 256, 256}}, benchmark::kMicrosecond},
       {"BM_CharRnnTraining", true, {{Cell::kTanh, 25, 1, 65, 100}}, benchmark::kMillisecond},
       {"BM_GruTraining", true, {{Cell::kLbrGru, 32, 16, 64, 128}}, benchmark::kMillisecond},
+      {"BM_BiGruForward",
+       false,
+       {{Cell::kLbrGru, 32, 16, 64, 128},
+        {Cell::kLbrGru, 32, 16, 64, 128, true},
+        {Cell::kLbrGru, 32, 16, 256, 128},
+        {Cell::kLbrGru, 32, 16, 256, 128, true}},
+       benchmark::kMillisecond},
   };
   return *workloads;
 }
@@ -218,7 +227,8 @@ int main(int argc, char** argv) {
   for (const Workload& w : Workloads()) {
     benchmark::RegisterBenchmark(w.name, [&w](benchmark::State& state) {
       std::vector<Layer> layers;
-      for (const LayerSpec& l : w.layers) layers.emplace_back(l.cell, l.steps, l.batch, l.input, l.hidden, w.training);
+      for (const LayerSpec& l : w.layers)
+        layers.emplace_back(l.cell, l.steps, l.batch, l.input, l.hidden, l.reverse, w.training);
       Run(state, std::move(layers));
     })->Unit(w.unit);
   }

@@ -128,9 +128,17 @@ def workloads():
         torch.nn.functional.mse_loss(g(gx), gy).backward()
         gopt.step()
 
+    bigru = torch.nn.GRU(64, 128, num_layers=2, bidirectional=True, batch_first=True)
+    bx = torch.zeros(16, 32, 64)
+
+    def bigru_forward():
+        with torch.no_grad():
+            bigru(bx)
+
     return {"SentimentForward": (forward, 7), "SentimentTrainStep": (train_step, 7),
             "StreamingLstmStep": (stream_step, 101), "Lstm100StepsBatch1": (lstm_100_steps, 21),
-            "CharRnnTrainStep": (char_step, 21), "GruByGateTrainStep": (gru_step, 21)}
+            "CharRnnTrainStep": (char_step, 21), "GruByGateTrainStep": (gru_step, 21),
+            "BiGruForward": (bigru_forward, 21)}
 
 
 def main():
