@@ -12,7 +12,8 @@ and each ratio the median of the runs' own ratios.
 
 With --threads, instead: each workload on 1 and 2 threads (this CPU's instruction set),
 the three taking turns as above — Loom under LOOM_NUM_THREADS, oneDNN under
-OMP_NUM_THREADS, PyTorch under torch.set_num_threads with OMP_WAIT_POLICY=PASSIVE — and
+OMP_NUM_THREADS (its threads spinning between primitives, OpenMP's default), PyTorch
+under torch.set_num_threads with OMP_WAIT_POLICY=PASSIVE — and
 the throughput of 1 to 8 concurrent callers, each with its own Session of one compiled
 SentimentLSTM (batch 1).
 """
@@ -63,14 +64,15 @@ def threads_tables(args, here):
     loom, dnnl, torch = {}, {}, {}
     for _ in range(args.repetitions):
         for n in counts:
-            env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), LOOM_NUM_THREADS=str(n),
-                       OMP_WAIT_POLICY="PASSIVE")
+            env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), LOOM_NUM_THREADS=str(n))
             for name, ms in google_benchmark(os.path.join(bench, "model_bench"), env, "/full$", 1).items():
                 loom.setdefault((name.split("/")[0], n), []).append(ms)
+            # oneDNN's OpenMP threads spin between primitives by default, as Loom's do.
             for name, ms in google_benchmark(os.path.join(bench, "onednn_bench"), env, ".", 1).items():
                 dnnl.setdefault((name, n), []).append(ms)
-            out = subprocess.run(["/usr/bin/python3", os.path.join(here, "pytorch_bench.py"), str(n)], env=env,
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(["/usr/bin/python3", os.path.join(here, "pytorch_bench.py"), str(n)],
+                                 env=dict(env, OMP_WAIT_POLICY="PASSIVE"), capture_output=True, text=True,
+                                 check=True).stdout
             for name, ms in json.loads(out).items():
                 torch.setdefault((name.split("/")[0], n), []).append(ms)
     med = statistics.median

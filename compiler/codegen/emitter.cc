@@ -105,6 +105,13 @@ class Emitter {
       thread_->replaceAllUsesWith(I64(0));
       threads->replaceAllUsesWith(I64(1));
       threads->eraseFromParent();
+      std::vector<llvm::CallInst*> barriers;
+      for (llvm::User* u : barrier_->users()) {
+        auto* call = llvm::dyn_cast<llvm::CallInst>(u);
+        if (call != nullptr && call->getFunction() == f) barriers.push_back(call);
+      }
+      for (llvm::CallInst* call : barriers) call->eraseFromParent();
+      if (barrier_->use_empty()) barrier_->eraseFromParent();
     }
     EmitEntry(out_, symbol, f, slot - 1, layout->threaded);
     return absl::OkStatus();

@@ -48,9 +48,11 @@ Commands:
       Reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them from
       a PyTorch state_dict) and writes a Loom checkpoint.
 
-train, eval, sample and run take --threads N, the threads large matrix products are split
-among (default: the cores this process may use, or $LOOM_NUM_THREADS; results are the
-same for every N), and --pipeline NAME, Loom's passes before code generation:
+train, eval, sample and run take --threads N, the threads compiled code runs on, each
+its share of every large op (default: the cores this process may use, or
+$LOOM_NUM_THREADS; results are the same for every N; a model too small to gain, as the
+char-RNN at batch 1, runs on one), and --pipeline NAME, Loom's passes before code
+generation:
 %PIPELINES%  or a pipeline's name and passes it leaves out (default,-gate-fusion), or a
   comma-separated list of passes (loom-opt --help lists them).
 )";
