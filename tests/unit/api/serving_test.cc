@@ -27,7 +27,8 @@ Tensor Tokens(int c, int k) {
 }
 Tensor Frame(int c, int k) {
   Tensor t(DType::kF32, {1, 1, 64});
-  for (int64_t i = 0; i < t.num_elements(); ++i) t.values<float>()[i] = 0.01f * static_cast<float>((i + c * 5 + k) % 23 - 11);
+  for (int64_t i = 0; i < t.num_elements(); ++i)
+    t.values<float>()[i] = 0.01f * static_cast<float>((i + c * 5 + k) % 23 - 11);
   return t;
 }
 
@@ -80,8 +81,7 @@ TEST_F(ServingTest, ManySessionsOfOneModelGiveTheSerialResults) {
   // Sessions read the parameters: the model will not change them under them.
   Tensor labels(DType::kF32, {4, 1});
   EXPECT_EQ((*model)->TrainStep({Tokens(0, 0), labels}).status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ((*model)->SetParameter("fc.bias", Tensor(DType::kF32, {1})).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*model)->SetParameter("fc.bias", Tensor(DType::kF32, {1})).code(), absl::StatusCode::kFailedPrecondition);
   sessions.clear();
   EXPECT_TRUE((*model)->TrainStep({Tokens(0, 0), labels}).ok());
   EXPECT_FALSE((*model)->NewSession(0).ok());
