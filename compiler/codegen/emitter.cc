@@ -75,6 +75,7 @@ class Emitter {
         b_.CreateLoad(b_.getInt64Ty(), b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offsetof(ArenaHeader, threads)));
     threads_ = threads;
     buffers_end_ = threads;
+    barrier_lines_ = llvm::IRBuilder<>(buffers_end_).CreateConstGEP1_64(b_.getInt8Ty(), scratch_, kAllThreadsBarrier);
     // Loads must copy when their global is stored before they are last read.
     int index = 0;
     for (const auto& op : fn.body().ops()) {
@@ -176,6 +177,7 @@ class Emitter {
     return p;
   }
   void FreeSlot(Value* p) {
+    if (defer_frees_) return deferred_frees_.push_back(p);
     Slot s = slots_.at(p);
     auto it = std::lower_bound(free_.begin(), free_.end(), s.offset,
                                [](const Slot& a, int64_t off) { return a.offset < off; });
@@ -275,7 +277,7 @@ class Emitter {
   void Sync() {
     if (!written_) return;
     barriers_ += trip_;
-    b_.CreateCall(barrier_, {scratch_, threads_});
+    b_.CreateCall(barrier_, {barrier_lines_, threads_});
     written_ = false;
   }
   // This thread's part [begin, end) of [0, n), in whole multiples of `grain`: the same
@@ -583,14 +585,20 @@ class Emitter {
       }
     }
     index = 0;
-    for (const auto& op : block.ops()) {
+    for (auto it = block.ops().begin(); it != block.ops().end(); ++it) {
+      const std::unique_ptr<ir::Op>& op = *it;
       if (op->code() == OpCode::kReturn) {
         for (int i = 0; i < op->num_operands(); ++i) {
           Value* result = ptr_.at(op->operand(i));
           if (result != outputs_[i]) CopyOp(outputs_[i], result, Bytes(op->operand(i)->type()));
         }
       } else if (op->code() != OpCode::kYield) {  // the scan emitter copies what is yielded
-        absl::Status s = EmitOp(*op);
+        const ir::Op* next = std::next(it) != block.ops().end() ? std::next(it)->get() : nullptr;
+        absl::Status s = op.get() == beside_ ? absl::OkStatus()  // emitted with the scan before it
+                         : op->code() == OpCode::kScan && op->BoolAttr("with_next") && next != nullptr &&
+                                 next->code() == OpCode::kScan
+                             ? ScansBeside(*op, *next)
+                             : EmitOp(*op);
         if (!s.ok()) return ir::ErrorAt(op->loc(), s.message());
         for (ir::Value* r : op->results()) {
           Hold(r);
@@ -1435,6 +1443,45 @@ class Emitter {
     return absl::OkStatus();
   }
 
+  // Two scans marked by concurrent-scans: thread team 0 (the first half of the threads)
+  // runs the first, team 1 the second, each with its own thread numbers and barrier; with
+  // one thread, that thread runs both. Neither frees arena space the other may still use
+  // until both are emitted.
+  absl::Status ScansBeside(const ir::Op& first, const ir::Op& second) {
+    Parallel();
+    Value* several = b_.CreateICmpSGE(threads_, I64(2));
+    Value* half = b_.CreateUDiv(threads_, I64(2));
+    Value* team = b_.CreateSelect(b_.CreateAnd(several, b_.CreateICmpUGE(thread_, half)), I64(1), I64(0));
+    Value* on_team1 = b_.CreateICmpEQ(team, I64(1));
+    Value *all_thread = thread_, *all_threads = threads_, *all_lines = barrier_lines_;
+    thread_ = b_.CreateSelect(on_team1, b_.CreateSub(thread_, half), thread_);
+    threads_ = b_.CreateSelect(several, b_.CreateSelect(on_team1, b_.CreateSub(all_threads, half), half), I64(1));
+    barrier_lines_ = b_.CreateGEP(b_.getInt8Ty(), scratch_,
+                                  b_.CreateAdd(I64(kTeamBarriers), b_.CreateMul(team, I64(kBarrierBytes))));
+    defer_frees_ = true;
+    absl::Status status;
+    for (int k = 0; k < 2 && status.ok(); ++k) {
+      llvm::BasicBlock* run = llvm::BasicBlock::Create(ctx_, "team", fn_);
+      llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "team.end", fn_);
+      b_.CreateCondBr(b_.CreateOr(b_.CreateNot(several), b_.CreateICmpEQ(team, I64(k))), run, done);
+      b_.SetInsertPoint(run);
+      written_ = false;
+      status = Scan(k == 0 ? first : second);
+      EndSerial();
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    }
+    thread_ = all_thread;
+    threads_ = all_threads;
+    barrier_lines_ = all_lines;
+    written_ = true;  // the next reader waits for both teams
+    defer_frees_ = false;
+    for (Value* p : deferred_frees_) FreeSlot(p);
+    deferred_frees_.clear();
+    beside_ = &second;
+    return status;
+  }
+
   // A product whose only reader is a fused loop taking full-height column slices of it,
   // each as wide as the loop (an LSTM's gates), may be computed panel by panel inside
   // that loop: where the slices start, so that Fusion can find the panels.
@@ -1507,6 +1554,10 @@ class Emitter {
   llvm::Function* barrier_ = nullptr;         // BarrierFunction
   llvm::BasicBlock* serial_end_ = nullptr;    // in thread 0's code (Serial): where it ends
   bool written_ = false;                      // something was written since the last barrier
+  Value* barrier_lines_ = nullptr;            // the barrier of the threads running this code
+  bool defer_frees_ = false;                  // in ScansBeside: arena space stays taken
+  std::vector<Value*> deferred_frees_;
+  const ir::Op* beside_ = nullptr;  // the second scan ScansBeside emitted
   // Per run: barriers passed and operations done (WorkOf), each op counted once per
   // step of the scans around it (trip_).
   double barriers_ = 0, work_ = 0, trip_ = 1;

@@ -38,8 +38,9 @@ namespace loom::codegen {
 // The caller also says how the run is spread over threads (see threads.h): `threads`
 // (≤ 1: the calling thread alone) and `launch`, which must call task(arg, i) for every
 // i in [0, n) on n threads running at the same time (the tasks wait for each other),
-// and return when all have returned; launch_context is its first argument. The two
-// cache lines after the header are the threads' barrier, zero before the first run.
+// and return when all have returned; launch_context is its first argument. After the
+// header come the barriers, zero before the first run, each two cache lines (a count
+// and a generation): all the threads', then the two teams' of concurrent scans.
 using LaunchFunction = void (*)(void* launch_context, int64_t n, void (*task)(void* arg, int64_t thread), void* arg);
 struct ArenaHeader {
   int64_t op_code_plus_1, value, bound;
@@ -49,8 +50,8 @@ struct ArenaHeader {
   void* launch_context;
 };
 static_assert(sizeof(ArenaHeader) <= 64);
-inline constexpr int64_t kBarrierCountOffset = 64, kBarrierGenerationOffset = 128;
-inline constexpr int64_t kArenaHeaderBytes = 192;
+inline constexpr int64_t kBarrierBytes = 128, kAllThreadsBarrier = 64, kTeamBarriers = 192;
+inline constexpr int64_t kArenaHeaderBytes = kTeamBarriers + 2 * kBarrierBytes;
 
 struct BufferLayout {
   std::vector<ir::TensorType> inputs, outputs;

@@ -46,7 +46,7 @@ llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple)
   // One call per barrier, not its spin loop at every one: inlined, the SentimentLSTM's
   // training step took twice as long to compile (1.06 s against 0.6).
   f->addFnAttr(llvm::Attribute::NoInline);
-  llvm::Value *arena = f->getArg(0), *threads = f->getArg(1);
+  llvm::Value *lines = f->getArg(0), *threads = f->getArg(1);
   auto block = [&](const char* name) { return llvm::BasicBlock::Create(ctx, name, f); };
   llvm::BasicBlock *entry = block("entry"), *arrive = block("arrive"), *last = block("last"), *wait = block("wait"),
                    *pause = block("pause"), *yield = block("yield"), *next = block("next"), *done = block("done");
@@ -54,8 +54,8 @@ llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple)
   b.CreateCondBr(b.CreateICmpSLE(threads, b.getInt64(1)), done, arrive);
 
   b.SetInsertPoint(arrive);
-  llvm::Value* count = HeaderField(b, arena, kBarrierCountOffset);
-  llvm::Value* generation = HeaderField(b, arena, kBarrierGenerationOffset);
+  llvm::Value* count = lines;
+  llvm::Value* generation = HeaderField(b, lines, kBarrierBytes / 2);
   // The generation is read before arriving: once this thread has arrived, the last one
   // may advance it at any moment.
   llvm::LoadInst* seen = b.CreateLoad(b.getInt64Ty(), generation);

@@ -18,8 +18,9 @@ class Module;
 
 namespace loom::codegen {
 
-// void loom.barrier(ptr arena, i64 threads): returns when all `threads` threads of the
-// run have called it (at once when there is one).
+// void loom.barrier(ptr lines, i64 threads): returns when all `threads` threads of the
+// run (or of a team) have called it with these barrier lines (ArenaHeader: a count, and
+// a generation 64 bytes on); at once when there is one.
 // Spins (with the target's pause hint) for a few microseconds, then yields the core
 // between looks (sched_yield, from libc), so an oversubscribed machine still progresses.
 llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple);
