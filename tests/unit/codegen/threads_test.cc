@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
+#include "loom/nn.h"
 #include "runtime/thread_pool.h"
 #include "tests/unit/codegen/jit_test_util.h"
 #include "tests/unit/testing/golden.h"
@@ -95,6 +96,30 @@ TEST_F(ThreadsTest, GoldenModelsGiveTheSameBitsOnTwoAndThreeThreads) {
                                         name + " " + function + " on " + std::to_string(threads) + " threads");
       }
     }
+  }
+}
+
+// A bidirectional GRU's training step: concurrent-scans pairs the directions' scans,
+// forward and backward, and the two thread teams give the serial bits.
+TEST_F(ThreadsTest, BidirectionalTrainingGivesTheSameBitsWithTeams) {
+  nn::Model m("BiGru");
+  auto x = m.Input("x", DType::kF32, {-1, 6, 3});
+  auto y = m.Input("y", DType::kF32, {-1, 6, 2});
+  auto gru = m.GRU("gru", x, 3, 8, {.num_layers = 2, .bidirectional = true, .batch_first = true});
+  auto head = m.Linear("head", gru.output, 16, 2);
+  m.Output(head);
+  m.MSELoss(head, y);
+  ASSERT_TRUE(m.SetTraining("optimizer { lr: 0.05 adam {} }").ok());
+  auto module = pipeline::PrepareModel(m.file(), {.batch = 4});
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto optimized = pipeline::OptimizeFunction(**module, "train_step");
+  ASSERT_TRUE(optimized.ok()) << optimized.status();
+  EXPECT_NE(ir::Print(*optimized->module).find("with_next = true"), std::string::npos);
+  std::vector<Tensor> inputs = testing::RandomInputs(*(*module)->FindFunction("train_step"), 11);
+  ir::Interpreter interp(**module, /*seed=*/2);
+  for (int threads : {2, 3}) {
+    ExpectThreadCountChangesNothing(**module, "train_step", inputs, interp.globals(), threads, 3,
+                                    "bidirectional GRU training on " + std::to_string(threads) + " threads");
   }
 }
 
