@@ -17,7 +17,9 @@ void SetLabels(Step& step) {
 
 int main(int argc, char** argv) {
   int steps = argc > 1 ? std::atoi(argv[1]) : 60;
+  int threads = argc > 2 ? std::atoi(argv[2]) : 1;
   STEP_CLASS step;
+  if (threads > 1) step.SetThreads(threads, LoomSpawnThreads);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> weight(-0.0625f, 0.0625f);
   struct {
