@@ -14,6 +14,7 @@
 #include "compiler/codegen/gemm_emitter.h"
 #include "compiler/codegen/loops.h"
 #include "compiler/codegen/threads.h"
+#include "ir/work.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
@@ -73,9 +74,14 @@ class Emitter {
     }
     auto* threads =
         b_.CreateLoad(b_.getInt64Ty(), b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, offsetof(ArenaHeader, threads)));
-    threads_ = threads;
+    run_threads_ = threads;
     buffers_end_ = threads;
     barrier_lines_ = llvm::IRBuilder<>(buffers_end_).CreateConstGEP1_64(b_.getInt8Ty(), scratch_, kAllThreadsBarrier);
+    // A function with a wavefront (passes/wavefront.cc) is made of steps too small to
+    // share: thread 0 runs everything but the wavefront's second scan, thread 1 that.
+    for (const auto& op : fn.body().ops()) wavefront_ |= op->BoolAttr("wavefront") && op->BoolAttr("with_next");
+    threads_ = wavefront_ ? I64(1) : threads;
+    if (wavefront_) wait_ = WaitFunction(out_, triple_);
     // Loads must copy when their global is stored before they are last read.
     int index = 0;
     for (const auto& op : fn.body().ops()) {
@@ -99,7 +105,7 @@ class Emitter {
     EndSerial();
     b_.CreateRetVoid();
     layout->scratch_bytes = scratch_bytes_;
-    layout->threaded = always_threaded_ || (barriers_ > 0 && work_ >= kWorkPerBarrier * barriers_);
+    layout->threaded = always_threaded_ || wavefront_ || (barriers_ > 0 && work_ >= kWorkPerBarrier * barriers_);
     if (!layout->threaded) {
       // One thread: the shares are whole, thread 0's code unconditional, the barriers
       // gone once LLVM folds the constants — the code a serial compiler would make.
@@ -276,6 +282,10 @@ class Emitter {
   }
   void Sync() {
     if (!written_) return;
+    if (auto* one = llvm::dyn_cast<llvm::ConstantInt>(threads_); one != nullptr && one->isOne()) {
+      written_ = false;  // a wavefront's code: each thread alone in its part
+      return;
+    }
     barriers_ += trip_;
     b_.CreateCall(barrier_, {barrier_lines_, threads_});
     written_ = false;
@@ -287,6 +297,7 @@ class Emitter {
     Value *begin, *end;
   };
   Range Share(int64_t n, int64_t grain) {
+    if (wavefront_) Serial();
     if (serial_end_ != nullptr) return {I64(0), I64(n)};
     written_ = true;
     int64_t units = (n + grain - 1) / grain;
@@ -594,11 +605,12 @@ class Emitter {
         }
       } else if (op->code() != OpCode::kYield) {  // the scan emitter copies what is yielded
         const ir::Op* next = std::next(it) != block.ops().end() ? std::next(it)->get() : nullptr;
-        absl::Status s = op.get() == beside_ ? absl::OkStatus()  // emitted with the scan before it
-                         : op->code() == OpCode::kScan && op->BoolAttr("with_next") && next != nullptr &&
-                                 next->code() == OpCode::kScan
-                             ? ScansBeside(*op, *next)
-                             : EmitOp(*op);
+        absl::Status s =
+            op.get() == beside_ ? absl::OkStatus()  // emitted with the scan before it
+            : op->code() == OpCode::kScan && op->BoolAttr("with_next") && next != nullptr &&
+                    next->code() == OpCode::kScan
+                ? (op->BoolAttr("wavefront") && wavefront_ ? Wavefront(*op, *next) : ScansBeside(*op, *next))
+                : EmitOp(*op);
         if (!s.ok()) return ir::ErrorAt(op->loc(), s.message());
         for (ir::Value* r : op->results()) {
           Hold(r);
@@ -672,22 +684,8 @@ class Emitter {
       default: return op.info().has(ir::kElementwise) && !RecordsErrors(op) ? Threads::kShare : Threads::kSerial;
     }
   }
-  // About how many arithmetic operations an op does (a product's multiply-adds, a fused
-  // loop's per element), for the estimate of work between barriers (threaded).
-  static double WorkOf(const ir::Op& op) {
-    if (op.num_results() == 0) return 0;
-    double elements = static_cast<double>(op.result(0)->type().num_elements());
-    if (op.code() == OpCode::kMatmul) {
-      const ir::TensorType& a = op.operand(0)->type();
-      return 2 * elements * static_cast<double>(a.shape[a.rank() - (op.BoolAttr("transpose_a") ? 2 : 1)]);
-    }
-    if (op.code() == OpCode::kFusion) return elements * static_cast<double>(op.region()->ops().size());
-    if (op.code() == OpCode::kScan) return 0;  // its body's ops count themselves
-    if (op.num_operands() > 0) elements = std::max(elements, static_cast<double>(op.operand(0)->type().num_elements()));
-    return elements;
-  }
   bool IsSmall(const ir::Op& op) const {
-    return !always_threaded_ && trip_ == 1 && WorkOf(op) < kSmallWork && !pending_.count(&op);
+    return !always_threaded_ && trip_ == 1 && ir::WorkOf(op) < kSmallWork && !pending_.count(&op);
   }
   static bool RecordsErrors(const ir::Op& op) {
     if (op.code() == OpCode::kDiv && !IsFloat(op.result(0)->type().dtype)) return true;
@@ -702,12 +700,12 @@ class Emitter {
   // ops.def without its emitter a build error, here and in Scalar.
   absl::Status EmitOp(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
-    work_ += trip_ * WorkOf(op);
+    work_ += trip_ * ir::WorkOf(op);
     // A small op outside loops is thread 0's: consecutive serial ops need no barrier
     // between them (a streaming step's transposes and copies). In a loop, where a shared
     // op comes next, sharing it costs the same barriers and divides its work.
     Threads threads = ThreadsOf(op);
-    if (threads == Threads::kShare && IsSmall(op)) threads = Threads::kSerial;
+    if (threads == Threads::kShare && (IsSmall(op) || wavefront_)) threads = Threads::kSerial;
     switch (threads) {
       case Threads::kShare: Parallel(); break;
       case Threads::kSerial: Serial(); break;
@@ -1354,6 +1352,8 @@ class Emitter {
     if (op.segment_sizes()[3] != 0) return absl::InternalError("scan lengths must be made explicit before codegen");
     int64_t length = op.IntAttr("length");
     bool reverse = op.BoolAttr("reverse");
+    Progress progress = progress_;  // this scan's, not the body's scans'
+    progress_ = Progress::kNone;
     // Carry buffers: A holds the initial value, B the first step's result, then they swap.
     std::vector<Value*> bufa, bufb;
     for (int c = 0; c < nc; ++c) {
@@ -1382,6 +1382,7 @@ class Emitter {
       nxt[c]->addIncoming(bufb[c], pre);
     }
     Value* t = reverse ? b_.CreateSub(I64(length - 1), it) : static_cast<Value*>(it);
+    if (progress == Progress::kWait) b_.CreateCall(wait_, {ProgressLine(), b_.CreateAdd(it, I64(1))});
     for (int c = 0; c < nc; ++c) ptr_[body.argument(c)] = cur[c];
     for (int s = 0; s < ns; ++s) {
       const ir::TensorType& xt = op.operand(nc + s)->type();
@@ -1421,6 +1422,9 @@ class Emitter {
     Parallel();
     trip_ = trip;
     Value* next = b_.CreateAdd(it, I64(1));
+    if (progress == Progress::kPublish) {
+      b_.CreateAlignedStore(next, ProgressLine(), llvm::Align(8))->setAtomic(llvm::AtomicOrdering::Release);
+    }
     llvm::BasicBlock* latch = b_.GetInsertBlock();
     it->addIncoming(next, latch);
     for (int c = 0; c < nc; ++c) {
@@ -1481,6 +1485,46 @@ class Emitter {
     beside_ = &second;
     return status;
   }
+
+  // A scan marked wavefront and the scan reading its steps: thread 0 runs the first,
+  // publishing each finished step in the arena (kWavefrontStep), while thread 1 runs the
+  // second, each step after waiting for the first's; with one thread, it runs both in
+  // turn. The run's threads meet before (the count is cleared) and after.
+  absl::Status Wavefront(const ir::Op& first, const ir::Op& second) {
+    Serial();
+    b_.CreateAlignedStore(I64(0), ProgressLine(), llvm::Align(8))->setAtomic(llvm::AtomicOrdering::Monotonic);
+    EndSerial();
+    auto meet = [&] {
+      b_.CreateCall(barrier_, {barrier_lines_, run_threads_});
+      barriers_ += trip_;
+      written_ = false;
+    };
+    meet();
+    Value* thread = thread_;
+    Value* several = b_.CreateICmpSGE(run_threads_, I64(2));
+    thread_ = I64(0);  // each scan's thread is alone in it
+    defer_frees_ = true;
+    absl::Status status;
+    for (int k = 0; k < 2 && status.ok(); ++k) {
+      llvm::BasicBlock* run = llvm::BasicBlock::Create(ctx_, "wavefront", fn_);
+      llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "wavefront.end", fn_);
+      b_.CreateCondBr(b_.CreateICmpEQ(thread, b_.CreateSelect(several, I64(k), I64(0))), run, done);
+      b_.SetInsertPoint(run);
+      progress_ = k == 0 ? Progress::kPublish : Progress::kWait;
+      status = Scan(k == 0 ? first : second);
+      EndSerial();
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    }
+    thread_ = thread;
+    meet();
+    defer_frees_ = false;
+    for (Value* p : deferred_frees_) FreeSlot(p);
+    deferred_frees_.clear();
+    beside_ = &second;
+    return status;
+  }
+  Value* ProgressLine() { return b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, kWavefrontStep); }
 
   // A product whose only reader is a fused loop taking full-height column slices of it,
   // each as wide as the loop (an LSTM's gates), may be computed panel by panel inside
@@ -1548,8 +1592,13 @@ class Emitter {
   llvm::Module& out_;
   llvm::IRBuilder<> b_;
   llvm::Function* fn_ = nullptr;
-  Value* thread_ = nullptr;                   // this thread's number, 0 to threads_ - 1
-  Value* threads_ = nullptr;                  // how many run the function (ArenaHeader::threads)
+  Value* thread_ = nullptr;       // this thread's number, 0 to threads_ - 1
+  Value* threads_ = nullptr;      // how many share its ops: run_threads_, or 1 in a wavefront
+  Value* run_threads_ = nullptr;  // how many run the function (ArenaHeader::threads)
+  bool wavefront_ = false;        // the function has one: see Wavefront
+  enum class Progress { kNone, kPublish, kWait };
+  Progress progress_ = Progress::kNone;       // what the next Scan does with kWavefrontStep
+  llvm::Function* wait_ = nullptr;            // WaitFunction
   llvm::Instruction* buffers_end_ = nullptr;  // in the entry block, after the buffers' pointers
   llvm::Function* barrier_ = nullptr;         // BarrierFunction
   llvm::BasicBlock* serial_end_ = nullptr;    // in thread 0's code (Serial): where it ends
@@ -1558,7 +1607,7 @@ class Emitter {
   bool defer_frees_ = false;                  // in ScansBeside: arena space stays taken
   std::vector<Value*> deferred_frees_;
   const ir::Op* beside_ = nullptr;  // the second scan ScansBeside emitted
-  // Per run: barriers passed and operations done (WorkOf), each op counted once per
+  // Per run: barriers passed and operations done (ir::WorkOf), each op counted once per
   // step of the scans around it (trip_).
   double barriers_ = 0, work_ = 0, trip_ = 1;
   // A barrier costs about a microsecond; less work than this between two (per thread,

@@ -40,7 +40,8 @@ namespace loom::codegen {
 // i in [0, n) on n threads running at the same time (the tasks wait for each other),
 // and return when all have returned; launch_context is its first argument. After the
 // header come the barriers, zero before the first run, each two cache lines (a count
-// and a generation): all the threads', then the two teams' of concurrent scans.
+// and a generation): all the threads', then the two teams' of concurrent scans; then a
+// cache line where the first scan of a wavefront counts its finished steps.
 using LaunchFunction = void (*)(void* launch_context, int64_t n, void (*task)(void* arg, int64_t thread), void* arg);
 struct ArenaHeader {
   int64_t op_code_plus_1, value, bound;
@@ -51,7 +52,8 @@ struct ArenaHeader {
 };
 static_assert(sizeof(ArenaHeader) <= 64);
 inline constexpr int64_t kBarrierBytes = 128, kAllThreadsBarrier = 64, kTeamBarriers = 192;
-inline constexpr int64_t kArenaHeaderBytes = kTeamBarriers + 2 * kBarrierBytes;
+inline constexpr int64_t kWavefrontStep = kTeamBarriers + 2 * kBarrierBytes;
+inline constexpr int64_t kArenaHeaderBytes = kWavefrontStep + 64;
 
 struct BufferLayout {
   std::vector<ir::TensorType> inputs, outputs;

@@ -1,6 +1,7 @@
 #include "compiler/codegen/threads.h"
 
 #include <cstddef>
+#include <functional>
 
 #include "compiler/codegen/emitter.h"
 #include "llvm/IR/IRBuilder.h"
@@ -31,6 +32,49 @@ void EmitPause(llvm::IRBuilder<>& b, const llvm::Triple& triple) {
   }
 }
 
+// Emits, at b's insertion point in f, a loop that loads the i64 at `at` (acquire) until
+// done(loaded) holds: pause hints for kSpins looks, then sched_yield between looks. Leaves
+// b in the block after the loop.
+void EmitWaitUntil(llvm::IRBuilder<>& b, llvm::Function* f, const std::string& triple, llvm::Value* at,
+                   const std::function<llvm::Value*(llvm::Value*)>& done) {
+  llvm::LLVMContext& ctx = f->getContext();
+  auto block = [&](const char* name) { return llvm::BasicBlock::Create(ctx, name, f); };
+  llvm::BasicBlock *before = b.GetInsertBlock(), *look = block("look"), *keep_waiting = block("keep_waiting"),
+                   *pause = block("pause"), *yield = block("yield"), *next = block("next"), *after = block("waited");
+  b.CreateBr(look);
+  b.SetInsertPoint(look);
+  llvm::PHINode* spins = b.CreatePHI(b.getInt64Ty(), 2);
+  spins->addIncoming(b.getInt64(0), before);
+  llvm::LoadInst* now = b.CreateLoad(b.getInt64Ty(), at);
+  now->setAtomic(llvm::AtomicOrdering::Acquire);
+  now->setAlignment(llvm::Align(8));
+  b.CreateCondBr(done(now), after, keep_waiting);
+  b.SetInsertPoint(keep_waiting);
+  b.CreateCondBr(b.CreateICmpSLT(spins, b.getInt64(kSpins)), pause, yield);
+  b.SetInsertPoint(pause);
+  EmitPause(b, llvm::Triple(triple));
+  b.CreateBr(next);
+  b.SetInsertPoint(yield);
+  b.CreateCall(f->getParent()->getOrInsertFunction("sched_yield", b.getInt32Ty()));
+  b.CreateBr(next);
+  b.SetInsertPoint(next);
+  spins->addIncoming(b.CreateAdd(spins, b.getInt64(1)), next);
+  b.CreateBr(look);
+  b.SetInsertPoint(after);
+}
+
+// void name(ptr, i64), internal, never inlined (one call per wait, not its loop at every one).
+llvm::Function* WaitingFunction(llvm::Module& module, const char* name) {
+  llvm::IRBuilder<> b(module.getContext());
+  auto* f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty()}, false),
+                                   llvm::Function::InternalLinkage, name, module);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  // Inlined at every barrier, the SentimentLSTM's training step took twice as long to
+  // compile (1.06 s against 0.6).
+  f->addFnAttr(llvm::Attribute::NoInline);
+  return f;
+}
+
 }  // namespace
 
 // A centralized barrier: arrivals count up; the last one resets the count and advances
@@ -38,18 +82,13 @@ void EmitPause(llvm::IRBuilder<>& b, const llvm::Triple& triple) {
 // writes before the barrier on every thread are visible after it on every thread.
 llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple) {
   if (llvm::Function* f = module.getFunction("loom.barrier")) return f;
+  llvm::Function* f = WaitingFunction(module, "loom.barrier");
   llvm::LLVMContext& ctx = module.getContext();
   llvm::IRBuilder<> b(ctx);
-  auto* f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty()}, false),
-                                   llvm::Function::InternalLinkage, "loom.barrier", module);
-  f->addFnAttr(llvm::Attribute::NoUnwind);
-  // One call per barrier, not its spin loop at every one: inlined, the SentimentLSTM's
-  // training step took twice as long to compile (1.06 s against 0.6).
-  f->addFnAttr(llvm::Attribute::NoInline);
   llvm::Value *lines = f->getArg(0), *threads = f->getArg(1);
   auto block = [&](const char* name) { return llvm::BasicBlock::Create(ctx, name, f); };
   llvm::BasicBlock *entry = block("entry"), *arrive = block("arrive"), *last = block("last"), *wait = block("wait"),
-                   *pause = block("pause"), *yield = block("yield"), *next = block("next"), *done = block("done");
+                   *done = block("done");
   b.SetInsertPoint(entry);
   b.CreateCondBr(b.CreateICmpSLE(threads, b.getInt64(1)), done, arrive);
 
@@ -72,27 +111,20 @@ llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple)
   b.CreateBr(done);
 
   b.SetInsertPoint(wait);
-  llvm::PHINode* spins = b.CreatePHI(b.getInt64Ty(), 2);
-  spins->addIncoming(b.getInt64(0), arrive);
-  llvm::LoadInst* now = b.CreateLoad(b.getInt64Ty(), generation);
-  now->setAtomic(llvm::AtomicOrdering::Acquire);
-  now->setAlignment(llvm::Align(8));
-  llvm::BasicBlock* look = b.GetInsertBlock();
-  llvm::BasicBlock* keep_waiting = block("keep_waiting");
-  b.CreateCondBr(b.CreateICmpNE(now, seen), done, keep_waiting);
-  b.SetInsertPoint(keep_waiting);
-  b.CreateCondBr(b.CreateICmpSLT(spins, b.getInt64(kSpins)), pause, yield);
-  b.SetInsertPoint(pause);
-  EmitPause(b, llvm::Triple(triple));
-  b.CreateBr(next);
-  b.SetInsertPoint(yield);
-  b.CreateCall(module.getOrInsertFunction("sched_yield", b.getInt32Ty()));
-  b.CreateBr(next);
-  b.SetInsertPoint(next);
-  spins->addIncoming(b.CreateAdd(spins, b.getInt64(1)), next);
-  b.CreateBr(look);
+  EmitWaitUntil(b, f, triple, generation, [&](llvm::Value* now) { return b.CreateICmpNE(now, seen); });
+  b.CreateBr(done);
 
   b.SetInsertPoint(done);
+  b.CreateRetVoid();
+  return f;
+}
+
+llvm::Function* WaitFunction(llvm::Module& module, const std::string& triple) {
+  if (llvm::Function* f = module.getFunction("loom.wait")) return f;
+  llvm::Function* f = WaitingFunction(module, "loom.wait");
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(module.getContext(), "entry", f));
+  llvm::Value *count = f->getArg(0), *value = f->getArg(1);
+  EmitWaitUntil(b, f, triple, count, [&](llvm::Value* now) { return b.CreateICmpSGE(now, value); });
   b.CreateRetVoid();
   return f;
 }

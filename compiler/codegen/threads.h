@@ -25,6 +25,11 @@ namespace loom::codegen {
 // between looks (sched_yield, from libc), so an oversubscribed machine still progresses.
 llvm::Function* BarrierFunction(llvm::Module& module, const std::string& triple);
 
+// void loom.wait(ptr count, i64 value): returns when the i64 at `count` is at least
+// `value` (an acquire load), waiting as the barrier does: a wavefront's second scan
+// waiting for the first's step.
+llvm::Function* WaitFunction(llvm::Module& module, const std::string& triple);
+
 // void symbol(void** buffers), the function the caller calls: clears the arena's error
 // record and runs `body` (void (void** buffers, i64 thread)) through the header's
 // launcher, or on this thread alone when the header asks for one thread or names no

@@ -10,11 +10,15 @@
 // cannot depend on it, since the second does not), and the second right after it. Each
 // scan then loops with half the threads and half the barriers' waiters. A scan pairs
 // once; a store between the two ends the search (it orders the ops around it).
+//
+// A scan marked `wavefront` (passes/wavefront.cc) pairs instead with the scan that reads
+// its step outputs, which then runs one step behind it.
 #include <iterator>
 #include <list>
 #include <unordered_set>
 
 #include "compiler/passes/passes.h"
+#include "compiler/passes/scan_rewrite.h"
 
 namespace loom::passes {
 namespace {
@@ -39,7 +43,8 @@ absl::StatusOr<bool> PairScans(Block& body) {
       if (op->info().has(ir::kSideEffect) || op->info().has(ir::kTerminator)) break;
       bool depends = false;
       for (Value* v : op->operands()) depends |= tainted.count(v) > 0;
-      if (op->code() == OpCode::kScan && !depends && !paired.count(op)) {
+      bool scan = op->code() == OpCode::kScan && !paired.count(op);
+      if (scan && (s1->BoolAttr("wavefront") ? ReadsStepsOf(*s1, *op, tainted) : !depends)) {
         second = it;
         break;
       }

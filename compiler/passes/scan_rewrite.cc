@@ -28,4 +28,21 @@ bool IsScanArgument(const ir::Op& scan, const ir::Value* v, int segment) {
   return v->index() >= begin && v->index() < begin + sizes[segment];
 }
 
+bool ReadsStepsOf(const ir::Op& first, const ir::Op& second, const std::unordered_set<const ir::Value*>& tainted) {
+  int carries = first.segment_sizes()[0];
+  std::unordered_set<const ir::Value*> step_outputs;
+  for (int r = carries; r < first.num_results(); ++r) step_outputs.insert(first.result(r));
+  int steps_begin = second.segment_sizes()[0], steps_end = steps_begin + second.segment_sizes()[kScanSteps];
+  bool reads = false;
+  for (int i = 0; i < second.num_operands(); ++i) {
+    const ir::Value* v = second.operand(i);
+    if (step_outputs.count(v) && i >= steps_begin && i < steps_end) {
+      reads = true;
+    } else if (tainted.count(v)) {
+      return false;
+    }
+  }
+  return reads;
+}
+
 }  // namespace loom::passes

@@ -13,9 +13,9 @@ namespace loom::pipeline {
 
 const std::vector<Pipeline>& NamedPipelines() {
   static const auto* pipelines = new std::vector<Pipeline>{
-      {"default", "hoist-input-projection,dce",
-       "hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans",
-       "the loop optimizations, cleanup, fusion, then independent scans side by side"},
+      {"default", "wavefront,hoist-input-projection,dce",
+       "wavefront,hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans",
+       "the loop optimizations, cleanup, fusion, then independent scans and wavefronts side by side"},
       {"O1", "", "canonicalize,cse,dce", "cleanup only"},
       {"O0", "", "", "no passes: the lowered IR as it is"},
       {"none", "", "", "the same as O0"},

@@ -123,5 +123,44 @@ TEST_F(ThreadsTest, BidirectionalTrainingGivesTheSameBitsWithTeams) {
   }
 }
 
+// Three stacked LSTM layers with small steps (batch 1): the wavefront pass pairs the
+// first two, forward and in the training step's reverse scans; the third runs alone on
+// thread 0. Thread 1 runs the second layer one step behind the first, and the results
+// are the serial bits (which are the interpreter's, within float tolerance).
+TEST_F(ThreadsTest, StackedLayersRunAsAWavefront) {
+  nn::Model m("Stacked");
+  auto x = m.Input("x", DType::kF32, {-1, 40, 3});
+  auto y = m.Input("y", DType::kF32, {-1, 40, 2});
+  auto lstm = m.LSTM("lstm", x, 3, 8, {.num_layers = 3, .batch_first = true});
+  auto head = m.Linear("head", lstm.output, 8, 2);
+  m.Output(head);
+  m.MSELoss(head, y);
+  ASSERT_TRUE(m.SetTraining("optimizer { lr: 0.05 adam {} }").ok());
+  auto module = pipeline::PrepareModel(m.file(), {.batch = 1});
+  ASSERT_TRUE(module.ok()) << module.status();
+  ir::Interpreter interp(**module, /*seed=*/2);
+  for (std::string function : {"forward", "train_step"}) {
+    auto optimized = pipeline::OptimizeFunction(**module, function);
+    ASSERT_TRUE(optimized.ok()) << optimized.status();
+    std::string ir = ir::Print(*optimized->module);
+    EXPECT_NE(ir.find("wavefront = true, with_next = true"), std::string::npos) << ir;
+    std::vector<Tensor> inputs = testing::RandomInputs(*(*module)->FindFunction(function), 11);
+    for (int threads : {2, 3}) {
+      ExpectThreadCountChangesNothing(**module, function, inputs, interp.globals(), threads, 3,
+                                      "stacked LSTM " + function + " on " + std::to_string(threads) + " threads");
+    }
+  }
+  std::vector<Tensor> inputs = testing::RandomInputs(*(*module)->FindFunction("forward"), 11);
+  CompiledFunction::Globals globals = interp.globals();
+  auto want = interp.Run("forward", inputs);
+  ASSERT_TRUE(want.ok()) << want.status();
+  auto f = pipeline::CompileFunction(Jit(), **module, "forward");
+  ASSERT_TRUE(f.ok()) << f.status();
+  (*f)->set_threads(2);
+  auto got = (*f)->Run(inputs, globals);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectClose((*got)[0], (*want)[0], "stacked LSTM forward on 2 threads");
+}
+
 }  // namespace
 }  // namespace loom::codegen

@@ -104,11 +104,11 @@ TEST(PassesPreserveResultsTest, NamedPipelines) {
   EXPECT_EQ(pipeline::ParsePipeline("O2").status().message(),
             "unknown pass 'O2' (a pipeline is one of default, O1, O0, none, or a comma-separated list of passes)");
   pipeline::Pipeline no_hoist = d.Without("hoist-input-projection");
-  EXPECT_EQ(no_hoist.before_autodiff, "dce");
-  EXPECT_EQ(no_hoist.passes, "gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans");
+  EXPECT_EQ(no_hoist.before_autodiff, "wavefront,dce");
+  EXPECT_EQ(no_hoist.passes, "wavefront,gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans");
   auto spelled = pipeline::ParsePipeline("default,-hoist-input-projection");
   ASSERT_TRUE(spelled.ok()) << spelled.status();
-  EXPECT_EQ(spelled->before_autodiff, "dce");
+  EXPECT_EQ(spelled->before_autodiff, "wavefront,dce");
   EXPECT_EQ(spelled->passes, no_hoist.passes);
   EXPECT_EQ(pipeline::ParsePipeline("default,-gate-fusio").status().message(), "unknown pass 'gate-fusio'");
   // Every named pipeline's passes exist.
