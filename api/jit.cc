@@ -107,6 +107,9 @@ absl::StatusOr<std::unique_ptr<Jit>> Jit::Create(JitOptions options) {
     return absl::ResourceExhaustedError(
         absl::StrCat(threads, " threads: the system would start only ", started, " (out of memory or threads)"));
   }
+  // A wavefront runs two layers on two threads; on one, it only costs the second
+  // layer's input product its hoisting (two stacked LSTM(64) at batch 1: 209 -> 243 µs).
+  if (threads == 1) impl->pipeline = impl->pipeline.Without("wavefront");
   return std::unique_ptr<Jit>(new Jit(std::move(impl)));
 }
 

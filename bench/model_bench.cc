@@ -106,6 +106,28 @@ void BM_BiGruForward(benchmark::State& state, std::string variant) {
   for (auto _ : state) benchmark::DoNotOptimize((*model)->Forward({in}));
 }
 
+// Two stacked LSTM(64) layers at batch 1 over 100 steps, forward or training step
+// (SGD): steps too small to split across threads, which run as a wavefront instead
+// (passes/wavefront.cc) — the "-wavefront" variant runs them on one thread.
+void BM_StackedLstmBatch1(benchmark::State& state, std::string variant, bool training) {
+  loom::nn::Model m("Stacked");
+  auto x = m.Input("x", loom::DType::kF32, {-1, 100, 64});
+  auto y = m.Input("y", loom::DType::kF32, {-1, 100, 64});
+  auto lstm = m.LSTM("lstm", x, 64, 64, {.num_layers = 2, .batch_first = true}).output;
+  m.Output(lstm);
+  m.MSELoss(lstm, y);
+  (void)m.SetTraining("optimizer { lr: 0.01 sgd {} }");
+  auto model = JitFor(variant).Compile(m, {.batch = 1}, 1);
+  loom::Tensor in(loom::DType::kF32, {1, 100, 64}), target(loom::DType::kF32, {1, 100, 64});
+  if (training) {
+    (void)(*model)->TrainStep({in, target});
+    for (auto _ : state) benchmark::DoNotOptimize((*model)->TrainStep({in, target}));
+  } else {
+    (void)(*model)->Forward({in});
+    for (auto _ : state) benchmark::DoNotOptimize((*model)->Forward({in}));
+  }
+}
+
 // Serving: state.threads() callers, each with its own Session of one compiled
 // SentimentLSTM (batch 1, one thread per call); items_per_second is the total forwards.
 void BM_ServingSentimentForward(benchmark::State& state) {
@@ -170,6 +192,12 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("BiGruForward/" + variant).c_str(), BM_BiGruForward, variant)
         ->Unit(benchmark::kMillisecond);
+  }
+  for (std::string variant : {"full", "-wavefront"}) {
+    benchmark::RegisterBenchmark(("StackedLstmBatch1/" + variant).c_str(), BM_StackedLstmBatch1, variant, false)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("StackedLstmBatch1TrainStep/" + variant).c_str(), BM_StackedLstmBatch1, variant, true)
+        ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
