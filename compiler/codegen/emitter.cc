@@ -182,8 +182,15 @@ class Emitter {
     slots_[p] = {offset, bytes};
     return p;
   }
+  // A buffer freed since the last barrier is free after the next: a thread may still be
+  // reading it (thread 0 in its serial code, say), and the op that would reuse it may
+  // run without a barrier (Parallel).
   void FreeSlot(Value* p) {
     if (defer_frees_) return deferred_frees_.push_back(p);
+    if (written_ || serial_end_ != nullptr) return phase_frees_.push_back(p);
+    ReturnSlot(p);
+  }
+  void ReturnSlot(Value* p) {
     Slot s = slots_.at(p);
     auto it = std::lower_bound(free_.begin(), free_.end(), s.offset,
                                [](const Slot& a, int64_t off) { return a.offset < off; });
@@ -254,6 +261,7 @@ class Emitter {
   // Code that thread 0 alone runs: opens an `if (thread == 0)` block, or continues the
   // open one (consecutive serial ops need no barrier between them).
   void Serial() {
+    Writes();
     if (serial_end_ != nullptr) return;
     Sync();
     llvm::BasicBlock* only = llvm::BasicBlock::Create(ctx_, "thread0", fn_);
@@ -269,10 +277,33 @@ class Emitter {
     written_ = true;
   }
   // Code every thread runs, each its share (Share): after a barrier, when anything was
-  // written since the last one (it may be read, or its buffer reused, by this code).
+  // written since the last one — unless the op being emitted (tracked_op_) has written
+  // nothing yet and reads nothing written since: its results go to buffers of its own
+  // (frees wait for the barrier), so it may run beside the ops before it (the slices of
+  // a product, the bias gradient's sum beside the product reading the same gates).
   void Parallel() {
     EndSerial();
+    if (tracked_op_ != nullptr && !op_wrote_ && !untracked_ && !ReadsDirty(*tracked_op_)) return;
     Sync();
+  }
+  bool ReadsDirty(const ir::Op& op) {
+    for (ir::Value* v : op.operands()) {
+      if (dirty_.count(P(v))) return true;
+    }
+    if (auto it = pending_.find(&op); it != pending_.end()) {
+      for (const DeferredProduct& d : it->second) {
+        if (dirty_.count(d.a) || dirty_.count(d.b)) return true;
+      }
+    }
+    return false;
+  }
+  // Code that writes follows: the tracked op's, or writes no op's results name.
+  void Writes() {
+    if (tracked_op_ != nullptr) {
+      op_wrote_ = true;
+    } else {
+      untracked_ = true;
+    }
   }
   // Between two steps of one op: what every thread wrote is read by what follows.
   void Between() {
@@ -282,13 +313,20 @@ class Emitter {
   }
   void Sync() {
     if (!written_) return;
-    if (auto* one = llvm::dyn_cast<llvm::ConstantInt>(threads_); one != nullptr && one->isOne()) {
-      written_ = false;  // a wavefront's code: each thread alone in its part
-      return;
+    // Not in a wavefront's code: each thread alone in its part.
+    if (auto* one = llvm::dyn_cast<llvm::ConstantInt>(threads_); one == nullptr || !one->isOne()) {
+      barriers_ += trip_;
+      b_.CreateCall(barrier_, {barrier_lines_, threads_});
     }
-    barriers_ += trip_;
-    b_.CreateCall(barrier_, {barrier_lines_, threads_});
+    Passed();
+  }
+  // After a barrier: nothing is pending.
+  void Passed() {
     written_ = false;
+    untracked_ = false;
+    dirty_.clear();
+    for (Value* p : phase_frees_) ReturnSlot(p);
+    phase_frees_.clear();
   }
   // This thread's part [begin, end) of [0, n), in whole multiples of `grain`: the same
   // part on every call, so that a thread works on the same columns at every step. The
@@ -297,6 +335,7 @@ class Emitter {
     Value *begin, *end;
   };
   Range Share(int64_t n, int64_t grain) {
+    Writes();
     if (wavefront_) Serial();
     if (serial_end_ != nullptr) return {I64(0), I64(n)};
     written_ = true;
@@ -696,9 +735,30 @@ class Emitter {
     return false;
   }
 
+  // An op whose only writes are its results, into buffers no other op of this phase
+  // touches — its own, a scan's next carry or step slot, the caller's output; not a
+  // parameter it updates in place, which others may still read — is tracked: the first
+  // barrier it would pass is skipped when it reads nothing written since the last
+  // (Parallel), and its results count as written.
+  absl::Status EmitOp(const ir::Op& op) {
+    bool tracked = ThreadsOf(op) != Threads::kOwn || op.code() == OpCode::kMatmul;
+    for (ir::Value* r : op.results()) {
+      auto it = preassigned_.find(r);
+      for (const auto& [name, global] : globals_) tracked &= it == preassigned_.end() || it->second != global;
+    }
+    tracked_op_ = tracked ? &op : nullptr;
+    op_wrote_ = false;
+    absl::Status status = EmitOpCode(op);
+    tracked_op_ = nullptr;
+    if (tracked) {
+      for (ir::Value* r : op.results()) dirty_.insert(P(r));
+    }
+    return status;
+  }
+
   // Every op has a case and there is no default: -Werror=switch makes an op added to
   // ops.def without its emitter a build error, here and in Scalar.
-  absl::Status EmitOp(const ir::Op& op) {
+  absl::Status EmitOpCode(const ir::Op& op) {
     const ir::TensorType& out = op.num_results() ? op.result(0)->type() : ir::TensorType{};
     work_ += trip_ * ir::WorkOf(op);
     // A small op outside loops is thread 0's: consecutive serial ops need no barrier
@@ -953,6 +1013,7 @@ class Emitter {
       });
     } else {
       if (b_scratch != nullptr) {
+        untracked_ = true;  // the panels: the threads wait for them
         Serial();
         gemm_.EmitPack(b_, plan, b_data, b_scratch);
       }
@@ -1478,7 +1539,7 @@ class Emitter {
     thread_ = all_thread;
     threads_ = all_threads;
     barrier_lines_ = all_lines;
-    written_ = true;  // the next reader waits for both teams
+    written_ = untracked_ = true;  // the next reader waits for both teams
     defer_frees_ = false;
     for (Value* p : deferred_frees_) FreeSlot(p);
     deferred_frees_.clear();
@@ -1497,7 +1558,7 @@ class Emitter {
     auto meet = [&] {
       b_.CreateCall(barrier_, {barrier_lines_, run_threads_});
       barriers_ += trip_;
-      written_ = false;
+      Passed();
     };
     meet();
     Value* thread = thread_;
@@ -1596,6 +1657,13 @@ class Emitter {
   Value* threads_ = nullptr;      // how many share its ops: run_threads_, or 1 in a wavefront
   Value* run_threads_ = nullptr;  // how many run the function (ArenaHeader::threads)
   bool wavefront_ = false;        // the function has one: see Wavefront
+  // Since the last barrier: buffers the tracked ops wrote (their results), whether any
+  // other code wrote, and buffers freed (FreeSlot). See Parallel.
+  std::unordered_set<Value*> dirty_;
+  bool untracked_ = false;
+  std::vector<Value*> phase_frees_;
+  const ir::Op* tracked_op_ = nullptr;  // being emitted (EmitOp)
+  bool op_wrote_ = false;               // it has begun writing
   enum class Progress { kNone, kPublish, kWait };
   Progress progress_ = Progress::kNone;       // what the next Scan does with kWavefrontStep
   llvm::Function* wait_ = nullptr;            // WaitFunction
