@@ -18,6 +18,11 @@ constexpr int kChains = static_cast<int>(kFmaPerCycle * kFmaLatency);
 constexpr int64_t kPanelBytes = 64 << 10;
 // Panels from which packing Aᵀ pays (see PlanGemm).
 constexpr int64_t kPackAPanels = 2;
+// Threads share a product by its panels (emitter.cc): one this large gets at least
+// kSharedPanels where N allows, or one thread computes it while the others wait — the
+// SentimentLSTM's [1024, 100] embedding-projection gradient was one 112-wide panel.
+constexpr double kSharedWork = 1e6;
+constexpr int64_t kSharedPanels = 4;
 
 // Registers a tile occupies: accumulators, one row of B, the broadcast element of A,
 // and the product when there is no fused multiply-add.
@@ -52,6 +57,9 @@ GemmPlan PlanGemm(const GemmShape& shape, const VectorRegisters& registers) {
   best.lanes = std::max<int>(1, registers.bits / 8 / static_cast<int>(DTypeSize(shape.dtype)));
   double best_cycles = std::numeric_limits<double>::infinity(), best_loads = 0;
   int64_t m = std::max<int64_t>(shape.m, 1), n = std::max<int64_t>(shape.n, 1);
+  int64_t min_panels = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(shape.k) >= kSharedWork
+                           ? std::min(kSharedPanels, (n + best.lanes - 1) / best.lanes)
+                           : 1;
   for (int nv = 1; nv <= 8; ++nv) {
     for (int mr = 1; mr <= 32; ++mr) {
       if (RegistersFor(mr, nv, 1, registers) > registers.count) break;
@@ -62,6 +70,7 @@ GemmPlan PlanGemm(const GemmShape& shape, const VectorRegisters& registers) {
       p.split = SplitFor(mr, nv, registers);
       p.tail_split = SplitFor(static_cast<int>(m % mr), nv, registers);
       int64_t panels = (n + p.nr() - 1) / p.nr();
+      if (panels < min_panels) break;  // wider tiles have fewer
       double per_panel = static_cast<double>(m / mr) * CyclesPerStep(mr, nv, p.split);
       if (m % mr) per_panel += CyclesPerStep(static_cast<int>(m % mr), nv, p.tail_split);
       double cycles = static_cast<double>(panels) * per_panel;

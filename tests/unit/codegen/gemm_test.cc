@@ -64,8 +64,17 @@ TEST(GemmPlanTest, TheGateProductUsesWholeTiles) {
 TEST(GemmPlanTest, TransposedAIsPackedWhereManyPanelsReadIt) {
   EXPECT_TRUE(PlanGemm({1024, 256, 1600, true, false, DType::kF32}, kAvx2).pack_a);
   EXPECT_FALSE(PlanGemm({1024, 256, 1600, false, false, DType::kF32}, kAvx2).pack_a);
-  EXPECT_FALSE(PlanGemm({1024, 16, 1600, true, false, DType::kF32}, kAvx2).pack_a);  // one panel
+  EXPECT_FALSE(PlanGemm({1024, 8, 1600, true, false, DType::kF32}, kAvx2).pack_a);  // one panel
   EXPECT_FALSE(PlanGemm({1, 256, 1600, true, false, DType::kF32}, kAvx2).pack_a);
+}
+
+// Threads share a product by panels: a large one gets several where N allows (the
+// SentimentLSTM's embedding-projection gradient, N = 100), a small one the fastest tile.
+TEST(GemmPlanTest, LargeProductsHavePanelsToShare) {
+  EXPECT_GE(PlanGemm({1024, 100, 1600, true, false, DType::kF32}, kAvx512).num_panels(), 4);
+  EXPECT_GE(PlanGemm({1024, 100, 1600, true, false, DType::kF32}, kAvx2).num_panels(), 4);
+  EXPECT_EQ(PlanGemm({1024, 20, 1600, true, false, DType::kF32}, kAvx512).num_panels(), 2);  // as many as N has
+  EXPECT_EQ(PlanGemm({4, 100, 16, false, false, DType::kF32}, kAvx512).num_panels(), 1);
 }
 
 struct Case {
