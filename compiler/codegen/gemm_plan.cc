@@ -57,9 +57,10 @@ GemmPlan PlanGemm(const GemmShape& shape, const VectorRegisters& registers) {
   best.lanes = std::max<int>(1, registers.bits / 8 / static_cast<int>(DTypeSize(shape.dtype)));
   double best_cycles = std::numeric_limits<double>::infinity(), best_loads = 0;
   int64_t m = std::max<int64_t>(shape.m, 1), n = std::max<int64_t>(shape.n, 1);
-  int64_t min_panels = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(shape.k) >= kSharedWork
-                           ? std::min(kSharedPanels, (n + best.lanes - 1) / best.lanes)
-                           : 1;
+  int64_t min_panels =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(shape.k) >= kSharedWork
+          ? std::min(kSharedPanels, (n + best.lanes - 1) / best.lanes)
+          : 1;
   for (int nv = 1; nv <= 8; ++nv) {
     for (int mr = 1; mr <= 32; ++mr) {
       if (RegistersFor(mr, nv, 1, registers) > registers.count) break;
