@@ -30,6 +30,7 @@ WORKLOADS = [
     ("SentimentTrainStep", "BM_SentimentLstmTraining", "training step, batch 32, seq 50"),
     ("StreamingLstmStep", "BM_StreamingLstmStep", "streaming LSTM(256) step, batch 1"),
     ("Lstm100StepsBatch1", "BM_Lstm100StepsBatch1", "LSTM(256) over 100 steps, batch 1"),
+    ("StackedLstmBatch1", "BM_StackedLstmBatch1", "2-layer LSTM(64) over 100 steps, batch 1"),
     ("CharRnnTrainStep", "BM_CharRnnTraining", "char-RNN training step"),
     ("GruByGateTrainStep", "BM_GruTraining", "gate-by-gate GRU training step"),
     ("BiGruForward", "BM_BiGruForward", "2-layer bidirectional GRU forward"),

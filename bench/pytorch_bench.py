@@ -119,6 +119,13 @@ def workloads():
         with torch.no_grad():
             lstm(x100)
 
+    stacked = torch.nn.LSTM(64, 64, num_layers=2, batch_first=True)
+    sx = torch.zeros(1, 100, 64)
+
+    def stacked_lstm():
+        with torch.no_grad():
+            stacked(sx)
+
     g = GruByGate()
     gx, gy = torch.zeros(16, 32, 64), torch.zeros(16, 32, 8)
     gopt = torch.optim.Adam(g.parameters(), lr=0.01)
@@ -137,6 +144,7 @@ def workloads():
 
     return {"SentimentForward": (forward, 7), "SentimentTrainStep": (train_step, 7),
             "StreamingLstmStep": (stream_step, 101), "Lstm100StepsBatch1": (lstm_100_steps, 21),
+            "StackedLstmBatch1": (stacked_lstm, 21),
             "CharRnnTrainStep": (char_step, 21), "GruByGateTrainStep": (gru_step, 21),
             "BiGruForward": (bigru_forward, 21)}
 
