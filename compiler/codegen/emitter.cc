@@ -297,7 +297,8 @@ class Emitter {
     }
     return false;
   }
-  // Code that writes follows: the tracked op's, or writes no op's results name.
+  // Code that writes follows: the tracked op's (into its results), or code no tracked op
+  // runs, whose writes dirty_ cannot name.
   void Writes() {
     if (tracked_op_ != nullptr) {
       op_wrote_ = true;
@@ -644,12 +645,10 @@ class Emitter {
         }
       } else if (op->code() != OpCode::kYield) {  // the scan emitter copies what is yielded
         const ir::Op* next = std::next(it) != block.ops().end() ? std::next(it)->get() : nullptr;
-        absl::Status s =
-            op.get() == beside_ ? absl::OkStatus()  // emitted with the scan before it
-            : op->code() == OpCode::kScan && op->BoolAttr("with_next") && next != nullptr &&
-                    next->code() == OpCode::kScan
-                ? (op->BoolAttr("wavefront") && wavefront_ ? Wavefront(*op, *next) : ScansBeside(*op, *next))
-                : EmitOp(*op);
+        absl::Status s = op.get() == beside_ ? absl::OkStatus()  // emitted with the op before it
+                         : op->BoolAttr("with_next") && next != nullptr && next->code() == op->code()
+                             ? (op->BoolAttr("wavefront") && wavefront_ ? Wavefront(*op, *next) : Beside(*op, *next))
+                             : EmitOp(*op);
         if (!s.ok()) return ir::ErrorAt(op->loc(), s.message());
         for (ir::Value* r : op->results()) {
           Hold(r);
@@ -1508,11 +1507,11 @@ class Emitter {
     return absl::OkStatus();
   }
 
-  // Two scans marked by concurrent-scans: thread team 0 (the first half of the threads)
-  // runs the first, team 1 the second, each with its own thread numbers and barrier; with
-  // one thread, that thread runs both. Neither frees arena space the other may still use
-  // until both are emitted.
-  absl::Status ScansBeside(const ir::Op& first, const ir::Op& second) {
+  // Two scans or products marked by concurrent-scans: thread team 0 (the first half of
+  // the threads) runs the first, team 1 the second, each with its own thread numbers and
+  // barrier; with one thread, that thread runs both. Neither frees arena space the other
+  // may still use until both are emitted.
+  absl::Status Beside(const ir::Op& first, const ir::Op& second) {
     Parallel();
     Value* several = b_.CreateICmpSGE(threads_, I64(2));
     Value* half = b_.CreateUDiv(threads_, I64(2));
@@ -1531,7 +1530,7 @@ class Emitter {
       b_.CreateCondBr(b_.CreateOr(b_.CreateNot(several), b_.CreateICmpEQ(team, I64(k))), run, done);
       b_.SetInsertPoint(run);
       written_ = false;
-      status = Scan(k == 0 ? first : second);
+      status = EmitOp(k == 0 ? first : second);
       EndSerial();
       b_.CreateBr(done);
       b_.SetInsertPoint(done);
@@ -1540,10 +1539,7 @@ class Emitter {
     threads_ = all_threads;
     barrier_lines_ = all_lines;
     written_ = untracked_ = true;  // the next reader waits for both teams
-    defer_frees_ = false;
-    for (Value* p : deferred_frees_) FreeSlot(p);
-    deferred_frees_.clear();
-    beside_ = &second;
+    EndPair(second);
     return status;
   }
 
@@ -1579,13 +1575,18 @@ class Emitter {
     }
     thread_ = thread;
     meet();
+    EndPair(second);
+    return status;
+  }
+  Value* ProgressLine() { return b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, kWavefrontStep); }
+  // After two scans emitted side by side: the arena space they held is given back (after
+  // the next barrier), and the second is not emitted again.
+  void EndPair(const ir::Op& second) {
     defer_frees_ = false;
     for (Value* p : deferred_frees_) FreeSlot(p);
     deferred_frees_.clear();
     beside_ = &second;
-    return status;
   }
-  Value* ProgressLine() { return b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, kWavefrontStep); }
 
   // A product whose only reader is a fused loop taking full-height column slices of it,
   // each as wide as the loop (an LSTM's gates), may be computed panel by panel inside
@@ -1672,9 +1673,9 @@ class Emitter {
   llvm::BasicBlock* serial_end_ = nullptr;    // in thread 0's code (Serial): where it ends
   bool written_ = false;                      // something was written since the last barrier
   Value* barrier_lines_ = nullptr;            // the barrier of the threads running this code
-  bool defer_frees_ = false;                  // in ScansBeside: arena space stays taken
+  bool defer_frees_ = false;                  // in Beside and Wavefront: arena space stays taken
   std::vector<Value*> deferred_frees_;
-  const ir::Op* beside_ = nullptr;  // the second scan ScansBeside emitted
+  const ir::Op* beside_ = nullptr;  // the second op Beside or Wavefront emitted
   // Per run: barriers passed and operations done (ir::WorkOf), each op counted once per
   // step of the scans around it (trip_).
   double barriers_ = 0, work_ = 0, trip_ = 1;

@@ -123,6 +123,31 @@ TEST_F(ThreadsTest, BidirectionalTrainingGivesTheSameBitsWithTeams) {
   }
 }
 
+// An LSTM(128) at batch 16 over 50 steps: concurrent-scans pairs its training step's two
+// large weight-gradient products (each [512, 128] over K = 800), which then run on two
+// thread teams, and the results are the serial bits.
+TEST_F(ThreadsTest, WeightGradientsRunSideBySide) {
+  nn::Model m("Lstm");
+  auto x = m.Input("x", DType::kF32, {-1, 50, 128});
+  auto y = m.Input("y", DType::kF32, {-1, 50, 128});
+  auto lstm = m.LSTM("lstm", x, 128, 128, {.batch_first = true}).output;
+  m.Output(lstm);
+  m.MSELoss(lstm, y);
+  ASSERT_TRUE(m.SetTraining("optimizer { lr: 0.05 sgd {} }").ok());
+  auto module = pipeline::PrepareModel(m.file(), {.batch = 16});
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto optimized = pipeline::OptimizeFunction(**module, "train_step");
+  ASSERT_TRUE(optimized.ok()) << optimized.status();
+  std::string ir = ir::Print(*optimized->module);
+  EXPECT_NE(ir.find("transpose_a = true, with_next = true"), std::string::npos) << ir;
+  std::vector<Tensor> inputs = testing::RandomInputs(*(*module)->FindFunction("train_step"), 5);
+  ir::Interpreter interp(**module, /*seed=*/4);
+  for (int threads : {2, 3}) {
+    ExpectThreadCountChangesNothing(**module, "train_step", inputs, interp.globals(), threads, 3,
+                                    "LSTM(128) training on " + std::to_string(threads) + " threads");
+  }
+}
+
 // Three stacked LSTM layers with small steps (batch 1): the wavefront pass pairs the
 // first two, forward and in the training step's reverse scans; the third runs alone on
 // thread 0. Thread 1 runs the second layer one step behind the first, and the results

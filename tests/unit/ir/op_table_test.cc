@@ -26,7 +26,7 @@ TEST(OpTableTest, EveryOpHasEveryColumn) {
 
 TEST(OpTableTest, AttributeSignaturesParse) {
   const OpInfo& matmul = GetOpInfo(OpCode::kMatmul);
-  ASSERT_EQ(matmul.attrs.size(), 2u);
+  ASSERT_EQ(matmul.attrs.size(), 3u);  // transpose_a, transpose_b, with_next
   EXPECT_EQ(matmul.attrs[0].name, "transpose_a");
   EXPECT_EQ(matmul.attrs[0].kind, AttrKind::kBool);
   EXPECT_TRUE(matmul.attrs[0].optional);
