@@ -991,9 +991,9 @@ class Emitter {
     bool in_place = b_panels == nullptr && GemmEmitter::ReadsBInPlace(plan);
     Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
     // The threads share the column panels (each its own weight columns, in its cache),
-    // once B is packed: by thread 0, before them, in a product of one matrix; a batch
-    // of products that each pack their own B (rare), or a small product, runs on thread
-    // 0 alone.
+    // each packing the panels of B it then reads, in a product of one matrix; a batch of
+    // products that each pack their own B (rare), or a small product, runs on thread 0
+    // alone.
     auto at = [&](Value* base, Value* item, int64_t elements) {
       return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(item, I64(elements)));
     };
@@ -1011,13 +1011,9 @@ class Emitter {
                           at(dst, item, m * n));
       });
     } else {
-      if (b_scratch != nullptr) {
-        untracked_ = true;  // the panels: the threads wait for them
-        Serial();
-        gemm_.EmitPack(b_, plan, b_data, b_scratch);
-      }
       Parallel();
       Range share = Share(plan.num_panels(), 1);
+      if (b_scratch != nullptr) gemm_.EmitPackPanels(b_, plan, b_data, b_scratch, share.begin, share.end);
       Value* panels = b_panels != nullptr ? b_panels : b_scratch;
       each([&](Value* item) {
         gemm_.EmitPanels(b_, plan, at(a_data, item, m * k), panels != nullptr ? panels : at(b_data, item, k * n),
@@ -1121,15 +1117,27 @@ class Emitter {
       }
     });
     if (parameter_packs_.empty()) return;
-    Serial();
+    // Every thread reads the versions before thread 0 records the new one, after the
+    // barrier that follows the packing; each packs its share of every parameter's panels.
     Value* version = Load(DType::kI64, scratch_, I64(kParamsVersion));
     Value* stale = b_.CreateOr(b_.CreateICmpEQ(version, I64(0)),
                                b_.CreateICmpNE(version, Load(DType::kI64, scratch_, I64(kPackedVersion))));
     llvm::BasicBlock* pack = llvm::BasicBlock::Create(ctx_, "pack_parameters", fn_);
-    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "body", fn_);
-    b_.CreateCondBr(stale, pack, body);
+    llvm::BasicBlock* packed = llvm::BasicBlock::Create(ctx_, "packed", fn_);
+    b_.CreateCondBr(stale, pack, packed);
     b_.SetInsertPoint(pack);
-    for (const auto& [key, p] : parameter_packs_) gemm_.EmitPack(b_, p.plan, globals_.at(key.global), p.buffer);
+    for (const auto& [key, p] : parameter_packs_) {
+      Range share = Share(p.plan.num_panels(), 1);
+      gemm_.EmitPackPanels(b_, p.plan, globals_.at(key.global), p.buffer, share.begin, share.end);
+    }
+    EndSerial();  // a wavefront's function packs on thread 0
+    b_.CreateBr(packed);
+    b_.SetInsertPoint(packed);
+    Serial();  // after the barrier
+    llvm::BasicBlock* record = llvm::BasicBlock::Create(ctx_, "record_version", fn_);
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "body", fn_);
+    b_.CreateCondBr(stale, record, body);
+    b_.SetInsertPoint(record);
     Store(DType::kI64, scratch_, I64(kPackedVersion), version);
     b_.CreateBr(body);
     b_.SetInsertPoint(body);
@@ -1641,8 +1649,9 @@ class Emitter {
       PackedKey key{w, "", plan.shape.trans_b, plan.nr()};
       if (!invariant || ParameterOf(w) || GemmEmitter::ReadsBInPlace(plan) || packed_.count(key)) continue;
       Value* buffer = AllocBytes(plan.packed_b_bytes());
-      Serial();
-      gemm_.EmitPack(b_, plan, P(scan.operand(w->index())), buffer);
+      Parallel();  // its source may be new
+      Range share = Share(plan.num_panels(), 1);
+      gemm_.EmitPackPanels(b_, plan, P(scan.operand(w->index())), buffer, share.begin, share.end);
       packed_[key] = buffer;
       keys.push_back(key);
     }

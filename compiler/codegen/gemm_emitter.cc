@@ -261,13 +261,14 @@ llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {
   if (llvm::Function* f = module_.getFunction(name)) return f;
   llvm::LLVMContext& ctx = module_.getContext();
   llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
   llvm::Function* f =
-      NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false));
+      NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, i64, i64}, false));
   f->addParamAttr(0, llvm::Attribute::NoAlias);
   f->addParamAttr(1, llvm::Attribute::NoAlias);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
   llvm::Type* elem = s.dtype == DType::kF64 ? b.getDoubleTy() : b.getFloatTy();
-  Value *src = f->getArg(0), *dst = f->getArg(1);
+  Value *src = f->getArg(0), *dst = f->getArg(1), *first = f->getArg(2), *end = f->getArg(3);
   int64_t nr = plan.nr(), full = s.n / nr;
   auto I64 = [&](int64_t v) { return b.getInt64(v); };
   // Panel p, its first `width` columns copied and the rest zero. Transposed, B's rows
@@ -292,15 +293,28 @@ llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {
       });
     });
   };
-  EmitFor(b, I64(0), I64(full), [&](Value* p) { panel(p, nr); });
-  if (s.n % nr) panel(I64(full), s.n % nr);
+  EmitFor(b, first, b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, end, I64(full)), [&](Value* p) { panel(p, nr); });
+  if (s.n % nr) {
+    llvm::BasicBlock* last = llvm::BasicBlock::Create(ctx, "last_panel", f);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx, "done", f);
+    b.CreateCondBr(b.CreateAnd(b.CreateICmpSLE(first, I64(full)), b.CreateICmpSGT(end, I64(full))), last, done);
+    b.SetInsertPoint(last);
+    panel(I64(full), s.n % nr);
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
   b.CreateRetVoid();
   return f;
 }
 
 void GemmEmitter::EmitPack(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* bdata, Value* packed) {
+  EmitPackPanels(b, plan, bdata, packed, b.getInt64(0), b.getInt64(plan.num_panels()));
+}
+
+void GemmEmitter::EmitPackPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* bdata, Value* packed, Value* first,
+                                 Value* end) {
   if (plan.packed_b_elements() == 0) return;
-  b.CreateCall(Packer(plan), {bdata, packed});
+  b.CreateCall(Packer(plan), {bdata, packed, first, end});
 }
 
 }  // namespace loom::codegen

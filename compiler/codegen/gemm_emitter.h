@@ -38,6 +38,10 @@ class GemmEmitter {
   // Packs op(B) (B as stored: [K,N], or [N,K] with trans_b) into plan.packed_b_elements()
   // elements at `packed`, 64-byte aligned.
   void EmitPack(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* bdata, llvm::Value* packed);
+  // The panels [first, end) of it only (threads share the packing as they share the
+  // panels).
+  void EmitPackPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, llvm::Value* bdata, llvm::Value* packed,
+                      llvm::Value* first, llvm::Value* end);
 
  private:
   llvm::Function* Kernel(const GemmPlan& plan, bool packed);
