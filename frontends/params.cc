@@ -8,6 +8,7 @@
 #include "ir/interpreter.h"
 #include "runtime/npy.h"
 #include "support/file_name.h"
+#include "support/files.h"
 #include "support/status_macros.h"
 
 namespace loom::frontends {
@@ -68,9 +69,7 @@ absl::StatusOr<Checkpoint> StateFromCheckpoint(const ir::Module& module, const C
 }
 
 absl::Status ExportNpyDir(const Checkpoint& params, const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot create: ", ec.message()));
+  RETURN_IF_ERROR(CreateDirectories(dir));
   for (const auto& [name, t] : params.tensors) {
     RETURN_IF_ERROR(WriteNpy(absl::StrCat(dir, "/", FileNameFor(name), ".npy"), t));
   }

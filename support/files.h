@@ -19,6 +19,9 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 // work, with the message the write itself would give.
 absl::Status CheckWritable(const std::string& path);
 
+// Makes `dir` and its missing parents (nothing when it exists).
+absl::Status CreateDirectories(const std::string& dir);
+
 }  // namespace loom
 
 #endif  // LOOM_SUPPORT_FILES_H_

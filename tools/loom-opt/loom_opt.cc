@@ -27,56 +27,11 @@
 #include "support/memory.h"
 #include "support/philox.h"
 #include "support/status_macros.h"
+#include "tools/common/flags.h"
 #include "tools/loom-opt/tensor_format.h"
 
 namespace loom {
 namespace {
-
-constexpr char kUsage[] = R"(usage: loom-opt [options] [passes] FILE   (loom-opt --version)
-
-Reads a Loom IR module (text, or the binary form; '-' reads standard input), runs the
-passes given on the command line in that order, verifies the result and prints it.
-
-Passes (in the order given; e.g. --canonicalize --cse --unroll=4):
-%PASSES%  --pipeline=a,b=1,c       the same, as one comma-separated list
-  --pipeline=NAME          what the JIT and loomc run on each function: its lengths
-                           made explicit, then the named pipeline's passes
-                           (default,-PASS leaves one out):
-%PIPELINES%
-Options:
-  --verify-each            verify the module after every pass
-  --print-after-all        print the module after every pass (to stderr)
-  --pass-timing            print each pass's wall time (to stderr)
-  --emit=text|binary|llvm|asm
-                           output format (default text); llvm prints the LLVM IR the
-                           code generator emits for every function, before optimization;
-                           asm the optimized machine code
-  --target=TRIPLE          llvm and asm for another architecture (e.g. aarch64-linux-gnu)
-  --target-cpu=CPU         llvm and asm for that CPU (default: host, or $LOOM_TARGET_CPU;
-                           e.g. x86-64-v3, skylake-avx512, generic, neoverse-n1)
-  -o FILE                  write the output to FILE (default standard output)
-  --run=FUNC               after the passes, run FUNC with the reference interpreter
-                           and print its results instead of the module
-  --input=FILE.npy         an input of FUNC (repeat, in order)
-  --random-inputs          make FUNC's inputs: floats uniform in [-1, 1), integers in
-                           [0, 4), i1 fair coins, drawn with --seed
-  --seed=N                 seed for parameter initializers and random inputs (default 0)
-  --output-dir=DIR         also write FUNC's results as DIR/result<i>.npy
-  --help                   this text
-)";
-
-std::string Usage() {
-  std::string passes;
-  for (const auto& p : pipeline::RegisteredPasses()) {
-    std::string flag = absl::StrCat("  --", p.name);
-    flag.resize(std::max<size_t>(flag.size() + 1, 27), ' ');
-    absl::StrAppend(&passes, flag, p.description, "\n");
-  }
-  std::string usage = kUsage;
-  usage.replace(usage.find("%PASSES%"), 8, passes);
-  usage.replace(usage.find("%PIPELINES%"), 11, pipeline::DescribePipelines("                           "));
-  return usage;
-}
 
 struct Options {
   std::string file;
@@ -90,72 +45,95 @@ struct Options {
   std::string run;
   std::vector<std::string> inputs;
   bool random_inputs = false;
-  uint64_t seed = 0;
+  uint64_t seed = 1;
   std::string output_dir;
 };
 
-bool IsRegisteredPass(absl::string_view spec) {
-  absl::string_view name = spec.substr(0, spec.find('='));
+bool IsRegisteredPass(absl::string_view name) {
   for (const auto& p : pipeline::RegisteredPasses()) {
     if (p.name == name) return true;
   }
   return false;
 }
 
-absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](absl::string_view flag) -> std::optional<std::string> {
-      std::string prefix = absl::StrCat(flag, "=");
-      if (absl::StartsWith(arg, prefix)) return arg.substr(prefix.size());
-      return std::nullopt;
-    };
-    if (arg == "--version") {
-      return absl::CancelledError(absl::StrCat("loom-opt ", LOOM_VERSION, " (LLVM ", LOOM_LLVM_VERSION, ")\n"));
+// Each registered pass is an option (--cse, --unroll=4), run in command-line order.
+const flags::Tool& LoomOptTool() {
+  using flags::Flag;
+  using flags::Repeated;
+  static const flags::Tool* tool = [] {
+    std::vector<Flag> options;
+    for (const auto& p : pipeline::RegisteredPasses()) {
+      options.push_back({.name = std::string(p.name),
+                         .value = "OPTIONS",
+                         .help = std::string(p.description),
+                         .repeated = true,
+                         .optional_value = true});
     }
-    if (arg == "--help" || arg == "-h") {
-      return absl::CancelledError(Usage());
-    } else if (arg == "--verify-each") {
-      o.verify_each = true;
-    } else if (arg == "--print-after-all") {
-      o.print_after_all = true;
-    } else if (arg == "--pass-timing") {
-      o.pass_timing = true;
-    } else if (arg == "--random-inputs") {
-      o.random_inputs = true;
-    } else if (auto v = value("--emit")) {
-      if (*v != "text" && *v != "binary" && *v != "llvm" && *v != "asm") {
-        return absl::InvalidArgumentError("--emit takes text, binary, llvm or asm");
-      }
-      o.emit = *v;
-    } else if (auto v = value("--target")) {
-      o.target = *v;
-    } else if (auto v = value("--target-cpu")) {
-      o.cpu = *v;
-    } else if (arg == "-o" && i + 1 < argc) {
-      o.output = argv[++i];
-    } else if (auto v = value("--run")) {
-      o.run = *v;
-    } else if (auto v = value("--input")) {
-      o.inputs.push_back(*v);
-    } else if (auto v = value("--seed")) {
-      if (!absl::SimpleAtoi(*v, &o.seed)) return absl::InvalidArgumentError("--seed takes an integer");
-    } else if (auto v = value("--output-dir")) {
-      o.output_dir = *v;
-    } else if (auto v = value("--pipeline")) {
-      o.passes.push_back({*v, true});
-    } else if (absl::StartsWith(arg, "--") && IsRegisteredPass(arg.substr(2))) {
-      o.passes.push_back({arg.substr(2), false});
-    } else if (absl::StartsWith(arg, "-") && arg != "-") {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option '", arg, "' (see --help)"));
-    } else if (o.file.empty()) {
-      o.file = arg;
-    } else {
-      return absl::InvalidArgumentError("more than one input file given");
+    std::vector<Flag> rest = {
+        Repeated({"pipeline", "a,b=1,c", "",
+                  "passes as one comma-separated list (repeatable, in order with the others);\n"
+                  "or a pipeline's name: what the JIT and loomc run on each function, its lengths\n"
+                  "made explicit, then the pipeline's passes (default,-PASS leaves one out):\n" +
+                      pipeline::DescribePipelines("  ")}),
+        {"verify-each", "", "", "verify the module after every pass"},
+        {"print-after-all", "", "", "print the module after every pass (to stderr)"},
+        {"pass-timing", "", "", "print each pass's wall time (to stderr)"},
+        {"emit", "text|binary|llvm|asm", "text",
+         "the output: the IR as text or binary; llvm prints the LLVM IR the code generator\n"
+         "emits for every function, before optimization; asm the optimized machine code"},
+        {"target", "TRIPLE", "this machine's", "llvm and asm for another architecture (aarch64-linux-gnu)"},
+        {"target-cpu", "CPU", "host, or $LOOM_TARGET_CPU",
+         "llvm and asm for that CPU (x86-64-v3, skylake-avx512, generic, neoverse-n1)"},
+        {"o", "FILE", "standard output", "write the output to FILE"},
+        {"run", "FUNC", "",
+         "after the passes, run FUNC with the reference interpreter and print its\n"
+         "results instead of the module"},
+        Repeated({"input", "FILE.npy", "", "an input of FUNC (repeat, in order)"}),
+        {"random-inputs", "", "",
+         "make FUNC's inputs: floats uniform in [-1, 1), integers in [0, 4),\n"
+         "i1 fair coins, drawn with --seed"},
+        {"seed", "N", "1", "seed for parameter initializers and random inputs"},
+        {"output-dir", "DIR", "", "also write FUNC's results as DIR/result<i>.npy (DIR is created)"},
+    };
+    options.insert(options.end(), rest.begin(), rest.end());
+    return new flags::Tool("loom-opt", "",
+                           {{"", "[passes] FILE", 1, 1, "",
+                             "Reads a Loom IR module (text, or the binary form; '-' reads standard input),\n"
+                             "runs the passes given on the command line in that order (--canonicalize --cse\n"
+                             "--unroll=4), verifies the result and prints it.\n",
+                             options}},
+                           "");
+  }();
+  return *tool;
+}
+
+absl::StatusOr<Options> OptionsOf(const flags::Args& args) {
+  Options o;
+  o.file = args.positional[0];
+  o.verify_each = args.Has("--verify-each");
+  o.print_after_all = args.Has("--print-after-all");
+  o.pass_timing = args.Has("--pass-timing");
+  o.random_inputs = args.Has("--random-inputs");
+  o.emit = args.Get("--emit", o.emit);
+  if (o.emit != "text" && o.emit != "binary" && o.emit != "llvm" && o.emit != "asm") {
+    return absl::InvalidArgumentError(absl::StrCat("--emit takes text, binary, llvm or asm, got '", o.emit, "'"));
+  }
+  o.target = args.Get("--target");
+  o.cpu = args.Get("--target-cpu", o.cpu);
+  o.output = args.Get("-o");
+  o.run = args.Get("--run");
+  o.inputs = args.GetAll("--input");
+  ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", 1));
+  o.seed = static_cast<uint64_t>(seed);
+  o.output_dir = args.Get("--output-dir");
+  for (const auto& [flag, value] : args.in_order) {
+    std::string name = flag.substr(2);
+    if (flag == "--pipeline") {
+      o.passes.push_back({value, true});
+    } else if (IsRegisteredPass(name)) {
+      o.passes.push_back({value.empty() ? name : absl::StrCat(name, "=", value), false});
     }
   }
-  if (o.file.empty()) return absl::InvalidArgumentError("no input file (see --help)");
   return o;
 }
 
@@ -206,6 +184,7 @@ absl::Status RunFunction(const ir::Module& module, const Options& o) {
   }
   ir::Interpreter interp(module, o.seed);
   ASSIGN_OR_RETURN(std::vector<Tensor> results, interp.Run(o.run, std::move(inputs)));
+  if (!o.output_dir.empty()) RETURN_IF_ERROR(CreateDirectories(o.output_dir));
   for (size_t i = 0; i < results.size(); ++i) {
     std::cout << "result " << i << ": " << ir::TypeOf(results[i]).ToString() << " = " << FormatTensorValues(results[i])
               << "\n";
@@ -297,23 +276,13 @@ absl::Status Main(const Options& o) {
 namespace {
 
 int Main(int argc, char** argv) {
-  absl::StatusOr<loom::Options> options = loom::ParseArgs(argc, argv);
-  if (!options.ok()) {
-    if (absl::IsCancelled(options.status())) {
-      std::cout << options.status().message();
-      return 0;
-    }
-    std::cerr << "loom-opt: " << options.status().message() << "\n";
-    return 2;
-  }
+  const loom::flags::Tool& tool = loom::LoomOptTool();
+  std::variant<loom::flags::Args, int> args = tool.Parse(argc, argv);
+  if (const int* exit = std::get_if<int>(&args)) return *exit;
+  absl::StatusOr<loom::Options> options = loom::OptionsOf(std::get<loom::flags::Args>(args));
+  if (!options.ok()) return tool.UsageError(std::string(options.status().message()));
   absl::Status status = loom::Main(*options);
-  if (!status.ok()) {
-    // Positioned diagnostics already read "file:line:col: error: ...".
-    bool positioned = absl::StrContains(status.message(), ": error: ") || absl::StartsWith(status.message(), "error: ");
-    std::cerr << (positioned ? "" : "loom-opt: error: ") << status.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return status.ok() ? 0 : tool.Fail(status);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The loom subcommands. Each takes the arguments after its name and returns the exit
-// code; errors go to stderr as one clear line.
+// The loom subcommands. Each takes its parsed arguments (loom.cc declares them) and
+// returns the exit code; errors go to stderr as one clear line.
 #ifndef LOOM_TOOLS_LOOM_COMMANDS_H_
 #define LOOM_TOOLS_LOOM_COMMANDS_H_
 
@@ -9,18 +9,20 @@
 
 #include "absl/status/statusor.h"
 #include "frontends/lower.h"
-#include "tools/loom/args.h"
+#include "tools/common/flags.h"
 
 namespace loom::cli {
 
-int SummaryCommand(const std::vector<std::string>& argv);
-int ParamsCommand(const std::vector<std::string>& argv);
-int TrainCommand(const std::vector<std::string>& argv);
-int SampleCommand(const std::vector<std::string>& argv);
-int EvalCommand(const std::vector<std::string>& argv);
-int RunCommand(const std::vector<std::string>& argv);
-int PlotCommand(const std::vector<std::string>& argv);
-int GradFlowCommand(const std::vector<std::string>& argv);
+using flags::Args;
+
+int SummaryCommand(const Args& args);
+int ParamsCommand(const Args& args);
+int TrainCommand(const Args& args);
+int SampleCommand(const Args& args);
+int EvalCommand(const Args& args);
+int RunCommand(const Args& args);
+int PlotCommand(const Args& args);
+int GradFlowCommand(const Args& args);
 
 // Shared: loads a model file and lowers it with --batch and --vocab.
 struct LoadedModel {
@@ -32,6 +34,8 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const Args& args)
 
 // Prints "loom: error: ..." (or the positioned message as it is) and returns 1.
 int Fail(const absl::Status& status);
+// Prints "loom: error: MESSAGE" and returns 2 (flags.h: a usage error).
+int UsageError(const std::string& message);
 
 }  // namespace loom::cli
 

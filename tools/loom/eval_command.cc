@@ -12,9 +12,6 @@ namespace loom::cli {
 namespace {
 
 absl::Status Eval(const Args& args) {
-  if (args.positional.size() != 1 || !args.Has("--data")) {
-    return absl::InvalidArgumentError("usage: loom eval CKPT --data PATH [--batch N]");
-  }
   RETURN_IF_ERROR(ThreadsOption(args).status());  // checked before the work, used by OpenSession
   const std::string& path = args.positional[0];
   ASSIGN_OR_RETURN(frontends::ModelFile file, ModelOfCheckpoint(path));
@@ -26,10 +23,8 @@ absl::Status Eval(const Args& args) {
 
 }  // namespace
 
-int EvalCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--data", "--batch", "--pipeline", "--threads"}, {});
-  if (!args.ok()) return Fail(args.status());
-  absl::Status s = Eval(*args);
+int EvalCommand(const Args& args) {
+  absl::Status s = Eval(args);
   return s.ok() ? 0 : Fail(s);
 }
 

@@ -71,10 +71,6 @@ absl::StatusOr<Series> Flow(codegen::JitEngine& engine, const std::string& path,
 }
 
 absl::Status GradFlow(const Args& args) {
-  if (args.positional.size() != 1) {
-    return absl::InvalidArgumentError(
-        "usage: loom gradflow MODEL.pbtxt [--compare OTHER.pbtxt] [--data PATH] [--batch N] [--seed N] [-o OUT.svg]");
-  }
   RETURN_IF_ERROR(CheckWritable(args.Get("-o", "gradflow.svg")));  // before any work
   ASSIGN_OR_RETURN(auto engine, codegen::JitEngine::Create());
   Chart chart{"Gradient flow through time", "time step t", "|dL/dh_t|", true, {}};
@@ -91,10 +87,8 @@ absl::Status GradFlow(const Args& args) {
 
 }  // namespace
 
-int GradFlowCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--compare", "--data", "--batch", "--seed", "--vocab", "-o"}, {});
-  if (!args.ok()) return Fail(args.status());
-  absl::Status s = GradFlow(*args);
+int GradFlowCommand(const Args& args) {
+  absl::Status s = GradFlow(args);
   return s.ok() ? 0 : Fail(s);
 }
 

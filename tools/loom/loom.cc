@@ -2,67 +2,147 @@
 // models and their parameters.
 #include <iostream>
 
-#include "absl/strings/match.h"
 #include "compiler/codegen/out_of_memory.h"
 #include "compiler/pipeline/pipelines.h"
 #include "frontends/lower.h"
 #include "support/status_macros.h"
+#include "tools/common/sample_flags.h"
 #include "tools/loom/commands.h"
 
 namespace loom::cli {
 
-constexpr char kUsage[] = R"(usage: loom COMMAND [args]     (loom --version: this Loom's and LLVM's versions)
+namespace {
 
-Commands:
-  train MODEL.pbtxt --data PATH [--epochs N] [--steps N] [--batch N] [--seq N] [--lr X]
-        [--seed N] [--val-split F] [--save CKPT] [--resume CKPT [--other-data]]
-        [--threads N] [--detect-anomaly]
-      Trains in native code on a data file of the kind the model's loss asks for: a
-      UTF-8 text (language model), LABEL<TAB>TEXT lines (classifier) or a CSV time
-      series (forecasting). Validates after each epoch; with --save, checkpoints then,
-      at the end and on Ctrl-C (or SIGTERM, SIGHUP), and logs CKPT.csv; CKPT.lock keeps
-      a second run from writing the same CKPT. --resume continues a run exactly, on the
-      data it was trained on (--other-data: on another file anyway), its log cut back
-      to the checkpoint. --epochs and --steps count from the start of the run (default:
-      one epoch). A NaN or infinite loss, or one a million times the first, stops the
-      run; --detect-anomaly also checks the parameters after each step and names the
-      first op that produced a NaN or an infinity.
-  eval CKPT --data PATH [--batch N]
-      The trained model's metric on all of PATH (bits/char, accuracy or mse).
-  sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]
-      Text from a trained character model (its checkpoint holds the model and alphabet).
-  run MODEL.pbtxt --input x.npy[,...] --output y.npy[,...] [--params CKPT] [--vocab N]
-      The model's forward on .npy arrays.
-  plot RUN.csv [-o OUT.svg]
-      The loss and validation curves of a run (the CSV beside its checkpoint).
-  gradflow MODEL.pbtxt [--compare OTHER.pbtxt] [--data PATH] [--batch N] [-o OUT.svg]
-      |dL/dh_t| against t for the first recurrent layer, on a log scale.
-  summary MODEL.pbtxt [--batch N] [--vocab N] [--ir]
-      The model as PyTorch prints it, each layer's output shape and parameter count, and
-      the total. --ir prints the lowered IR instead.
-  params export MODEL.pbtxt DIR [--params CKPT] [--seed N] [--vocab N]
-      Writes every parameter as DIR/<state_dict key>.npy (from CKPT, or freshly
-      initialized with --seed), for numpy.load / torch.from_numpy. A key with other
-      characters than letters, digits, '_', '-' and '.' has them escaped as %XX.
-  params import MODEL.pbtxt DIR -o CKPT [--vocab N]
-      Reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them from
-      a PyTorch state_dict) and writes a Loom checkpoint.
+using flags::Flag;
+using flags::Required;
 
-train, eval, sample and run take --threads N, the threads compiled code runs on, each
-its share of every large op (default: the cores this process may use, or
-$LOOM_NUM_THREADS; results are the same for every N; a model too small to gain, as the
-char-RNN at batch 1, runs on one), and --pipeline NAME, Loom's passes before code
-generation:
-%PIPELINES%  or a pipeline's name and passes it leaves out (default,-gate-fusion), or a
-  comma-separated list of passes (loom-opt --help lists them).
-)";
+// Shared by the commands that run compiled code.
+const Flag kThreads{"threads", "N", "the cores this process may use, or $LOOM_NUM_THREADS",
+                    "threads the compiled code runs on; the results are the same for every N"};
+const Flag kPipeline{"pipeline", "NAME", "default", "Loom's passes before code generation (see below)"};
+const Flag kVocab{"vocab", "N", "the data's or the checkpoint's", "the vocabulary size bound to -1 sizes"};
 
-int Fail(const absl::Status& status) {
-  absl::string_view m = status.message();
-  bool positioned = absl::StrContains(m, ": error: ") || absl::StartsWith(m, "error: ");
-  std::cerr << (positioned ? "" : "loom: error: ") << m << "\n";
-  return 1;
+std::vector<Flag> Plus(std::vector<Flag> a, const std::vector<Flag>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
+
+std::vector<flags::Command> Commands() {
+  return {
+      {"train",
+       "MODEL.pbtxt",
+       1,
+       1,
+       "trains a model on a data file in native code",
+       "Trains in native code on a data file of the kind the model's loss asks for: a UTF-8\n"
+       "text (language model), LABEL<TAB>TEXT lines (classifier) or a CSV time series\n"
+       "(forecasting). Validates after each epoch; with --save, checkpoints then, at the end\n"
+       "and on Ctrl-C (or SIGTERM, SIGHUP), and logs CKPT.csv; CKPT.lock keeps a second run\n"
+       "from writing the same CKPT. --resume continues a run exactly, on the data it was\n"
+       "trained on, its log cut back to the checkpoint. A NaN or infinite loss, or one a\n"
+       "million times the first, stops the run.\n",
+       {Required({"data", "PATH", "", "the data file"}),
+        {"epochs", "N", "1, or as many as --steps needs", "epochs from the start of the run"},
+        {"steps", "N", "the end of --epochs", "steps from the start of the run"},
+        {"batch", "N", "the model's batch_size, or 1", "examples per step"},
+        {"seq", "N", "the model's", "the time steps of the data input"},
+        {"lr", "X", "the model's optimizer's", "the learning rate"},
+        {"seed", "N", "the model's seed", "initial weights, data order and dropout"},
+        {"val-split", "F", "0.1", "the fraction of the data, at its end, that validates"},
+        {"save", "CKPT", "--resume's file", "where checkpoints go"},
+        {"resume", "CKPT", "", "continue the run this checkpoint saved"},
+        {"other-data", "", "", "with --resume: on another data file anyway"},
+        {"detect-anomaly", "", "",
+         "check the parameters after each step and name the first op that made a NaN or\n"
+         "an infinity"},
+        kThreads,
+        kPipeline}},
+      {"eval",
+       "CKPT",
+       1,
+       1,
+       "a trained model's metric on a data file",
+       "The trained model's metric on all of PATH (bits/char, accuracy or mse).\n",
+       {Required({"data", "PATH", "", "the data file"}),
+        {"batch", "N", "the model's batch_size, or 1", "examples per step"},
+        kThreads,
+        kPipeline}},
+      {"sample", "CKPT", 1, 1, "text from a trained character model",
+       "Text from a trained character model (its checkpoint holds the model and alphabet).\n",
+       Plus(flags::SampleFlags(), {kThreads, kPipeline})},
+      {"run",
+       "MODEL.pbtxt",
+       1,
+       1,
+       "a model's forward on .npy arrays",
+       "The model's forward on .npy arrays.\n",
+       {Required({"input", "x.npy[,...]", "", "the inputs, in the model's order"}),
+        Required({"output", "y.npy[,...]", "", "where the outputs go, in the model's order"}),
+        {"params", "CKPT", "freshly initialized", "the parameters"},
+        kVocab,
+        kThreads,
+        kPipeline}},
+      {"plot",
+       "RUN.csv",
+       1,
+       1,
+       "the loss and validation curves of a run",
+       "The loss and validation curves of a run (the CSV beside its checkpoint), as SVG.\n",
+       {{"o", "OUT.svg", "RUN.svg", "the output file"}}},
+      {"gradflow",
+       "MODEL.pbtxt",
+       1,
+       1,
+       "|dL/dh_t| against t, on a log scale",
+       "|dL/dh_t| against t for the first recurrent layer, on a log scale: how far the\n"
+       "loss's gradient reaches back in time, on one batch.\n",
+       {{"compare", "OTHER.pbtxt", "", "a second model on the same plot"},
+        {"data", "PATH", "random inputs", "the first batch of this data file"},
+        {"batch", "N", "the model's batch_size, or 1", "examples in the batch"},
+        {"seed", "N", "1", "initial weights and random inputs"},
+        {"vocab", "N", "65", "the vocabulary size bound to -1 sizes"},
+        {"o", "OUT.svg", "gradflow.svg", "the output file"}}},
+      {"summary",
+       "MODEL.pbtxt",
+       1,
+       1,
+       "the model's layers, shapes and parameter counts",
+       "The model as PyTorch prints it, each layer's output shape and parameter count, and\n"
+       "the total.\n",
+       {{"batch", "N", "1", "the batch size bound to -1 dimensions"},
+        {"vocab", "N", "0", "the vocabulary size bound to -1 sizes"},
+        {"ir", "", "", "print the lowered IR instead"}}},
+      {"params",
+       "export|import MODEL.pbtxt DIR",
+       3,
+       3,
+       "parameters to and from numpy .npy files",
+       "export: writes every parameter as DIR/<state_dict key>.npy (from --params, or freshly\n"
+       "initialized with --seed), for numpy.load / torch.from_numpy. A key with other\n"
+       "characters than letters, digits, '_', '-' and '.' has them escaped as %XX.\n"
+       "import: reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them\n"
+       "from a PyTorch state_dict) and writes a Loom checkpoint to -o.\n",
+       {{"params", "CKPT", "freshly initialized", "export: the parameters"},
+        {"seed", "N", "1", "export: the initial parameters' seed"},
+        {"batch", "N", "1", "the batch size bound to -1 dimensions"},
+        {"vocab", "N", "0", "the vocabulary size bound to -1 sizes"},
+        {"o", "CKPT", "", "import: the checkpoint to write"}}},
+  };
+}
+
+const flags::Tool& LoomTool() {
+  static const flags::Tool* tool = new flags::Tool(
+      "loom", "Trains, evaluates, samples and runs models, and shows models and their parameters.\n", Commands(),
+      "--pipeline takes a pipeline's name:\n" + pipeline::DescribePipelines("  ") +
+          "  or a pipeline's name and passes it leaves out (default,-gate-fusion), or a\n"
+          "  comma-separated list of passes (loom-opt --help lists them).\n");
+  return *tool;
+}
+
+}  // namespace
+
+int Fail(const absl::Status& status) { return LoomTool().Fail(status); }
+int UsageError(const std::string& message) { return LoomTool().UsageError(message); }
 
 absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const Args& args) {
   LoadedModel m;
@@ -79,34 +159,19 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const Args& args)
 
 namespace {
 
-std::string Usage() {
-  std::string usage = loom::cli::kUsage;
-  usage.replace(usage.find("%PIPELINES%"), 11, loom::pipeline::DescribePipelines("  "));
-  return usage;
-}
-
 int Main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "--version") {
-    std::cout << "loom " << LOOM_VERSION << " (LLVM " << LOOM_LLVM_VERSION << ")\n";
-    return 0;
-  }
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << Usage();
-    return args.empty() ? 2 : 0;
-  }
-  std::string command = args[0];
-  args.erase(args.begin());
-  if (command == "summary") return loom::cli::SummaryCommand(args);
-  if (command == "params") return loom::cli::ParamsCommand(args);
-  if (command == "train") return loom::cli::TrainCommand(args);
-  if (command == "sample") return loom::cli::SampleCommand(args);
-  if (command == "eval") return loom::cli::EvalCommand(args);
-  if (command == "run") return loom::cli::RunCommand(args);
-  if (command == "plot") return loom::cli::PlotCommand(args);
-  if (command == "gradflow") return loom::cli::GradFlowCommand(args);
-  std::cerr << "loom: unknown command '" << command << "'\n" << Usage();
-  return 2;
+  using namespace loom::cli;
+  std::variant<Args, int> parsed = LoomTool().Parse(argc, argv);
+  if (const int* exit = std::get_if<int>(&parsed)) return *exit;
+  const Args& args = std::get<Args>(parsed);
+  if (args.command == "summary") return SummaryCommand(args);
+  if (args.command == "params") return ParamsCommand(args);
+  if (args.command == "train") return TrainCommand(args);
+  if (args.command == "sample") return SampleCommand(args);
+  if (args.command == "eval") return EvalCommand(args);
+  if (args.command == "run") return RunCommand(args);
+  if (args.command == "plot") return PlotCommand(args);
+  return GradFlowCommand(args);
 }
 
 }  // namespace

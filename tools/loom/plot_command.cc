@@ -15,7 +15,6 @@ namespace loom::cli {
 namespace {
 
 absl::Status Plot(const Args& args) {
-  if (args.positional.size() != 1) return absl::InvalidArgumentError("usage: loom plot RUN.csv [-o OUT.svg]");
   const std::string& path = args.positional[0];
   ASSIGN_OR_RETURN(std::string text, data::ReadDataFile(path));
   std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
@@ -47,10 +46,8 @@ absl::Status Plot(const Args& args) {
 
 }  // namespace
 
-int PlotCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"-o"}, {});
-  if (!args.ok()) return Fail(args.status());
-  absl::Status s = Plot(*args);
+int PlotCommand(const Args& args) {
+  absl::Status s = Plot(args);
   return s.ok() ? 0 : Fail(s);
 }
 

@@ -55,10 +55,6 @@ absl::Status CheckInputValues(const frontends::proto::Model& model, int64_t voca
 }
 
 absl::Status RunModel(const Args& args) {
-  if (args.positional.size() != 1 || !args.Has("--input") || !args.Has("--output")) {
-    return absl::InvalidArgumentError(
-        "usage: loom run MODEL.pbtxt --input x.npy[,...] --output y.npy[,...] [--params CKPT] [--vocab N]");
-  }
   ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
   std::vector<std::string> in_paths = absl::StrSplit(args.Get("--input"), ',');
@@ -149,10 +145,8 @@ absl::Status RunModel(const Args& args) {
 
 }  // namespace
 
-int RunCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--input", "--output", "--params", "--vocab", "--pipeline", "--threads"}, {});
-  if (!args.ok()) return Fail(args.status());
-  absl::Status s = RunModel(*args);
+int RunCommand(const Args& args) {
+  absl::Status s = RunModel(args);
   return s.ok() ? 0 : Fail(s);
 }
 

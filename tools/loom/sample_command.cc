@@ -20,10 +20,6 @@ namespace loom::cli {
 namespace {
 
 absl::Status Sample(const Args& args) {
-  if (args.positional.size() != 1) {
-    return absl::InvalidArgumentError(
-        "usage: loom sample CKPT [--prime TEXT] [--length N] [--temperature T] [--seed N]");
-  }
   ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
   const std::string& path = args.positional[0];
   ASSIGN_OR_RETURN(Checkpoint c, LoadCheckpoint(path));
@@ -77,10 +73,8 @@ absl::Status Sample(const Args& args) {
 
 }  // namespace
 
-int SampleCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--prime", "--length", "--temperature", "--seed", "--pipeline", "--threads"}, {});
-  if (!args.ok()) return Fail(args.status());
-  absl::Status s = Sample(*args);
+int SampleCommand(const Args& args) {
+  absl::Status s = Sample(args);
   return s.ok() ? 0 : Fail(s);
 }
 

@@ -12,15 +12,6 @@
 namespace loom::cli {
 namespace {
 
-absl::StatusOr<double> GetDouble(const Args& args, const std::string& flag, double dflt) {
-  if (!args.Has(flag)) return dflt;
-  double v;
-  if (!absl::SimpleAtod(args.Get(flag), &v) || !std::isfinite(v)) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " takes a finite number, got '", args.Get(flag), "'"));
-  }
-  return v;
-}
-
 // --seq sets the time dimension of the data input and of every input that shares it.
 absl::Status SetSequenceLength(frontends::proto::Model& m, int64_t seq) {
   int64_t old = -2;
@@ -58,14 +49,14 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
     if (seq < 1) return absl::InvalidArgumentError("--seq must be at least 1");
     RETURN_IF_ERROR(SetSequenceLength(m, seq));
   }
-  ASSIGN_OR_RETURN(double lr, GetDouble(args, "--lr", m.training().optimizer().lr()));
+  ASSIGN_OR_RETURN(double lr, args.GetDouble("--lr", m.training().optimizer().lr()));
   if (!(lr > 0)) return absl::InvalidArgumentError("--lr must be positive");
   m.mutable_training()->mutable_optimizer()->set_lr(lr);
   ASSIGN_OR_RETURN(s.batch, args.GetInt("--batch", m.training().batch_size() > 0 ? m.training().batch_size() : 1));
   if (s.batch < 1) return absl::InvalidArgumentError("--batch must be at least 1");
   ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", m.training().seed()));
   s.seed = static_cast<uint64_t>(seed);
-  ASSIGN_OR_RETURN(double val_split, GetDouble(args, "--val-split", default_val_split));
+  ASSIGN_OR_RETURN(double val_split, args.GetDouble("--val-split", default_val_split));
   if (val_split < 0 || val_split > 1) return absl::InvalidArgumentError("--val-split must be in [0, 1]");
   std::optional<Checkpoint> c;  // read once: what the data and the model get is one file
   if (!checkpoint.empty()) {

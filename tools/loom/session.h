@@ -13,9 +13,11 @@
 #include "frontends/model_file.h"
 #include "loom/data.h"
 #include "loom/jit.h"
-#include "tools/loom/args.h"
+#include "tools/common/flags.h"
 
 namespace loom::cli {
+
+using flags::Args;
 
 struct Session {
   frontends::ModelFile file;

@@ -5,9 +5,11 @@
 #define LOOM_TOOLS_LOOM_THREADS_H_
 
 #include "absl/status/statusor.h"
-#include "tools/loom/args.h"
+#include "tools/common/flags.h"
 
 namespace loom::cli {
+
+using flags::Args;
 
 // The count asked for (or the default), checked: for JitOptions::threads.
 absl::StatusOr<int> ThreadsOption(const Args& args);

@@ -130,9 +130,6 @@ absl::Status NonFinite(Session& s, int64_t step, float loss, const std::vector<T
 }
 
 absl::Status Train(const Args& args) {
-  if (args.positional.size() != 1 || !args.Has("--data")) {
-    return absl::InvalidArgumentError("usage: loom train MODEL.pbtxt --data PATH [options] (see loom --help)");
-  }
   std::string resume = args.Get("--resume"), save = args.Get("--save", resume);
   for (const char* flag : {"--save", "--resume"}) {
     if (args.Has(flag) && args.Get(flag).empty())
@@ -243,13 +240,8 @@ absl::Status Train(const Args& args) {
 
 }  // namespace
 
-int TrainCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv,
-                        {"--data", "--epochs", "--steps", "--batch", "--seq", "--lr", "--seed", "--val-split", "--save",
-                         "--resume", "--threads", "--pipeline"},
-                        {"--detect-anomaly", "--other-data"});
-  if (!args.ok()) return Fail(args.status());
-  absl::Status s = Train(*args);
+int TrainCommand(const Args& args) {
+  absl::Status s = Train(args);
   if (absl::IsCancelled(s)) {
     std::cerr << "loom: " << s.message() << "\n";
     return 128 + (interrupted ? interrupted : SIGINT);  // as the shell reports a signal

@@ -40,41 +40,11 @@
 #include "support/files.h"
 #include "support/memory.h"
 #include "support/status_macros.h"
+#include "tools/common/flags.h"
 #include "tools/loomc/exe.h"
 
 namespace loom::loomc {
 namespace {
-
-constexpr char kUsage[] = R"(usage: loomc MODEL.pbtxt --emit=obj|asm|llvm|ir|exe -o OUT [options]   (loomc --version)
-
-  --emit=obj|asm|llvm|ir  an object file, its assembly, the optimized LLVM IR, or the
-                          Loom IR after the passes (default obj)
-  --emit=exe              with --params: a program. For a character model it samples
-                          text as loom sample does ([--prime TEXT] [--length N]
-                          [--temperature T] [--seed N]); for others it runs the first
-                          of --functions on .npy files (PROGRAM IN.npy... OUT.npy...)
-  -o OUT                  the output file (written whole or not at all)
-  --header OUT.h          with obj: a C++ header with a class per function
-  --functions a,b         the functions to compile (default forward; also step,
-                          train_step, loss, as the model has them)
-  --params CKPT           embed these parameters (and size the vocabulary from them)
-  --batch N               the batch size bound to -1 dimensions (default 1)
-  --vocab N               the vocabulary size bound to -1 sizes (default: from --params)
-  --streaming             lower @step (one time step, state kept between calls)
-  --target TRIPLE         compile for another architecture: aarch64-linux-gnu,
-                          x86_64-linux-gnu, ... (default: this machine's); --emit=exe
-                          links with TRIPLE-g++ (or $LOOM_CROSS_CXX)
-  --target-cpu CPU        host (this machine's CPU; the default, unless $LOOM_TARGET_CPU
-                          names another) or an LLVM CPU name for the target: x86-64,
-                          x86-64-v3 (AVX2), skylake-avx512, znver4; generic, neoverse-n1,
-                          cortex-a72, ... for aarch64 (default generic)
-  -O0 -O1 -O2 -O3         LLVM's optimization level (default -O2)
-  --pipeline NAME         Loom's passes before code generation (default: default):
-%PIPELINES%                          or a name and passes it leaves out (default,-gate-fusion),
-                          or a comma-separated list of passes (loom-opt --help)
-  --print-after-all       the Loom IR after every pass, on stderr
-  --pass-timing           each pass's wall time, on stderr
-)";
 
 struct Options {
   std::string model, out, header, emit = "obj", params, target, cpu;
@@ -85,62 +55,80 @@ struct Options {
   bool streaming = false, print_after_all = false, timing = false;
 };
 
-absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
+const flags::Tool& LoomcTool() {
+  using flags::Flag;
+  static const flags::Tool* tool = new flags::Tool(
+      "loomc", "",
+      {{"",
+        "MODEL.pbtxt -o OUT",
+        1,
+        1,
+        "",
+        "Compiles a model's functions ahead of time for a chosen CPU into an object file (or its\n"
+        "assembly, its LLVM IR, the Loom IR after the passes, or a program).\n",
+        {
+            flags::Required({"o", "OUT", "", "the output file (written whole or not at all)"}),
+            {"emit", "obj|asm|llvm|ir|exe", "obj",
+             "an object file, its assembly, the optimized LLVM IR, or the Loom IR after the\n"
+             "passes; exe, with --params: a program. For a character model it samples text as\n"
+             "loom sample does; for others it runs the first of --functions on .npy files\n"
+             "(PROGRAM IN.npy... OUT.npy...)"},
+            {"header", "OUT.h", "", "with obj: a C++ header with a class per function"},
+            {"functions", "a,b", "forward",
+             "the functions to compile (also step, train_step, loss, as the model has them)"},
+            {"params", "CKPT", "", "embed these parameters (and size the vocabulary from them)"},
+            {"batch", "N", "1", "the batch size bound to -1 dimensions"},
+            {"vocab", "N", "from --params", "the vocabulary size bound to -1 sizes"},
+            {"streaming", "", "", "lower @step (one time step, state kept between calls)"},
+            {"target", "TRIPLE", "this machine's",
+             "compile for another architecture: aarch64-linux-gnu, x86_64-linux-gnu, ...; --emit=exe\n"
+             "links with TRIPLE-g++ (or $LOOM_CROSS_CXX)"},
+            {"target-cpu", "CPU", "host, or $LOOM_TARGET_CPU; generic for another --target",
+             "host or an LLVM CPU name for the target: x86-64, x86-64-v3 (AVX2), skylake-avx512,\n"
+             "znver4; generic, neoverse-n1, cortex-a72, ... for aarch64"},
+            {.name = "O", .value = "0|1|2|3", .dflt = "2", .help = "LLVM's optimization level", .prefix = true},
+            {"pipeline", "NAME", "default",
+             "Loom's passes before code generation: a pipeline's name, a name and passes it\n"
+             "leaves out (default,-gate-fusion), or a comma-separated list of passes\n"
+             "(loom-opt --help):\n" +
+                 pipeline::DescribePipelines("  ")},
+            {"print-after-all", "", "", "the Loom IR after every pass, on stderr"},
+            {"pass-timing", "", "", "each pass's wall time, on stderr"},
+        }}},
+      "");
+  return *tool;
+}
+
+absl::StatusOr<Options> OptionsOf(const flags::Args& args) {
   Options o;
-  auto value = [&](size_t& i, const std::string& a, const std::string& flag) -> absl::StatusOr<std::string> {
-    if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
-    if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat(flag, " needs a value"));
-    return args[++i];
-  };
-  auto is = [](const std::string& a, const std::string& flag) { return a == flag || a.rfind(flag + "=", 0) == 0; };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (is(a, "--emit")) {
-      ASSIGN_OR_RETURN(o.emit, value(i, a, "--emit"));
-      if (o.emit != "obj" && o.emit != "asm" && o.emit != "llvm" && o.emit != "ir" && o.emit != "exe") {
-        return absl::InvalidArgumentError(absl::StrCat("--emit takes obj, asm, llvm, ir or exe, got '", o.emit, "'"));
-      }
-    } else if (is(a, "-o")) {
-      ASSIGN_OR_RETURN(o.out, value(i, a, "-o"));
-    } else if (is(a, "--header")) {
-      ASSIGN_OR_RETURN(o.header, value(i, a, "--header"));
-    } else if (is(a, "--functions")) {
-      ASSIGN_OR_RETURN(std::string f, value(i, a, "--functions"));
-      o.functions = absl::StrSplit(f, ',', absl::SkipEmpty());
-    } else if (is(a, "--params")) {
-      ASSIGN_OR_RETURN(o.params, value(i, a, "--params"));
-    } else if (is(a, "--pipeline")) {
-      ASSIGN_OR_RETURN(std::string p, value(i, a, "--pipeline"));
-      ASSIGN_OR_RETURN(o.pipeline, pipeline::ParsePipeline(p));
-    } else if (is(a, "--target-cpu")) {
-      ASSIGN_OR_RETURN(o.cpu, value(i, a, "--target-cpu"));
-    } else if (is(a, "--target")) {
-      ASSIGN_OR_RETURN(o.target, value(i, a, "--target"));
-    } else if (is(a, "--batch") || is(a, "--vocab")) {
-      std::string flag = is(a, "--batch") ? "--batch" : "--vocab";
-      ASSIGN_OR_RETURN(std::string v, value(i, a, flag));
-      int64_t n;
-      if (!absl::SimpleAtoi(v, &n) || n < 1) {
-        return absl::InvalidArgumentError(absl::StrCat(flag, " takes a positive integer, got '", v, "'"));
-      }
-      (flag == "--batch" ? o.batch : o.vocab) = n;
-    } else if (a.size() == 3 && a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3') {
-      o.opt_level = a[2] - '0';
-    } else if (a == "--streaming") {
-      o.streaming = true;
-    } else if (a == "--print-after-all") {
-      o.print_after_all = true;
-    } else if (a == "--pass-timing") {
-      o.timing = true;
-    } else if (!a.empty() && a[0] == '-') {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option '", a, "'"));
-    } else if (o.model.empty()) {
-      o.model = a;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("one model file, please (got '", o.model, "' and '", a, "')"));
+  o.model = args.positional[0];
+  o.out = args.Get("-o");
+  o.emit = args.Get("--emit", o.emit);
+  if (o.emit != "obj" && o.emit != "asm" && o.emit != "llvm" && o.emit != "ir" && o.emit != "exe") {
+    return absl::InvalidArgumentError(absl::StrCat("--emit takes obj, asm, llvm, ir or exe, got '", o.emit, "'"));
+  }
+  o.header = args.Get("--header");
+  if (args.Has("--functions")) o.functions = absl::StrSplit(args.Get("--functions"), ',', absl::SkipEmpty());
+  o.params = args.Get("--params");
+  if (args.Has("--pipeline")) {
+    ASSIGN_OR_RETURN(o.pipeline, pipeline::ParsePipeline(args.Get("--pipeline")));
+  }
+  o.cpu = args.Get("--target-cpu");
+  o.target = args.Get("--target");
+  for (auto [flag, value] : {std::pair{"--batch", &o.batch}, std::pair{"--vocab", &o.vocab}}) {
+    ASSIGN_OR_RETURN(*value, args.GetInt(flag, *value));
+    if (args.Has(flag) && *value < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " takes a positive integer, got '", args.Get(flag), "'"));
     }
   }
-  if (o.model.empty() || o.out.empty()) return absl::InvalidArgumentError("a model file and -o OUT are needed");
+  std::string level = args.Get("-O", "2");
+  if (level.size() != 1 || level[0] < '0' || level[0] > '3') {
+    return absl::InvalidArgumentError(absl::StrCat("-O takes 0, 1, 2 or 3, got '", level, "'"));
+  }
+  o.opt_level = level[0] - '0';
+  o.streaming = args.Has("--streaming");
+  o.print_after_all = args.Has("--print-after-all");
+  o.timing = args.Has("--pass-timing");
   // Another architecture's default CPU is its baseline; this machine's, $LOOM_TARGET_CPU or itself.
   if (o.cpu.empty()) o.cpu = o.target.empty() ? codegen::DefaultCpu() : "generic";
   if (!o.header.empty() && o.emit != "obj") return absl::InvalidArgumentError("--header goes with --emit=obj");
@@ -460,23 +448,13 @@ absl::Status Main(Options o) {
 namespace {
 
 int Main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "--version") {
-    std::cout << "loomc " << LOOM_VERSION << " (LLVM " << LOOM_LLVM_VERSION << ")\n";
-    return 0;
-  }
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::string usage = loom::loomc::kUsage;
-    usage.replace(usage.find("%PIPELINES%"), 11, loom::pipeline::DescribePipelines("                          "));
-    std::cout << usage;
-    return args.empty() ? 2 : 0;
-  }
-  auto options = loom::loomc::ParseOptions(args);
-  absl::Status s = options.ok() ? loom::loomc::Main(*options) : options.status();
-  if (s.ok()) return 0;
-  absl::string_view m = s.message();
-  std::cerr << (m.find(": error: ") != absl::string_view::npos ? "" : "loomc: error: ") << m << "\n";
-  return 1;
+  const loom::flags::Tool& tool = loom::loomc::LoomcTool();
+  std::variant<loom::flags::Args, int> args = tool.Parse(argc, argv);
+  if (const int* exit = std::get_if<int>(&args)) return *exit;
+  auto options = loom::loomc::OptionsOf(std::get<loom::flags::Args>(args));
+  if (!options.ok()) return tool.UsageError(std::string(options.status().message()));
+  absl::Status s = loom::loomc::Main(*options);
+  return s.ok() ? 0 : tool.Fail(s);
 }
 
 }  // namespace
