@@ -79,6 +79,7 @@ std::vector<flags::Command> Commands() {
        {Required({"input", "x.npy[,...]", "", "the inputs, in the model's order"}),
         Required({"output", "y.npy[,...]", "", "where the outputs go, in the model's order"}),
         {"params", "CKPT", "freshly initialized", "the parameters"},
+        {"batch", "N", "read off the inputs", "the batch size bound to the model's -1 dimensions"},
         kVocab,
         kThreads,
         kPipeline}},

@@ -1,8 +1,10 @@
 // loom run MODEL --params CKPT --input x.npy[,more.npy] --output y.npy[,more.npy]: the
-// model's forward on arrays, in native code. The batch is the inputs' first dimension;
-// the vocabulary the checkpoint's (or --vocab). A forecasting model from loom train
+// model's forward on arrays, in native code. The batch is --batch, or read off the first
+// input whose shape has one, at the dimension the model declares -1 (the second of a
+// sequence-first model's [T, -1, F]); the vocabulary the checkpoint's (or --vocab). A forecasting model from loom train
 // takes and gives values in the data's units: the checkpoint's column means and
 // deviations standardize the input and undo it on the output.
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 
@@ -54,6 +56,25 @@ absl::Status CheckInputValues(const frontends::proto::Model& model, int64_t voca
   return absl::OkStatus();
 }
 
+// The batch size bound to the model's -1 dimensions.
+absl::StatusOr<int64_t> BatchOf(const Args& args, const std::vector<const frontends::proto::Input*>& wanted,
+                                const std::vector<Tensor>& inputs) {
+  if (args.Has("--batch")) {
+    ASSIGN_OR_RETURN(int64_t batch, args.GetInt("--batch", 1));
+    if (batch < 1) return absl::InvalidArgumentError(absl::StrCat("--batch must be at least 1, got ", batch));
+    return batch;
+  }
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const auto& shape = wanted[i]->shape();
+    auto batch_dim = std::find(shape.begin(), shape.end(), -1);
+    // An input of another rank gets its error, with both shapes, where the types are checked.
+    if (batch_dim != shape.end() && inputs[i].rank() == shape.size()) {
+      return inputs[i].shape()[batch_dim - shape.begin()];
+    }
+  }
+  return 1;
+}
+
 absl::Status RunModel(const Args& args) {
   ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
@@ -76,7 +97,7 @@ absl::Status RunModel(const Args& args) {
                                                    wanted.size() > 1 ? ", ..." : "", "), got ", inputs.size()));
   }
   CompileOptions options;
-  options.batch = inputs[0].rank() > 0 ? inputs[0].shape()[0] : 1;
+  ASSIGN_OR_RETURN(options.batch, BatchOf(args, wanted, inputs));
   ASSIGN_OR_RETURN(options.vocab, args.GetInt("--vocab", 0));
   std::vector<double> mean, stddev;
   std::optional<Checkpoint> c;  // read once: its metadata and parameters are one file's
