@@ -20,6 +20,15 @@ namespace {
 
 using frontends::proto::Model;
 
+// A float batch in the type the model declares for the input: made in f32, widened
+// (exactly) for an f64 model.
+Tensor AsDeclared(const Model& m, int input, Tensor t) {
+  if (t.dtype() != DType::kF32 || m.input(input).dtype() != frontends::proto::F64) return t;
+  Tensor wide(DType::kF64, t.shape());
+  for (int64_t i = 0; i < t.num_elements(); ++i) wide.values<double>()[i] = t.values<float>()[i];
+  return wide;
+}
+
 int InputIndex(const Model& m, const std::string& name) {
   for (int i = 0; i < m.input_size(); ++i) {
     if (m.input(i).name() == name) return i;
@@ -63,12 +72,15 @@ OutputKind OutputOf(const Model& m) {
 }
 
 // −log p(target) for the row `logits[0..v)` read as `kind`.
-double NegLogLikelihood(const float* row, int64_t v, int64_t target, OutputKind kind) {
-  if (kind == OutputKind::kProbs) return -std::log(std::max(static_cast<double>(row[target]), 1e-30));
-  if (kind == OutputKind::kLogProbs) return -row[target];
-  double mx = *std::max_element(row, row + v), sum = 0;
-  for (int64_t i = 0; i < v; ++i) sum += std::exp(row[i] - mx);
-  return mx + std::log(sum) - row[target];
+// Of the row of `out` (f32 or f64) that starts at `at`.
+double NegLogLikelihood(const Tensor& out, int64_t at, int64_t v, int64_t target, OutputKind kind) {
+  auto row = [&](int64_t i) { return out.GetDouble(at + i); };
+  if (kind == OutputKind::kProbs) return -std::log(std::max(row(target), 1e-30));
+  if (kind == OutputKind::kLogProbs) return -row(target);
+  double mx = row(0), sum = 0;
+  for (int64_t i = 1; i < v; ++i) mx = std::max(mx, row(i));
+  for (int64_t i = 0; i < v; ++i) sum += std::exp(row(i) - mx);
+  return mx + std::log(sum) - row(target);
 }
 
 // ---- A character corpus for a language model ----
@@ -119,8 +131,8 @@ class CharDataset : public Dataset {
         y.values<int64_t>()[b * seq_ + t] = train_[at + 1];
       }
     }
-    inputs[input_] = std::move(x);
-    inputs[target_] = std::move(y);
+    inputs[input_] = AsDeclared(model_, input_, std::move(x));
+    inputs[target_] = AsDeclared(model_, target_, std::move(y));
     return inputs;
   }
   std::pair<int64_t, std::string> units_per_batch() const override { return {batch_ * seq_, "chars"}; }
@@ -146,7 +158,7 @@ class CharDataset : public Dataset {
       }
       int64_t v = (*out)[0].shape().back();
       for (int64_t b = 0; b < batch_; ++b) {
-        nll += NegLogLikelihood((*out)[0].values<float>().data() + b * v, v, val_[b * length + t + 1], kind);
+        nll += NegLogLikelihood((*out)[0], b * v, v, val_[b * length + t + 1], kind);
       }
     }
     model.SetCarriedState(carried);
@@ -215,7 +227,7 @@ class LabelledDataset : public Dataset {
       inputs.erase(inputs.begin() + target_);
       ASSIGN_OR_RETURN(std::vector<Tensor> out, model.Forward(inputs));
       for (int64_t b = 0; b < batch_ && i0 + b < val_.size(); ++b) {
-        correct += (out[0].values<float>()[b] > 0) == (picked[b]->label > 0.5f);
+        correct += (out[0].GetDouble(b) > 0) == (picked[b]->label > 0.5f);
       }
     }
     double acc = static_cast<double>(correct) / val_.size();
@@ -244,8 +256,8 @@ class LabelledDataset : public Dataset {
       std::copy(ids.begin(), ids.end(), x.values<int64_t>().begin() + b * seq_);
       y.values<float>()[b] = picked[b]->label;
     }
-    inputs[input_] = std::move(x);
-    inputs[target_] = std::move(y);
+    inputs[input_] = AsDeclared(model_, input_, std::move(x));
+    inputs[target_] = AsDeclared(model_, target_, std::move(y));
     return inputs;
   }
 
@@ -343,7 +355,7 @@ class SeriesDataset : public Dataset {
         const std::vector<float>& next = rows_[starts[b] + window_];
         const std::vector<float>& last = rows_[starts[b] + window_ - 1];
         for (int64_t c = 0; c < outputs_; ++c) {
-          double predicted = out[0].values<float>()[b * outputs_ + c] * std_[c] + mean_[c];
+          double predicted = out[0].GetDouble(b * outputs_ + c) * std_[c] + mean_[c];
           se += std::pow(predicted - next[c], 2);
           baseline += std::pow(static_cast<double>(last[c]) - next[c], 2);
           ++count;
@@ -376,8 +388,8 @@ class SeriesDataset : public Dataset {
         y.values<float>()[b * outputs_ + c] = static_cast<float>((rows_[starts[b] + window_][c] - mean_[c]) / std_[c]);
       }
     }
-    inputs[input_] = std::move(x);
-    inputs[target_] = std::move(y);
+    inputs[input_] = AsDeclared(model_, input_, std::move(x));
+    inputs[target_] = AsDeclared(model_, target_, std::move(y));
     return inputs;
   }
 

@@ -72,7 +72,7 @@ ir::Initializer Lowerer::BiasInit(int index, ir::Initializer pytorch) const {
 absl::StatusOr<Value*> Lowerer::Param(const std::string& name, Shape shape, ir::Initializer init) {
   auto it = loaded_.find(name);
   if (it != loaded_.end()) return it->second;
-  RETURN_IF_ERROR(CheckElementCount(DType::kF32, shape, absl::StrCat("parameter ", name)));
+  RETURN_IF_ERROR(CheckElementCount(float_, shape, absl::StrCat("parameter ", name)));
   if (init.kind == ir::Initializer::Kind::kUniform && !(init.a <= init.b)) {
     return absl::InvalidArgumentError(
         absl::StrCat("parameter ", name, ": uniform init needs low <= high, got low ", init.a, ", high ", init.b));
@@ -85,7 +85,7 @@ absl::StatusOr<Value*> Lowerer::Param(const std::string& name, Shape shape, ir::
       return absl::InvalidArgumentError(absl::StrCat("parameter ", name, " is declared twice"));
     }
   } else {
-    module_.AddGlobal({name, true, {DType::kF32, shape}, init, {}});
+    module_.AddGlobal({name, true, {float_, shape}, init, {}});
   }
   ASSIGN_OR_RETURN(Value * v, b_->Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{name}}}));
   v->set_name_hint(name);
@@ -252,7 +252,7 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       if (!IsInteger(ids->type().dtype)) {
         return lw.LayerError(index, absl::StrCat("expects integer ids, got ", ids->type().ToString()));
       }
-      return in_layer(b.Build(OpCode::kOneHot, {ids}, {{"depth", depth}, {"dtype", DType::kF32}}));
+      return in_layer(b.Build(OpCode::kOneHot, {ids}, {{"depth", depth}, {"dtype", lw.float_}}));
     }
     case proto::Layer::KIND_NOT_SET: break;
   }
@@ -476,6 +476,23 @@ absl::Status Lowerer::LowerFunction(ir::Function* f, bool training, bool streami
   return b_->Return(results).status();
 }
 
+// The float inputs' type, which must be one.
+absl::StatusOr<DType> FloatType(const ModelFile& file) {
+  std::optional<std::pair<DType, std::string>> first;
+  for (int i = 0; i < file.model.input_size(); ++i) {
+    const proto::Input& in = file.model.input(i);
+    DType d = FromProtoDType(in.dtype());
+    if (!IsFloat(d)) continue;
+    if (first && first->first != d) {
+      return ir::ErrorAt(file.InputLoc(i),
+                         absl::StrCat("input '", in.name(), "' is ", DTypeName(d), " but input '", first->second,
+                                      "' is ", DTypeName(first->first), ": a model computes in one float type"));
+    }
+    if (!first) first = {d, in.name()};
+  }
+  return first ? first->first : DType::kF32;
+}
+
 absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file, const LowerOptions& options) {
   RETURN_IF_ERROR(CheckNames(file));
   RETURN_IF_ERROR(CheckTraining(file));
@@ -484,6 +501,7 @@ absl::StatusOr<std::unique_ptr<ir::Module>> LowerModel(const ModelFile& file, co
   }
   auto module = std::make_unique<ir::Module>(Sanitize(file.model.name()));
   Lowerer lowerer(file, options, *module);
+  ASSIGN_OR_RETURN(lowerer.float_, FloatType(file));
   if (file.model.output_size() > 0) {
     RETURN_IF_ERROR(lowerer.LowerFunction(module->AddFunction("forward"), /*training=*/false));
   }

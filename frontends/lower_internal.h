@@ -59,6 +59,9 @@ class Lowerer {
   LowerOptions options_;
   ir::Module& module_;
   std::unique_ptr<Builder> b_;
+  // The type every float value computes in: the float inputs' (f64 for gradient checks
+  // against other frameworks), f32 when there are none.
+  DType float_ = DType::kF32;
   bool training_ = false;
   bool streaming_ = false;
   std::map<std::string, Value*> values_;

@@ -110,7 +110,7 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
       if (gates != 4 && std::string(which) == ".c_n") continue;
       std::string state = name + which;
       if (!module_.FindGlobal(state)) {
-        module_.AddGlobal({state, false, {DType::kF32, {num_layers * dirs, B, hidden}}, {}, {}});
+        module_.AddGlobal({state, false, {float_, {num_layers * dirs, B, hidden}}, {}, {}});
       }
       ASSIGN_OR_RETURN(carried[which], b.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{state}}}));
     }
@@ -142,16 +142,16 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
         if (carry) {
           ASSIGN_OR_RETURN(init, SelectIndex(b, carried[which], 0, l * dirs + d));
         } else {
-          ASSIGN_OR_RETURN(init, b.Splat(DType::kF32, {B, hidden}, 0));
+          ASSIGN_OR_RETURN(init, b.Splat(float_, {B, hidden}, 0));
         }
         carries.push_back(init);
       }
 
       // The body: carries, the step's input, the weights.
       auto body = std::make_unique<ir::Block>();
-      Value* h = body->AddArgument({DType::kF32, {B, hidden}}, "h");
-      Value* c = lstm ? body->AddArgument({DType::kF32, {B, hidden}}, "c") : nullptr;
-      Value* xt_arg = body->AddArgument({DType::kF32, {B, in}}, "x");
+      Value* h = body->AddArgument({float_, {B, hidden}}, "h");
+      Value* c = lstm ? body->AddArgument({float_, {B, hidden}}, "c") : nullptr;
+      Value* xt_arg = body->AddArgument({float_, {B, in}}, "x");
       std::vector<Value*> w;
       for (Value* v : invariants) w.push_back(body->AddArgument(v->type(), v->name_hint()));
       Value* b_ih = w.size() > 2 ? w[2] : nullptr;
@@ -244,11 +244,11 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
     if (s.size() <= 0)
       return Error(file_.CellLoc(cell_index),
                    absl::StrCat("cell '", cell.name(), "': state '", s.name(), "' needs a positive size"));
-    ASSIGN_OR_RETURN(Value * zeros, b.Splat(DType::kF32, {B, s.size()}, 0));
+    ASSIGN_OR_RETURN(Value * zeros, b.Splat(float_, {B, s.size()}, 0));
     carries.push_back(zeros);
-    scope[s.name()] = body->AddArgument({DType::kF32, {B, s.size()}}, s.name());
+    scope[s.name()] = body->AddArgument({float_, {B, s.size()}}, s.name());
   }
-  scope["x"] = body->AddArgument({DType::kF32, {B, cell.input_size()}}, "x");
+  scope["x"] = body->AddArgument({float_, {B, cell.input_size()}}, "x");
   std::vector<Value*> invariants;
   for (const proto::CellParam& p : cell.param()) {
     Shape shape(p.shape().begin(), p.shape().end());
@@ -312,7 +312,7 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
       return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': next value '", s.next(),
                                                            "' of state '", s.name(), "' is not defined"));
     }
-    if (it->second->type() != ir::TensorType{DType::kF32, {B, s.size()}}) {
+    if (it->second->type() != ir::TensorType{float_, {B, s.size()}}) {
       return Error(file_.CellLoc(cell_index), absl::StrCat("cell '", cell.name(), "': next value '", s.next(), "' is ",
                                                            it->second->type().ToString(), ", state '", s.name(),
                                                            "' is f32[", B, ",", s.size(), "]"));

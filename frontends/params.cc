@@ -93,11 +93,12 @@ absl::StatusOr<Checkpoint> ImportNpyDir(const ir::Module& module, const std::str
       }
       return t.status();
     }
-    if (t->dtype() == DType::kF64 && g.type.dtype == DType::kF32) {
-      Tensor narrowed(DType::kF32, t->shape());
-      for (int64_t i = 0; i < t->num_elements(); ++i)
-        narrowed.values<float>()[i] = static_cast<float>(t->values<double>()[i]);
-      *t = std::move(narrowed);
+    // A dtype change is refused, not rounded: an f64 file into an f32 model would lose
+    // what a gradient check against f64 needs, silently.
+    if (t->dtype() != g.type.dtype && t->shape() == g.type.shape) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", g.name, " is ", DTypeName(g.type.dtype), " in the model, the file holds ", DTypeName(t->dtype()),
+          " (save it as ", DTypeName(g.type.dtype), ", or make the model's float inputs ", DTypeName(t->dtype()), ")"));
     }
     if (ir::TypeOf(*t) != g.type) {
       return absl::InvalidArgumentError(

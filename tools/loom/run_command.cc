@@ -113,13 +113,11 @@ absl::Status RunModel(const Args& args) {
   if (!mean.empty()) {
     Tensor& x = inputs[0];
     int64_t f = x.rank() > 0 ? x.shape().back() : 0;
-    if (x.dtype() != DType::kF32 || f != static_cast<int64_t>(mean.size())) {
-      return absl::InvalidArgumentError(absl::StrCat(in_paths[0], ": the model reads ", mean.size(),
-                                                     " features (f32), got ", ir::TypeOf(x).ToString()));
+    if (!IsFloat(x.dtype()) || f != static_cast<int64_t>(mean.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(in_paths[0], ": the model reads ", mean.size(), " features, got ", ir::TypeOf(x).ToString()));
     }
-    for (int64_t i = 0; i < x.num_elements(); ++i) {
-      x.values<float>()[i] = static_cast<float>((x.values<float>()[i] - mean[i % f]) / stddev[i % f]);
-    }
+    for (int64_t i = 0; i < x.num_elements(); ++i) x.SetDouble(i, (x.GetDouble(i) - mean[i % f]) / stddev[i % f]);
   }
   ASSIGN_OR_RETURN(auto jit, Jit::Create({.pipeline = args.Get("--pipeline", "default"), .threads = threads}));
   ASSIGN_OR_RETURN(auto model, jit->Compile(nn::Model(file), options, 0));
@@ -150,12 +148,10 @@ absl::Status RunModel(const Args& args) {
     return absl::InvalidArgumentError(
         absl::StrCat("the model has ", outputs.size(), " outputs, --output names ", out_paths.size()));
   }
-  if (!mean.empty() && outputs[0].dtype() == DType::kF32) {
+  if (!mean.empty() && IsFloat(outputs[0].dtype())) {
     Tensor& y = outputs[0];
     int64_t g = y.rank() > 0 ? y.shape().back() : 1;
-    for (int64_t i = 0; i < y.num_elements(); ++i) {
-      y.values<float>()[i] = static_cast<float>(y.values<float>()[i] * stddev[i % g] + mean[i % g]);
-    }
+    for (int64_t i = 0; i < y.num_elements(); ++i) y.SetDouble(i, y.GetDouble(i) * stddev[i % g] + mean[i % g]);
   }
   for (size_t i = 0; i < out_paths.size(); ++i) {
     RETURN_IF_ERROR(WriteNpy(out_paths[i], outputs[i]));

@@ -223,16 +223,20 @@ std::string ArraysMain(const ArraysSpec& spec) {
       for (double x : v) absl::StrAppendFormat(&s, "%.17g, ", x);
       return s;
     };
+    auto c_type = [](const ir::TensorType& t) { return t.dtype == DType::kF64 ? "double" : "float"; };
+    const char* x_type = c_type(l.inputs[0]);
+    const char* y_type = l.outputs.empty() ? "float" : c_type(l.outputs[0]);
     m << "  static const double kMean[] = {" << list(spec.mean) << "}, kStd[] = {" << list(spec.stddev) << "};\n"
       << "  const int64_t f_in = " << spec.mean.size()
       << ", f_out = " << (l.outputs.empty() ? 1 : l.outputs[0].shape.back()) << ";\n"
-      << "  float* x = static_cast<float*>(buffers[0]);\n"
-      << "  for (size_t i = 0; i < kArrays[0].data_bytes / sizeof(float); ++i) {\n"
-      << "    x[i] = static_cast<float>((x[i] - kMean[i % f_in]) / kStd[i % f_in]);\n  }\n"
+      << "  using X = " << x_type << ";\n  using Y = " << y_type << ";\n"
+      << "  X* x = static_cast<X*>(buffers[0]);\n"
+      << "  for (size_t i = 0; i < kArrays[0].data_bytes / sizeof(X); ++i) {\n"
+      << "    x[i] = static_cast<X>((x[i] - kMean[i % f_in]) / kStd[i % f_in]);\n  }\n"
       << "  if (!Run(f)) return 1;\n"
-      << "  float* y = static_cast<float*>(buffers[" << l.inputs.size() << "]);\n"
-      << "  for (size_t i = 0; i < kArrays[" << l.inputs.size() << "].data_bytes / sizeof(float); ++i) {\n"
-      << "    y[i] = static_cast<float>(y[i] * kStd[i % f_out] + kMean[i % f_out]);\n  }\n";
+      << "  Y* y = static_cast<Y*>(buffers[" << l.inputs.size() << "]);\n"
+      << "  for (size_t i = 0; i < kArrays[" << l.inputs.size() << "].data_bytes / sizeof(Y); ++i) {\n"
+      << "    y[i] = static_cast<Y>(y[i] * kStd[i % f_out] + kMean[i % f_out]);\n  }\n";
   } else {
     m << "  if (!Run(f)) return 1;\n";
   }
