@@ -59,6 +59,16 @@ absl::StatusOr<GradientGraph> BuildGradients(const ir::Function& fn, ir::Functio
     grad->set_name_hint("d_" + global.name);
     out.grads.emplace_back(global.name, grad);
   }
+  for (Value* a : g.body().arguments()) {
+    Value* grad = nullptr;
+    if (IsFloat(a->type().dtype)) {
+      grad = adj.Get(a);
+      if (grad == nullptr) {
+        ASSIGN_OR_RETURN(grad, b.Splat(a->type().dtype, a->type().shape, 0));
+      }
+    }
+    out.input_grads.push_back(grad);
+  }
   return out;
 }
 
@@ -76,6 +86,11 @@ absl::StatusOr<ir::Function*> AddGradientFunction(ir::Module& module, const Grad
   ASSIGN_OR_RETURN(GradientGraph graph, BuildGradients(*fn, *g, options.gradient_flow));
   std::vector<Value*> results = {graph.loss};
   for (auto& [name, grad] : graph.grads) results.push_back(grad);
+  if (options.input_grads) {
+    for (Value* grad : graph.input_grads) {
+      if (grad != nullptr) results.push_back(grad);
+    }
+  }
   results.insert(results.end(), graph.flows.begin(), graph.flows.end());
   std::vector<ir::TensorType> types;
   for (Value* v : results) types.push_back(v->type());
@@ -85,6 +100,39 @@ absl::StatusOr<ir::Function*> AddGradientFunction(ir::Module& module, const Grad
   absl::Status verified = ir::Verify(module);
   if (!verified.ok()) return absl::InternalError(absl::StrCat("autodiff produced invalid IR: ", verified.message()));
   return g;
+}
+
+absl::StatusOr<ir::Function*> AddCotangentDot(ir::Module& module, const std::string& function) {
+  const ir::Function* fn = module.FindFunction(function);
+  if (fn == nullptr) return absl::NotFoundError(absl::StrCat("no function @", function, " to differentiate"));
+  std::string name = function + "_dot";
+  if (module.FindFunction(name)) return absl::AlreadyExistsError(absl::StrCat("@", name, " exists already"));
+  ir::Function* dot = module.AddFunction(name);
+  std::unordered_map<const Value*, Value*> map;
+  for (Value* a : fn->body().arguments()) map[a] = dot->body().AddArgument(a->type(), a->name_hint());
+  std::vector<Value*> results = ir::CloneBody(fn->body(), dot->body(), map);
+  ir::Builder b(&dot->body());
+  Value* total = nullptr;
+  for (Value* y : results) {
+    if (!IsFloat(y->type().dtype)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("@", function, " returns ", y->type().ToString(), ", which has no gradient"));
+    }
+    Value* cotangent = dot->body().AddArgument(y->type(), "d_" + y->name_hint());
+    ASSIGN_OR_RETURN(Value * product, b.Build(OpCode::kMul, {y, cotangent}));
+    std::vector<int64_t> axes(y->type().rank());
+    for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(i);
+    ASSIGN_OR_RETURN(Value * sum, b.Build(OpCode::kReduceSum, {product}, {{"axes", axes}}));
+    if (total == nullptr) {
+      total = sum;
+    } else {
+      ASSIGN_OR_RETURN(total, b.Build(OpCode::kAdd, {total, sum}));
+    }
+  }
+  if (total == nullptr) return absl::InvalidArgumentError(absl::StrCat("@", function, " returns nothing"));
+  dot->set_result_types({total->type()});
+  RETURN_IF_ERROR(b.Return({total}).status());
+  return dot;
 }
 
 }  // namespace loom::autodiff

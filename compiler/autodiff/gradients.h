@@ -16,6 +16,8 @@ struct GradientGraph {
   ir::Value* loss = nullptr;
   // Every trainable global's name, in declaration order, with its gradient.
   std::vector<std::pair<std::string, ir::Value*>> grads;
+  // Each float argument's gradient, in argument order (null for the others).
+  std::vector<ir::Value*> input_grads;
   // Per top-level scan (in forward order): ‖∂L/∂h_t‖ for each step t, when asked for.
   std::vector<ir::Value*> flows;
 };
@@ -28,10 +30,17 @@ absl::StatusOr<GradientGraph> BuildGradients(const ir::Function& fn, ir::Functio
 struct GradientOptions {
   std::string function = "loss";
   bool gradient_flow = false;
+  bool input_grads = false;
 };
 
-// Adds @<function>_grad(inputs) -> (loss, d(param) for every param [, flow per scan]).
+// Adds @<function>_grad(inputs) -> (loss, d(param) for every param [, d(input) for every
+// float input] [, flow per scan]).
 absl::StatusOr<ir::Function*> AddGradientFunction(ir::Module& module, const GradientOptions& options);
+
+// Adds @<function>_dot(inputs, cotangents) -> Σ_k sum(result_k · cotangent_k): a scalar
+// whose gradient is the vector–Jacobian product of @<function> with the cotangents (one
+// per result, of its type), as torch.autograd.grad takes grad_outputs.
+absl::StatusOr<ir::Function*> AddCotangentDot(ir::Module& module, const std::string& function);
 
 // Runs dce over the module: drops the residuals no VJP reads.
 absl::Status CleanUp(ir::Module& module);

@@ -23,6 +23,7 @@ int EvalCommand(const Args& args);
 int RunCommand(const Args& args);
 int PlotCommand(const Args& args);
 int GradFlowCommand(const Args& args);
+int GradCommand(const Args& args);
 
 // Shared: loads a model file and lowers it with --batch and --vocab.
 struct LoadedModel {

@@ -103,6 +103,25 @@ std::vector<flags::Command> Commands() {
         {"seed", "N", "1", "initial weights and random inputs"},
         {"vocab", "N", "65", "the vocabulary size bound to -1 sizes"},
         {"o", "OUT.svg", "gradflow.svg", "the output file"}}},
+      {"grad",
+       "MODEL.pbtxt",
+       1,
+       1,
+       "gradients of the loss with respect to parameters and inputs, as .npy",
+       "The gradient of the model's loss on the given inputs (and target) with respect to every\n"
+       "parameter and every float input — or, with --seed-grads, the vector-Jacobian product of\n"
+       "its forward (dropout off) with cotangents for named values, as torch.autograd.grad takes\n"
+       "grad_outputs — written as DIR/<state_dict key>.npy, DIR/inputs/<input>.npy and\n"
+       "DIR/loss.npy. Compiled by the JIT; --reference runs the reference interpreter.\n",
+       {Required({"input", "x.npy[,...]", "", "the inputs, in the model's order (with the target, for the loss)"}),
+        Required({"output-grads", "DIR", "", "where the gradients go (made if missing)"}),
+        {"params", "CKPT", "freshly initialized, from --seed", "the parameters"},
+        {"seed-grads", "NAME=g.npy[,...]", "the model's loss",
+         "cotangents for the model's named values (outputs, layer outputs, NAME.h_n)"},
+        {"batch", "N", "read off the inputs", "the batch size bound to the model's -1 dimensions"},
+        kVocab,
+        {"seed", "N", "1", "the initial parameters and dropout"},
+        {"reference", "", "", "run the reference interpreter instead of compiled code"}}},
       {"summary",
        "MODEL.pbtxt",
        1,
@@ -172,6 +191,7 @@ int Main(int argc, char** argv) {
   if (args.command == "eval") return EvalCommand(args);
   if (args.command == "run") return RunCommand(args);
   if (args.command == "plot") return PlotCommand(args);
+  if (args.command == "grad") return GradCommand(args);
   return GradFlowCommand(args);
 }
 

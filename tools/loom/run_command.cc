@@ -4,7 +4,6 @@
 // sequence-first model's [T, -1, F]); the vocabulary the checkpoint's (or --vocab). A forecasting model from loom train
 // takes and gives values in the data's units: the checkpoint's column means and
 // deviations standardize the input and undo it on the output.
-#include <algorithm>
 #include <cmath>
 #include <iostream>
 
@@ -18,6 +17,7 @@
 #include "runtime/npy.h"
 #include "support/files.h"
 #include "support/status_macros.h"
+#include "tools/loom/batch.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/session.h"
 #include "tools/loom/threads.h"
@@ -54,25 +54,6 @@ absl::Status CheckInputValues(const frontends::proto::Model& model, int64_t voca
     }
   }
   return absl::OkStatus();
-}
-
-// The batch size bound to the model's -1 dimensions.
-absl::StatusOr<int64_t> BatchOf(const Args& args, const std::vector<const frontends::proto::Input*>& wanted,
-                                const std::vector<Tensor>& inputs) {
-  if (args.Has("--batch")) {
-    ASSIGN_OR_RETURN(int64_t batch, args.GetInt("--batch", 1));
-    if (batch < 1) return absl::InvalidArgumentError(absl::StrCat("--batch must be at least 1, got ", batch));
-    return batch;
-  }
-  for (size_t i = 0; i < wanted.size(); ++i) {
-    const auto& shape = wanted[i]->shape();
-    auto batch_dim = std::find(shape.begin(), shape.end(), -1);
-    // An input of another rank gets its error, with both shapes, where the types are checked.
-    if (batch_dim != shape.end() && inputs[i].rank() == shape.size()) {
-      return inputs[i].shape()[batch_dim - shape.begin()];
-    }
-  }
-  return 1;
 }
 
 absl::Status RunModel(const Args& args) {

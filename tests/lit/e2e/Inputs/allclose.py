@@ -1,5 +1,5 @@
-"""Whether two arrays of f32 agree element by element within a relative tolerance:
-allclose.py A B [RTOL]. Each is a .npy as numpy.save writes it (little-endian f4) or
+"""Whether two arrays of f32 or f64 agree element by element within a relative tolerance:
+allclose.py A B [RTOL]. Each is a .npy as numpy.save writes it (little-endian f4 or f8) or
 the raw floats alone (what tests/e2e/aot_driver.cc writes). Two builds of one model for
 different CPUs sum their products in different orders, so an element may move by a few
 units in the last place of the terms it was summed from: |a - b| <= RTOL·(|b| + m/100)
@@ -16,8 +16,12 @@ def floats(path):
     data = open(path, "rb").read()
     if data.startswith(b"\x93NUMPY"):
         header = struct.unpack("<H", data[8:10])[0]
-        if "'<f4'" not in data[10:10 + header].decode():
-            sys.exit(f"{path}: not an f4 array")
+        descr = data[10:10 + header].decode()
+        if "'<f8'" in descr:
+            data = data[10 + header:]
+            return struct.unpack(f"<{len(data) // 8}d", data)
+        if "'<f4'" not in descr:
+            sys.exit(f"{path}: not an f4 or f8 array")
         data = data[10 + header:]
     return struct.unpack(f"<{len(data) // 4}f", data)
 
