@@ -13,6 +13,7 @@
 #include "runtime/data/csv_series.h"
 #include "runtime/data/labelled_text.h"
 #include "runtime/data/standardization.h"
+#include "runtime/data/utf8.h"
 #include "support/status_macros.h"
 
 namespace loom {
@@ -99,12 +100,20 @@ class CharDataset : public Dataset {
     if (auto it = o.metadata.find("vocab"); it != o.metadata.end()) {
       // Evaluating a trained model: its alphabet, not this file's.
       ASSIGN_OR_RETURN(d->vocab_, data::CharVocab::Parse(it->second));
+      int64_t line = 1, column = 1;  // of the character at hand, for the message
       for (int64_t& id : ids) {
         char32_t c = corpus.vocab.Char(id);
         id = d->vocab_.Id(c);
         if (id < 0) {
-          return absl::InvalidArgumentError(absl::StrCat(path, ": character U+", absl::Hex(static_cast<uint32_t>(c)),
-                                                         " is not in the model's vocabulary"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ":", line, ":", column, ": character '", data::EncodeUtf8(c), "' (U+",
+                           absl::Hex(static_cast<uint32_t>(c), absl::kZeroPad4), ") is not in the model's vocabulary"));
+        }
+        if (c == U'\n') {
+          ++line;
+          column = 1;
+        } else {
+          ++column;
         }
       }
     }

@@ -51,8 +51,9 @@ absl::StatusOr<int64_t> Lowerer::Size(int index, const char* field, int64_t valu
   if (value >= kMaxSize) return LayerError(index, absl::StrCat(field, " ", value, " is too large (limit 2^31)"));
   if (value == -1) {
     if (options_.vocab <= 0) {
-      return LayerError(index, absl::StrCat(field, " -1 is the vocabulary size, which is not bound ",
-                                            "(give --vocab, or train on data)"));
+      return LayerError(
+          index, absl::StrCat(field, " -1 is the vocabulary size, which is not bound ",
+                              "(the vocabulary: CompileOptions::vocab, loom's and loomc's --vocab, or the data's)"));
     }
     return options_.vocab;
   }

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang++-14 >/dev/null || [[ ! -d /usr/lib/llvm-14/lib/clang ]]; then
-  apt-get install -y -q clang-14 libclang-rt-14-dev >/dev/null
+  apt-get update -q >/dev/null && apt-get install -y -q clang-14 libclang-rt-14-dev >/dev/null
 fi
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Line tables are all a report needs, and much cheaper to build than full debug info.

@@ -33,6 +33,15 @@ std::vector<double> Ticks(double lo, double hi) {
   return ticks;
 }
 
+// A log axis (in log10 units, widened to whole decades): a tick at every decade, or at
+// every k-th when there are more than 20.
+std::vector<double> Decades(double lo, double hi) {
+  double every = std::max(1.0, std::ceil((hi - lo) / 20));
+  std::vector<double> ticks;
+  for (double t = lo; t <= hi + 1e-9; t += every) ticks.push_back(t);
+  return ticks;
+}
+
 std::string RenderChart(const Chart& c, double y0) {
   double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
   for (const Series& s : c.series) {
@@ -47,6 +56,7 @@ std::string RenderChart(const Chart& c, double y0) {
                                     y0 + 24, Escape(c.title));
   if (!std::isfinite(xmin)) return svg + absl::StrFormat("<text x=\"%g\" y=\"%g\">no data</text>\n", kLeft, y0 + 80);
   if (xmax == xmin) xmax = xmin + 1;
+  if (c.log_y) ymin = std::floor(ymin), ymax = std::ceil(ymax);
   if (ymax == ymin) ymax = ymin + 1, ymin -= 1;
   double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom, top = y0 + kTop;
   auto px = [&](double x) { return kLeft + (x - xmin) / (xmax - xmin) * pw; };
@@ -59,9 +69,8 @@ std::string RenderChart(const Chart& c, double y0) {
                           "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%g</text>\n",
                           px(t), top, px(t), top + ph, px(t), top + ph + 16, t);
   }
-  for (double t : Ticks(ymin, ymax)) {
+  for (double t : c.log_y ? Decades(ymin, ymax) : Ticks(ymin, ymax)) {
     std::string label = c.log_y ? absl::StrFormat("1e%g", t) : absl::StrFormat("%g", t);
-    if (c.log_y && t != std::floor(t)) continue;
     absl::StrAppendFormat(&svg,
                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                           "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
