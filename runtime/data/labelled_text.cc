@@ -10,7 +10,6 @@
 #include "support/status_macros.h"
 
 namespace loom::data {
-namespace {
 
 std::vector<std::string> Words(const std::u32string& text) {
   std::vector<std::string> words;
@@ -30,8 +29,6 @@ std::vector<std::string> Words(const std::u32string& text) {
   flush();
   return words;
 }
-
-}  // namespace
 
 absl::StatusOr<std::vector<LabelledExample>> LoadLabelledText(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, ReadDataFile(path));

@@ -13,6 +13,10 @@
 
 namespace loom::data {
 
+// The words of a text as the loader splits them: lower-cased runs of ASCII letters and
+// digits, and of anything beyond ASCII.
+std::vector<std::string> Words(const std::u32string& text);
+
 struct LabelledExample {
   std::vector<std::string> words;
   float label;

@@ -24,6 +24,7 @@ int RunCommand(const Args& args);
 int PlotCommand(const Args& args);
 int GradFlowCommand(const Args& args);
 int GradCommand(const Args& args);
+int ClassifyCommand(const Args& args);
 
 // Shared: loads a model file and lowers it with --batch and --vocab.
 struct LoadedModel {

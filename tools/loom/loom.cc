@@ -103,6 +103,16 @@ std::vector<flags::Command> Commands() {
         {"seed", "N", "1", "initial weights and random inputs"},
         {"vocab", "N", "65", "the vocabulary size bound to -1 sizes"},
         {"o", "OUT.svg", "gradflow.svg", "the output file"}}},
+      {"classify",
+       "CKPT [TEXT...]",
+       1,
+       1 << 20,
+       "a trained text classifier on raw text",
+       "A trained text classifier (bce_with_logits over token ids) on raw text, tokenized as its\n"
+       "training data was, with the checkpoint's vocabulary (from loom train on labelled text,\n"
+       "or attached by loom params import --vocab FILE). Prints one line per text: the label,\n"
+       "the probability of label 1, the text, tab-separated.\n",
+       {{"file", "FILE", "", "texts to classify, one per line, after those on the command line"}, kThreads, kPipeline}},
       {"grad",
        "MODEL.pbtxt",
        1,
@@ -138,14 +148,18 @@ std::vector<flags::Command> Commands() {
        3,
        "parameters to and from numpy .npy files",
        "export: writes every parameter as DIR/<state_dict key>.npy (from --params, or freshly\n"
-       "initialized with --seed), for numpy.load / torch.from_numpy. A key with other\n"
-       "characters than letters, digits, '_', '-' and '.' has them escaped as %XX.\n"
+       "initialized with --seed), for numpy.load / torch.from_numpy, and a text classifier's\n"
+       "vocabulary as DIR/vocab.txt. A key with other characters than letters, digits, '_',\n"
+       "'-' and '.' has them escaped as %XX.\n"
        "import: reads DIR/<state_dict key>.npy for every parameter (as numpy.save writes them\n"
        "from a PyTorch state_dict) and writes a Loom checkpoint to -o.\n",
        {{"params", "CKPT", "freshly initialized", "export: the parameters"},
         {"seed", "N", "1", "export: the initial parameters' seed"},
         {"batch", "N", "1", "the batch size bound to -1 dimensions"},
-        {"vocab", "N", "0", "the vocabulary size bound to -1 sizes"},
+        {"vocab", "N|FILE", "0",
+         "the vocabulary size bound to -1 sizes; for import also a file of tokens, one per line, ids by\n"
+         "line (the padding token, the unknown token, then the words), kept in the checkpoint for\n"
+         "loom eval and loom classify"},
         {"o", "CKPT", "", "import: the checkpoint to write"}}},
   };
 }
@@ -192,6 +206,7 @@ int Main(int argc, char** argv) {
   if (args.command == "run") return RunCommand(args);
   if (args.command == "plot") return PlotCommand(args);
   if (args.command == "grad") return GradCommand(args);
+  if (args.command == "classify") return ClassifyCommand(args);
   return GradFlowCommand(args);
 }
 
