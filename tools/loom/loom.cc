@@ -94,10 +94,15 @@ std::vector<flags::Command> Commands() {
        "MODEL.pbtxt",
        1,
        1,
-       "|dL/dh_t| against t, on a log scale",
-       "|dL/dh_t| against t for the first recurrent layer, on a log scale: how far the\n"
-       "loss's gradient reaches back in time, on one batch.\n",
-       {{"compare", "OTHER.pbtxt", "", "a second model on the same plot"},
+       "|dL/dh_t| against t for every recurrent layer, on a log scale",
+       "|dL/dh_t| against t for every recurrent layer (each direction of each stacked layer), on\n"
+       "a log scale with a tick per decade: how far the loss's gradient reaches back in time, on\n"
+       "one batch, with freshly initialized or trained weights.\n",
+       {{"params", "CKPT", "freshly initialized, from --seed", "trained weights for MODEL"},
+        {"layer", "NAME", "every recurrent layer", "only this layer's curves (lstm, or lstm.l1)"},
+        {"csv", "OUT.csv", "", "also write the numbers: step, then a column per curve"},
+        {"compare", "OTHER.pbtxt", "", "a second model on the same plot"},
+        {"compare-params", "CKPT", "freshly initialized, from --seed", "trained weights for OTHER"},
         {"data", "PATH", "random inputs", "the first batch of this data file"},
         {"batch", "N", "the model's batch_size, or 1", "examples in the batch"},
         {"seed", "N", "1", "initial weights and random inputs"},
