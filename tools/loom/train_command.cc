@@ -73,7 +73,33 @@ class Run {
     return absl::StrCat(" (", save_, " holds step ", saved_step_, ")");
   }
 
-  absl::Status Save(const Position& p) {
+  // Early stopping (--patience): the best validation so far, at which step, and how many
+  // validations since; kept in the checkpoint, so that --resume carries them on.
+  struct Best {
+    double value = NAN;
+    int64_t step = -1, since = 0;
+  };
+  Best best;
+  void RestoreBest(const std::map<std::string, std::string>& metadata) {
+    auto get = [&](const char* key) { return metadata.count(key) ? metadata.at(key) : std::string(); };
+    if (!absl::SimpleAtod(get("best_metric"), &best.value)) best.value = NAN;
+    if (!absl::SimpleAtoi(get("best_step"), &best.step)) best.step = -1;
+    if (!absl::SimpleAtoi(get("since_best"), &best.since)) best.since = 0;
+  }
+  // Counts a validation; true when it is the best so far (lower bits/char or mse, higher
+  // accuracy).
+  bool Improved(const Metric& m, int64_t step) {
+    bool higher_is_better = m.name == "accuracy";
+    if (std::isnan(best.value) || (higher_is_better ? m.value > best.value : m.value < best.value)) {
+      best = {m.value, step, 0};
+      return true;
+    }
+    ++best.since;
+    return false;
+  }
+
+  // With `copy_to`: the same checkpoint written there as well (CKPT.best).
+  absl::Status Save(const Position& p, const std::string& copy_to = "") {
     if (save_.empty()) return absl::OkStatus();
     // A checkpoint of non-finite parameters would only carry the failure on.
     if (!AllFinite(s_.model->globals())) {
@@ -86,7 +112,13 @@ class Run {
     metadata["batch"] = absl::StrCat(p.batch);
     metadata["step"] = absl::StrCat(p.step);
     metadata["seed"] = absl::StrCat(s_.seed);
+    if (best.step >= 0) {
+      metadata["best_metric"] = absl::StrFormat("%.17g", best.value);
+      metadata["best_step"] = absl::StrCat(best.step);
+      metadata["since_best"] = absl::StrCat(best.since);
+    }
     RETURN_IF_ERROR(s_.model->SaveCheckpoint(save_, metadata));
+    if (!copy_to.empty()) RETURN_IF_ERROR(s_.model->SaveCheckpoint(copy_to, metadata));
     saved_step_ = p.step;
     return absl::OkStatus();
   }
@@ -145,6 +177,8 @@ absl::Status Train(const Args& args) {
   ASSIGN_OR_RETURN(int64_t epochs, args.GetInt("--epochs", args.Has("--steps") ? INT64_MAX : 1));
   ASSIGN_OR_RETURN(int64_t steps, args.GetInt("--steps", INT64_MAX));
   if (epochs < 1 || steps < 1) return absl::InvalidArgumentError("--epochs and --steps must be at least 1");
+  ASSIGN_OR_RETURN(int64_t patience, args.GetInt("--patience", 0));
+  if (patience < 0) return absl::InvalidArgumentError("--patience must be 0 (off) or more");
   // From here on Ctrl-C (or SIGTERM, SIGHUP) stops at the next step boundary, with a
   // checkpoint.
   for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, OnInterrupt);
@@ -178,6 +212,7 @@ absl::Status Train(const Args& args) {
   std::cerr << absl::StrFormat("training %s on %s: %d batches of %d %s per epoch, steps %d to %d\n",
                                s.file.model.name(), args.Get("--data"), per_epoch, units, unit, p.step, last);
   Run run(s, save, resume.empty() ? -1 : p.step, data_identity);
+  run.RestoreBest(s.metadata);
   if (resume.empty() && !save.empty()) std::remove((save + ".csv").c_str());  // a new run, a new log
   Progress progress(p.step, last - p.step, units, unit);
   double loss_sum = 0;
@@ -216,7 +251,16 @@ absl::Status Train(const Args& args) {
       std::string when = p.batch == 0 ? absl::StrFormat("epoch %d", p.epoch)
                                       : absl::StrFormat("epoch %d (%d of %d batches)", p.epoch + 1, p.batch, per_epoch);
       progress.Note(absl::StrFormat("%s, step %d: loss %.4f, %s", when, p.step, loss, m.text), m.text);
-      RETURN_IF_ERROR(run.Save(p));
+      bool improved = run.Improved(m, p.step);
+      RETURN_IF_ERROR(run.Save(p, patience > 0 && improved && !save.empty() ? save + ".best" : ""));
+      if (patience > 0 && run.best.since >= patience) {
+        progress.Note(absl::StrFormat("stopping early: val %s has not improved for %d validations (best %.6g at "
+                                      "step %d%s)",
+                                      s.data->metric(), patience, run.best.value, run.best.step,
+                                      save.empty() ? "" : absl::StrCat(", saved as ", save, ".best")),
+                      "");
+        break;
+      }
     } else if (p.step % log_every == 0) {
       run.Log(p, loss_sum / loss_count, s.data->metric(), NAN);
       loss_sum = loss_count = 0;
