@@ -50,6 +50,8 @@ std::vector<flags::Command> Commands() {
         {"seed", "N", "the model's seed", "initial weights, data order and dropout"},
         {"val-split", "F", "0.1", "the fraction of the data, at its end, that validates"},
         {"save", "CKPT", "--resume's file", "where checkpoints go"},
+        {"sample-every", "N", "0 (off)", "a character model: print a sample every N steps, as the seed's loop does"},
+        {"sample-length", "N", "200", "the characters of each such sample"},
         {"patience", "N", "0 (off)",
          "stop when N validations in a row have not improved on the best, which is kept as CKPT.best"},
         {"resume", "CKPT", "", "continue the run this checkpoint saved"},

@@ -11,8 +11,8 @@
 #include "loom/jit.h"
 #include "runtime/data/char_corpus.h"
 #include "runtime/data/utf8.h"
-#include "runtime/sampling.h"
 #include "support/status_macros.h"
+#include "tools/loom/char_sampler.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/threads.h"
 
@@ -49,24 +49,16 @@ absl::Status Sample(const Args& args) {
   ASSIGN_OR_RETURN(auto model,
                    jit->Compile(nn::Model(file), {.batch = 1, .vocab = vocab.size(), .streaming = true}, 1));
   RETURN_IF_ERROR(model->LoadCheckpoint(c, path));  // the file read once, above
-  model->ResetState();
-  bool probs = false;
-  for (const auto& layer : file.model.layer()) probs |= layer.name() == file.model.output(0) && layer.has_softmax();
-  loom_sampling::Uniform uniform(static_cast<uint64_t>(seed));
   // Written as it is sampled: any length runs in constant memory, and shows progress. A
   // reader that stops early (| head) ends the run with an error, not SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   std::cout << prime_text;
-  int64_t next = -1;
-  for (int64_t i = 0; i < static_cast<int64_t>(prime.size()) + length - 1; ++i) {
-    int64_t id = i < static_cast<int64_t>(prime.size()) ? vocab.Id(prime[i]) : next;
-    Tensor x(DType::kI64, {1, 1});
-    x.values<int64_t>()[0] = id;
-    ASSIGN_OR_RETURN(std::vector<Tensor> y, model->Step({x}));
-    next = loom_sampling::Draw(y[0].values<float>().data(), vocab.size(), probs, temperature, uniform);
-    if (i + 1 >= static_cast<int64_t>(prime.size())) std::cout << data::EncodeUtf8(vocab.Char(next)) << std::flush;
-    if (!std::cout) return absl::DataLossError("cannot write the sample to standard output");
-  }
+  RETURN_IF_ERROR(SampleChars(*model, vocab, OutputsProbabilities(file.model), prime, length, temperature,
+                              static_cast<uint64_t>(seed), [](const std::string& ch) {
+                                std::cout << ch << std::flush;
+                                return std::cout ? absl::OkStatus()
+                                                 : absl::DataLossError("cannot write the sample to standard output");
+                              }));
   std::cout << "\n";
   return absl::OkStatus();
 }

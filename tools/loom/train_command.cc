@@ -19,7 +19,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "runtime/data/char_corpus.h"
 #include "support/status_macros.h"
+#include "tools/loom/char_sampler.h"
 #include "tools/loom/commands.h"
 #include "tools/loom/progress.h"
 #include "tools/loom/run_files.h"
@@ -142,6 +144,46 @@ class Run {
   std::map<std::string, std::string> data_identity_;
 };
 
+// --sample-every: the model being trained, compiled again for streaming at batch 1,
+// given the current parameters each time it samples, as the seed's training loop does.
+class Sampler {
+ public:
+  static absl::StatusOr<Sampler> Open(Session& s) {
+    std::map<std::string, std::string> metadata = s.data->Metadata();
+    if (!metadata.count("vocab")) {
+      return absl::InvalidArgumentError("--sample-every: only a character model (trained on text) samples");
+    }
+    Sampler sampler;
+    ASSIGN_OR_RETURN(sampler.vocab_, data::CharVocab::Parse(metadata.at("vocab")));
+    ASSIGN_OR_RETURN(sampler.model_, s.jit->Compile(nn::Model(s.file),
+                                                    {.batch = 1, .vocab = s.data->vocab(), .streaming = true}, s.seed));
+    sampler.probs_ = OutputsProbabilities(s.file.model);
+    // Primed with a newline where the text has one, else with its first character.
+    sampler.prime_ = sampler.vocab_.Id(U'\n') >= 0 ? U"\n" : std::u32string(1, sampler.vocab_.Char(0));
+    return sampler;
+  }
+
+  absl::StatusOr<std::string> Sample(Session& s, int64_t length, int64_t step) {
+    for (const auto& [name, t] : s.model->globals()) {
+      absl::Status set = model_->SetParameter(name, t);  // optimizer state is not a parameter
+      if (!set.ok() && !absl::IsNotFound(set)) return set;
+    }
+    std::string text;
+    RETURN_IF_ERROR(SampleChars(*model_, vocab_, probs_, prime_, length, 1.0, s.seed + static_cast<uint64_t>(step),
+                                [&](const std::string& ch) {
+                                  text += ch;
+                                  return absl::OkStatus();
+                                }));
+    return text;
+  }
+
+ private:
+  data::CharVocab vocab_;
+  std::unique_ptr<CompiledModel> model_;
+  bool probs_ = false;
+  std::u32string prime_;
+};
+
 // A loss this many times the run's first (or 1) means training diverged: with a finite
 // but absurd loss (Adagrad at lr 1e30 gives 4.8e32) the parameters are garbage already.
 constexpr double kDivergence = 1e6;
@@ -177,6 +219,11 @@ absl::Status Train(const Args& args) {
   ASSIGN_OR_RETURN(int64_t epochs, args.GetInt("--epochs", args.Has("--steps") ? INT64_MAX : 1));
   ASSIGN_OR_RETURN(int64_t steps, args.GetInt("--steps", INT64_MAX));
   if (epochs < 1 || steps < 1) return absl::InvalidArgumentError("--epochs and --steps must be at least 1");
+  ASSIGN_OR_RETURN(int64_t sample_every, args.GetInt("--sample-every", 0));
+  ASSIGN_OR_RETURN(int64_t sample_length, args.GetInt("--sample-length", 200));
+  if (sample_every < 0 || sample_length < 1) {
+    return absl::InvalidArgumentError("--sample-every must be 0 (off) or more, --sample-length at least 1");
+  }
   ASSIGN_OR_RETURN(int64_t patience, args.GetInt("--patience", 0));
   if (patience < 0) return absl::InvalidArgumentError("--patience must be 0 (off) or more");
   // From here on Ctrl-C (or SIGTERM, SIGHUP) stops at the next step boundary, with a
@@ -213,6 +260,10 @@ absl::Status Train(const Args& args) {
                                s.file.model.name(), args.Get("--data"), per_epoch, units, unit, p.step, last);
   Run run(s, save, resume.empty() ? -1 : p.step, data_identity);
   run.RestoreBest(s.metadata);
+  std::optional<Sampler> sampler;
+  if (sample_every > 0) {
+    ASSIGN_OR_RETURN(sampler, Sampler::Open(s));
+  }
   if (resume.empty() && !save.empty()) std::remove((save + ".csv").c_str());  // a new run, a new log
   Progress progress(p.step, last - p.step, units, unit);
   double loss_sum = 0;
@@ -264,6 +315,10 @@ absl::Status Train(const Args& args) {
     } else if (p.step % log_every == 0) {
       run.Log(p, loss_sum / loss_count, s.data->metric(), NAN);
       loss_sum = loss_count = 0;
+    }
+    if (sampler && p.step % sample_every == 0) {
+      ASSIGN_OR_RETURN(std::string text, sampler->Sample(s, sample_length, p.step));
+      progress.Note(absl::StrCat("--- sample at step ", p.step, " ---\n", text));
     }
     if (interrupted) {
       RETURN_IF_ERROR(run.Save(p));
