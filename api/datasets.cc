@@ -21,6 +21,19 @@ namespace {
 
 using frontends::proto::Model;
 
+// How n examples divide: [0, train) trains, then `val` validate, then `test` are held out.
+struct Split {
+  int64_t train, val, test;
+  // Where the part Validate measures begins, and how long it is.
+  int64_t measured_begin(bool test_mode) const { return test_mode ? train + val : train; }
+  int64_t measured(bool test_mode) const { return test_mode ? test : val; }
+};
+Split SplitOf(int64_t n, const DataOptions& o) {
+  int64_t test = static_cast<int64_t>(static_cast<double>(n) * o.test_split);
+  int64_t val = static_cast<int64_t>(static_cast<double>(n) * o.val_split);
+  return {n - val - test, val, test};
+}
+
 // A float batch in the type the model declares for the input: made in f32, widened
 // (exactly) for an f64 model.
 Tensor AsDeclared(const Model& m, int input, Tensor t) {
@@ -117,9 +130,10 @@ class CharDataset : public Dataset {
         }
       }
     }
-    int64_t val = static_cast<int64_t>(ids.size() * o.val_split);
-    d->train_.assign(ids.begin(), ids.end() - val);
-    d->val_.assign(ids.end() - val, ids.end());
+    Split split = SplitOf(static_cast<int64_t>(ids.size()), o);
+    d->train_.assign(ids.begin(), ids.begin() + split.train);
+    auto measured = ids.begin() + split.measured_begin(o.test);
+    d->val_.assign(measured, measured + split.measured(o.test));
     d->stream_ = static_cast<int64_t>(d->train_.size()) / d->batch_;
     return std::unique_ptr<Dataset>(std::move(d));
   }
@@ -202,9 +216,11 @@ class LabelledDataset : public Dataset {
     ASSIGN_OR_RETURN(std::vector<data::LabelledExample> examples, data::LoadLabelledText(path));
     // A fixed shuffle before the split, so both halves hold both labels.
     std::vector<int64_t> order = Permutation(static_cast<int64_t>(examples.size()), o.seed, -1);
-    int64_t val = static_cast<int64_t>(examples.size() * o.val_split);
+    Split split = SplitOf(static_cast<int64_t>(examples.size()), o);
+    int64_t begin = split.measured_begin(o.test), end = begin + split.measured(o.test);
     for (int64_t i = 0; i < static_cast<int64_t>(order.size()); ++i) {
-      (i < static_cast<int64_t>(order.size()) - val ? d->train_ : d->val_).push_back(examples[order[i]]);
+      if (i < split.train) d->train_.push_back(examples[order[i]]);
+      if (i >= begin && i < end) d->val_.push_back(examples[order[i]]);
     }
     if (auto it = o.metadata.find("words"); it != o.metadata.end()) {
       d->words_ = data::WordVocab::Parse(it->second);
@@ -311,8 +327,10 @@ class SeriesDataset : public Dataset {
                                                      d->window_ + 1));
     }
     int64_t windows = static_cast<int64_t>(d->rows_.size()) - d->window_;
-    d->val_windows_ = static_cast<int64_t>(windows * o.val_split);
-    d->train_windows_ = windows - d->val_windows_;
+    Split split = SplitOf(windows, o);
+    d->train_windows_ = split.train;
+    d->val_begin_ = split.measured_begin(o.test);
+    d->val_windows_ = split.measured(o.test);
     ASSIGN_OR_RETURN(std::optional<data::Standardization> stored, data::LoadStandardization(o.metadata));
     if (stored) {
       if (static_cast<int64_t>(stored->mean.size()) != columns) {
@@ -356,7 +374,7 @@ class SeriesDataset : public Dataset {
     int64_t count = 0;
     for (int64_t w0 = 0; w0 < val_windows_; w0 += batch_) {
       std::vector<int64_t> starts;
-      for (int64_t b = 0; b < batch_; ++b) starts.push_back(train_windows_ + std::min(w0 + b, val_windows_ - 1));
+      for (int64_t b = 0; b < batch_; ++b) starts.push_back(val_begin_ + std::min(w0 + b, val_windows_ - 1));
       std::vector<Tensor> inputs = Encode(starts);
       inputs.erase(inputs.begin() + target_);
       ASSIGN_OR_RETURN(std::vector<Tensor> out, model.Forward(inputs));
@@ -404,7 +422,7 @@ class SeriesDataset : public Dataset {
 
   Model model_;
   int input_ = 0, target_ = 1;
-  int64_t batch_ = 1, window_ = 1, features_ = 1, outputs_ = 1, train_windows_ = 0, val_windows_ = 0;
+  int64_t batch_ = 1, window_ = 1, features_ = 1, outputs_ = 1, train_windows_ = 0, val_begin_ = 0, val_windows_ = 0;
   uint64_t seed_ = 1;
   std::vector<std::vector<float>> rows_;
   std::vector<double> mean_, std_;

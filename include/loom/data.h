@@ -52,6 +52,10 @@ struct DataOptions {
   uint64_t seed = 1;
   // From a checkpoint: the vocabulary and normalization to use instead of building them.
   std::map<std::string, std::string> metadata;
+  // The data's last test_split (after the shuffle, for labelled text) is held out from
+  // training and validation; with `test`, Validate measures that part instead.
+  double test_split = 0;
+  bool test = false;
 };
 
 // `model`'s inputs must already have their final shapes (--seq applied).

@@ -49,6 +49,8 @@ std::vector<flags::Command> Commands() {
         {"lr", "X", "the model's optimizer's", "the learning rate"},
         {"seed", "N", "the model's seed", "initial weights, data order and dropout"},
         {"val-split", "F", "0.1", "the fraction of the data, at its end, that validates"},
+        {"test-split", "F", "0 (none)",
+         "a fraction after the validation part, held out from both and measured once at the end"},
         {"save", "CKPT", "--resume's file", "where checkpoints go"},
         {"sample-every", "N", "0 (off)", "a character model: print a sample every N steps, as the seed's loop does"},
         {"sample-length", "N", "200", "the characters of each such sample"},

@@ -58,13 +58,18 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
   s.seed = static_cast<uint64_t>(seed);
   ASSIGN_OR_RETURN(double val_split, args.GetDouble("--val-split", default_val_split));
   if (val_split < 0 || val_split > 1) return absl::InvalidArgumentError("--val-split must be in [0, 1]");
+  ASSIGN_OR_RETURN(double test_split, args.GetDouble("--test-split", 0));
+  if (test_split < 0 || val_split + test_split > 1) {
+    return absl::InvalidArgumentError("--test-split must be 0 or more, and with --val-split at most 1");
+  }
   std::optional<Checkpoint> c;  // read once: what the data and the model get is one file
   if (!checkpoint.empty()) {
     ASSIGN_OR_RETURN(c, LoadCheckpoint(checkpoint));
     s.metadata = c->metadata;
   }
   nn::Model model(s.file);
-  ASSIGN_OR_RETURN(s.data, OpenDataset(model, data_path, {s.batch, val_split, s.seed, s.metadata}));
+  s.data_options = {s.batch, val_split, s.seed, s.metadata, test_split};
+  ASSIGN_OR_RETURN(s.data, OpenDataset(model, data_path, s.data_options));
   ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
   ASSIGN_OR_RETURN(s.jit, Jit::Create({.pipeline = args.Get("--pipeline", "default"), .threads = threads}));
   CompileOptions options{.batch = s.batch, .vocab = s.data->vocab(), .streaming = s.data->streams()};

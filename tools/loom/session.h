@@ -28,6 +28,8 @@ struct Session {
   uint64_t seed = 1;
   // The checkpoint's metadata when one was loaded (--resume, --params).
   std::map<std::string, std::string> metadata;
+  // How the data was opened (--val-split, --test-split), for the test set at the end.
+  DataOptions data_options;
 };
 
 // `checkpoint` (may be empty) is loaded into the model, and its vocabulary used.

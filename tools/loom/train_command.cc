@@ -16,6 +16,7 @@
 #include <iostream>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -333,6 +334,17 @@ absl::Status Train(const Args& args) {
     }
   }
   progress.Finish();
+  if (s.data_options.test_split > 0) {
+    // The held-out part, never trained on nor validated, with the run's vocabulary.
+    DataOptions test = s.data_options;
+    test.metadata = s.data->Metadata();
+    test.test = true;
+    ASSIGN_OR_RETURN(std::unique_ptr<Dataset> data, OpenDataset(nn::Model(s.file), args.Get("--data"), test));
+    ASSIGN_OR_RETURN(Metric m, data->Validate(*s.model));
+    std::string text = absl::StartsWith(m.text, "val ") ? m.text.substr(4) : m.text;
+    std::cerr << absl::StrFormat("test (%g of the data, never trained on nor validated): %s\n",
+                                 s.data_options.test_split, text);
+  }
   if (!save.empty()) std::cerr << "saved " << save << " (log: " << save << ".csv)\n";
   return absl::OkStatus();
 }
