@@ -1,8 +1,11 @@
 #include "loom/jit.h"
 
+#include <cmath>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/internal.h"
+#include "compiler/autodiff/train_step.h"
 #include "compiler/pipeline/compile.h"
 #include "frontends/model_file.h"
 #include "frontends/params.h"
@@ -218,6 +221,16 @@ absl::Status CompiledModel::SetParameter(const std::string& name, Tensor value) 
   }
   impl_->globals[name] = std::move(value);
   ++impl_->params_version;
+  return absl::OkStatus();
+}
+
+absl::Status CompiledModel::SetLearningRate(double lr) {
+  auto it = impl_->globals.find(autodiff::kLearningRate);
+  if (it == impl_->globals.end()) return absl::FailedPreconditionError("the model has no training step");
+  if (!(lr >= 0) || !std::isfinite(lr)) {
+    return absl::InvalidArgumentError(absl::StrCat("a learning rate is finite and not negative, got ", lr));
+  }
+  it->second.values<double>()[0] = lr;  // state, read by the next step: the packed weights stay
   return absl::OkStatus();
 }
 

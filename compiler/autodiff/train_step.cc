@@ -22,7 +22,9 @@ namespace {
 // Emits the update of one parameter; loads and stores its optimizer state.
 class Updater {
  public:
-  Updater(ir::Module& module, Builder& b, const Optimizer& opt) : module_(module), b_(b), opt_(opt) {}
+  // `lr`: the learning rate, an f64 scalar (the optimizer.lr state, which a schedule sets).
+  Updater(ir::Module& module, Builder& b, const Optimizer& opt, Value* lr)
+      : module_(module), b_(b), opt_(opt), lr_(lr) {}
 
   absl::StatusOr<Value*> Scalar(Value* like, double v) { return b_.Splat(like->type().dtype, like->type().shape, v); }
   absl::StatusOr<Value*> Op(OpCode code, Value* a, Value* c) { return b_.Build(code, {a, c}); }
@@ -31,6 +33,12 @@ class Updater {
   absl::StatusOr<Value*> Scale(Value* a, double s) {
     ASSIGN_OR_RETURN(Value * sv, Scalar(a, s));
     return Op(OpCode::kMul, a, sv);
+  }
+  // a * the f64 scalar s, rounded to a's type as a constant would be.
+  absl::StatusOr<Value*> ScaleBy(Value* a, Value* s) {
+    ASSIGN_OR_RETURN(Value * c, b_.Cast(s, a->type().dtype));
+    ASSIGN_OR_RETURN(Value * sb, b_.BroadcastInDim(c, a->type().shape, {}));
+    return Op(OpCode::kMul, a, sb);
   }
 
   // The optimizer state `<param>.<slot>`, declared on first use.
@@ -80,7 +88,7 @@ class Updater {
             d = buf;
           }
         }
-        ASSIGN_OR_RETURN(delta, Scale(d, opt_.lr));
+        ASSIGN_OR_RETURN(delta, ScaleBy(d, lr_));
         break;
       }
       case Optimizer::Kind::kAdagrad: {
@@ -93,7 +101,7 @@ class Updater {
         ASSIGN_OR_RETURN(Value * eps, Scalar(root, opt_.eps > 0 ? opt_.eps : 1e-10));
         ASSIGN_OR_RETURN(Value * den, Op(OpCode::kAdd, root, eps));
         ASSIGN_OR_RETURN(Value * q, Op(OpCode::kDiv, g, den));
-        ASSIGN_OR_RETURN(delta, Scale(q, opt_.lr));
+        ASSIGN_OR_RETURN(delta, ScaleBy(q, lr_));
         break;
       }
       case Optimizer::Kind::kRmsprop: {
@@ -114,7 +122,7 @@ class Updater {
           ASSIGN_OR_RETURN(q, Op(OpCode::kAdd, mb, q));
           RETURN_IF_ERROR(Store(param.name + ".momentum_buffer", q));
         }
-        ASSIGN_OR_RETURN(delta, Scale(q, opt_.lr));
+        ASSIGN_OR_RETURN(delta, ScaleBy(q, lr_));
         break;
       }
       case Optimizer::Kind::kAdam: {
@@ -138,8 +146,7 @@ class Updater {
         ASSIGN_OR_RETURN(Value * b2t, Op(OpCode::kPow, b2, step));
         ASSIGN_OR_RETURN(Value * bc1, Op(OpCode::kSub, one, b1t));
         ASSIGN_OR_RETURN(Value * bc2, Op(OpCode::kSub, one, b2t));
-        ASSIGN_OR_RETURN(Value * lr, b_.Splat(DType::kF64, {}, opt_.lr));
-        ASSIGN_OR_RETURN(Value * step_size, Op(OpCode::kDiv, lr, bc1));
+        ASSIGN_OR_RETURN(Value * step_size, Op(OpCode::kDiv, lr_, bc1));
         ASSIGN_OR_RETURN(Value * sbc2, Op(OpCode::kSqrt, bc2));
         DType dt = param.type.dtype;
         auto as_param = [&](Value* s) -> absl::StatusOr<Value*> {
@@ -166,6 +173,7 @@ class Updater {
   ir::Module& module_;
   Builder& b_;
   const Optimizer& opt_;
+  Value* lr_;
   std::vector<std::pair<std::string, Value*>> stores_;  // see Store
 };
 
@@ -233,7 +241,17 @@ absl::StatusOr<ir::Function*> AddTrainStep(ir::Module& module, const TrainStepOp
   ASSIGN_OR_RETURN(Value * one, b.Splat(DType::kI64, {}, 1));
   ASSIGN_OR_RETURN(Value * t, b.Build(OpCode::kAdd, {old_step, one}));
   ASSIGN_OR_RETURN(Value * tf, b.Cast(t, DType::kF64));
-  Updater updater(module, b, options.optimizer);
+  // The learning rate is state, not a constant, so that a schedule can set it between
+  // steps (CompiledModel::SetLearningRate) without compiling again.
+  if (!module.FindGlobal(kLearningRate)) {
+    module.AddGlobal({kLearningRate,
+                      false,
+                      {DType::kF64, {}},
+                      ir::Initializer{ir::Initializer::Kind::kConstant, options.optimizer.lr, 0},
+                      {}});
+  }
+  ASSIGN_OR_RETURN(Value * lr, b.Build(OpCode::kLoad, {}, {{"global", ir::SymbolRef{kLearningRate}}}));
+  Updater updater(module, b, options.optimizer, lr);
   std::vector<std::string> names;
   for (auto& [name, g] : graph.grads) names.push_back(name);
   for (size_t i = 0; i < grads.size(); ++i) {

@@ -25,6 +25,10 @@ struct Optimizer {
   double initial_accumulator = 0;     // Adagrad
 };
 
+// The module state @train_step reads its learning rate from (f64[], initially
+// Optimizer::lr): a schedule sets it between steps.
+inline constexpr char kLearningRate[] = "optimizer.lr";
+
 struct TrainStepOptions {
   std::string function = "loss";  // the loss function to differentiate
   Optimizer optimizer;

@@ -77,6 +77,9 @@ class CompiledModel {
   std::vector<std::string> ParameterNames() const;  // PyTorch state_dict keys, in order
   absl::StatusOr<Tensor> Parameter(const std::string& name) const;
   absl::Status SetParameter(const std::string& name, Tensor value);
+  // The learning rate the next TrainStep uses (the optimizer's lr until set): for a
+  // schedule, set before each step.
+  absl::Status SetLearningRate(double lr);
   // Parameters, optimizer state and counters, atomically written, with `metadata` (a
   // training run's vocabulary and position in its data) and the model's description
   // (metadata "model"), so that `loom sample|eval|run CKPT` need no model file.

@@ -46,7 +46,11 @@ std::vector<flags::Command> Commands() {
         {"steps", "N", "the end of --epochs", "steps from the start of the run"},
         {"batch", "N", "the model's batch_size, or 1", "examples per step"},
         {"seq", "N", "the model's", "the time steps of the data input"},
-        {"lr", "X", "the model's optimizer's", "the learning rate"},
+        {"lr", "X", "the model's optimizer's", "the (base) learning rate"},
+        {"lr-schedule", "SPEC", "constant, or the resumed run's",
+         "the learning rate by step: constant; step:N:GAMMA (x GAMMA every N steps); exp:GAMMA (x GAMMA\n"
+         "every step); cosine:T[:MIN] (a half cosine from the base rate to MIN over T steps)"},
+        {"warmup", "N", "0, or the resumed run's", "the rate times (s+1)/N for the first N steps"},
         {"seed", "N", "the model's seed", "initial weights, data order and dropout"},
         {"val-split", "F", "0.1", "the fraction of the data, at its end, that validates"},
         {"test-split", "F", "0 (none)",

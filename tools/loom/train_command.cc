@@ -24,6 +24,7 @@
 #include "support/status_macros.h"
 #include "tools/loom/char_sampler.h"
 #include "tools/loom/commands.h"
+#include "tools/loom/lr_schedule.h"
 #include "tools/loom/progress.h"
 #include "tools/loom/run_files.h"
 #include "tools/loom/session.h"
@@ -83,6 +84,7 @@ class Run {
     int64_t step = -1, since = 0;
   };
   Best best;
+  LrSchedule schedule;  // kept in the checkpoint: --resume continues it
   void RestoreBest(const std::map<std::string, std::string>& metadata) {
     auto get = [&](const char* key) { return metadata.count(key) ? metadata.at(key) : std::string(); };
     if (!absl::SimpleAtod(get("best_metric"), &best.value)) best.value = NAN;
@@ -115,6 +117,8 @@ class Run {
     metadata["batch"] = absl::StrCat(p.batch);
     metadata["step"] = absl::StrCat(p.step);
     metadata["seed"] = absl::StrCat(s_.seed);
+    metadata["lr_schedule"] = schedule.spec();
+    metadata["warmup"] = absl::StrCat(schedule.warmup());
     if (best.step >= 0) {
       metadata["best_metric"] = absl::StrFormat("%.17g", best.value);
       metadata["best_step"] = absl::StrCat(best.step);
@@ -261,6 +265,16 @@ absl::Status Train(const Args& args) {
                                s.file.model.name(), args.Get("--data"), per_epoch, units, unit, p.step, last);
   Run run(s, save, resume.empty() ? -1 : p.step, data_identity);
   run.RestoreBest(s.metadata);
+  // A resumed run's schedule is its checkpoint's unless given again.
+  auto stored = [&](const char* key, const std::string& dflt) {
+    auto it = s.metadata.find(key);
+    return it == s.metadata.end() ? dflt : it->second;
+  };
+  ASSIGN_OR_RETURN(int64_t warmup, args.GetInt("--warmup", 0));
+  if (!args.Has("--warmup") && !absl::SimpleAtoi(stored("warmup", "0"), &warmup)) warmup = 0;
+  ASSIGN_OR_RETURN(run.schedule,
+                   LrSchedule::Parse(args.Get("--lr-schedule", stored("lr_schedule", "constant")), warmup));
+  double base_lr = s.file.model.training().optimizer().lr();
   std::optional<Sampler> sampler;
   if (sample_every > 0) {
     ASSIGN_OR_RETURN(sampler, Sampler::Open(s));
@@ -275,6 +289,7 @@ absl::Status Train(const Args& args) {
   while (p.step < last) {
     std::vector<Tensor> batch = s.data->Batch(p.epoch, p.batch);
     if (detect_anomaly) before = s.model->globals();
+    RETURN_IF_ERROR(s.model->SetLearningRate(run.schedule.At(base_lr, p.step)));
     ASSIGN_OR_RETURN(float loss, s.model->TrainStep(batch));
     if (!std::isfinite(loss) || (detect_anomaly && !AllFinite(s.model->globals()))) {
       progress.Finish();
