@@ -15,6 +15,7 @@ config.test_exec_root = os.path.join(config.loom_tools_dir, "..", "tests", "lit"
 config.substitutions.append(("%loom-opt", os.path.join(config.loom_tools_dir, "loom-opt", "loom-opt")))
 config.substitutions.append(("%loomc", os.path.join(config.loom_tools_dir, "loomc", "loomc")))
 config.substitutions.append(("%loom ", os.path.join(config.loom_tools_dir, "loom", "loom") + " "))
+config.substitutions.append(("%loom_bin", os.path.join(config.loom_tools_dir, "loom", "loom")))
 config.substitutions.append(("%cxx", config.cxx))
 config.substitutions.append(("%python", sys.executable))
 # AArch64 programs (tests/lit/e2e/aarch64.test) run under user-mode QEMU with Debian's
