@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "absl/strings/numbers.h"
@@ -34,9 +35,30 @@ Split SplitOf(int64_t n, const DataOptions& o) {
   return {n - val - test, val, test};
 }
 
-// A float batch in the type the model declares for the input: made in f32, widened
-// (exactly) for an f64 model.
+// Where the input's batch (-1) is: 0, or 1 for a sequence-first [T, -1, ...].
+int BatchDim(const Model& m, int input) {
+  const auto& shape = m.input(input).shape();
+  return shape.size() >= 2 && shape[1] == -1 ? 1 : 0;
+}
+// The size of the dimension beside the batch (the time steps, a window).
+int64_t StepsOf(const Model& m, int input) { return m.input(input).shape(1 - BatchDim(m, input)); }
+
+// A batch, made batch-first in f32 (or i64), as the model declares the input: time-major
+// for a sequence-first model, widened (exactly) for an f64 one.
 Tensor AsDeclared(const Model& m, int input, Tensor t) {
+  if (BatchDim(m, input) == 1 && t.rank() >= 2) {
+    Shape shape = t.shape();
+    std::swap(shape[0], shape[1]);
+    int64_t rows = t.shape()[0], cols = t.shape()[1], inner = t.num_elements() / std::max<int64_t>(1, rows * cols);
+    Tensor swapped(t.dtype(), shape);
+    size_t bytes = static_cast<size_t>(inner) * DTypeSize(t.dtype());
+    const char* from = static_cast<const char*>(t.raw_data());
+    char* to = static_cast<char*>(swapped.raw_data());
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) std::memcpy(to + (c * rows + r) * bytes, from + (r * cols + c) * bytes, bytes);
+    }
+    t = std::move(swapped);
+  }
   if (t.dtype() != DType::kF32 || m.input(input).dtype() != frontends::proto::F64) return t;
   Tensor wide(DType::kF64, t.shape());
   for (int64_t i = 0; i < t.num_elements(); ++i) wide.values<double>()[i] = t.values<float>()[i];
@@ -106,7 +128,7 @@ class CharDataset : public Dataset {
     d->batch_ = o.batch;
     d->input_ = DataInput(m);
     d->target_ = InputIndex(m, m.loss().target());
-    d->seq_ = m.input(d->input_).shape(1);
+    d->seq_ = StepsOf(m, d->input_);
     ASSIGN_OR_RETURN(data::CharCorpus corpus, data::LoadCharCorpus(path));
     d->vocab_ = corpus.vocab;
     std::vector<int64_t> ids = corpus.ids;
@@ -174,7 +196,7 @@ class CharDataset : public Dataset {
     for (int64_t t = 0; t + 1 < length; ++t) {
       Tensor x(DType::kI64, {batch_, 1});
       for (int64_t b = 0; b < batch_; ++b) x.values<int64_t>()[b] = val_[b * length + t];
-      auto out = model.Step({x});
+      auto out = model.Step({AsDeclared(model_, input_, std::move(x))});  // [B|1, 1|B, V] alike
       if (!out.ok()) {
         model.SetCarriedState(carried);
         return out.status();
@@ -212,7 +234,7 @@ class LabelledDataset : public Dataset {
     d->seed_ = o.seed;
     d->input_ = DataInput(m);
     d->target_ = InputIndex(m, m.loss().target());
-    d->seq_ = m.input(d->input_).shape(1);
+    d->seq_ = StepsOf(m, d->input_);
     ASSIGN_OR_RETURN(std::vector<data::LabelledExample> examples, data::LoadLabelledText(path));
     // A fixed shuffle before the split, so both halves hold both labels.
     std::vector<int64_t> order = Permutation(static_cast<int64_t>(examples.size()), o.seed, -1);
@@ -310,7 +332,7 @@ class SeriesDataset : public Dataset {
       return absl::InvalidArgumentError(
           "a forecasting model takes [batch, window, features] and predicts [batch, outputs]");
     }
-    d->window_ = xs[1];
+    d->window_ = StepsOf(m, d->input_);
     d->features_ = xs[2];
     d->outputs_ = ys[1];
     ASSIGN_OR_RETURN(data::CsvSeries series, data::LoadCsvSeries(path));
