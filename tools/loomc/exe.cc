@@ -16,13 +16,6 @@
 namespace loom::loomc {
 namespace {
 
-// `bytes` as a C string literal, every byte escaped.
-std::string Literal(const std::string& bytes) {
-  std::string out = "\"";
-  for (unsigned char c : bytes) absl::StrAppendFormat(&out, "\\x%02x", c);
-  return out + "\"";
-}
-
 std::string Quote(const std::string& s) { return "'" + s + "'"; }  // paths from our own temp dir and -o
 
 // C++ source declaring each flag's string (its default value where it has a plain one)
@@ -51,6 +44,12 @@ std::string ProgramOf(const std::string& args, size_t min_args, size_t max_args,
 }
 
 }  // namespace
+
+std::string Literal(const std::string& bytes) {
+  std::string out = "\"";
+  for (unsigned char c : bytes) absl::StrAppendFormat(&out, "\\x%02x", c);
+  return out + "\"";
+}
 
 std::string Identifier(const std::string& name) {
   std::string id;

@@ -23,6 +23,8 @@ struct SamplerSpec {
 };
 
 // A C identifier from a model, function or parameter name (the generated code's names).
+// `bytes` as a C string literal, every byte escaped.
+std::string Literal(const std::string& bytes);
 std::string Identifier(const std::string& name);
 
 // The generated main's source.
