@@ -19,7 +19,13 @@ using flags::Required;
 // Shared by the commands that run compiled code.
 const Flag kThreads{"threads", "N", "the cores this process may use, or $LOOM_NUM_THREADS",
                     "threads the compiled code runs on; the results are the same for every N"};
-const Flag kPipeline{"pipeline", "NAME", "default", "Loom's passes before code generation (see below)"};
+// Loom's passes before code generation, described from the pipeline registry.
+Flag PipelineFlag() {
+  return {"pipeline", "NAME", "default",
+          "Loom's passes before code generation: a pipeline's name, a name and passes it leaves\n"
+          "out (default,-gate-fusion), or a comma-separated list of passes (loom-opt --help):\n" +
+              pipeline::DescribePipelines("  ")};
+}
 const Flag kVocab{"vocab", "N", "the data's or the checkpoint's", "the vocabulary size bound to -1 sizes"};
 
 std::vector<Flag> Plus(std::vector<Flag> a, const std::vector<Flag>& b) {
@@ -66,7 +72,7 @@ std::vector<flags::Command> Commands() {
          "check the parameters after each step and name the first op that made a NaN or\n"
          "an infinity"},
         kThreads,
-        kPipeline}},
+        PipelineFlag()}},
       {"eval",
        "CKPT",
        1,
@@ -76,10 +82,10 @@ std::vector<flags::Command> Commands() {
        {Required({"data", "PATH", "", "the data file"}),
         {"batch", "N", "the model's batch_size, or 1", "examples per step"},
         kThreads,
-        kPipeline}},
+        PipelineFlag()}},
       {"sample", "CKPT", 1, 1, "text from a trained character model",
        "Text from a trained character model (its checkpoint holds the model and alphabet).\n",
-       Plus(flags::SampleFlags(), {kThreads, kPipeline})},
+       Plus(flags::SampleFlags(), {kThreads, PipelineFlag()})},
       {"run",
        "MODEL.pbtxt",
        1,
@@ -92,7 +98,7 @@ std::vector<flags::Command> Commands() {
         {"batch", "N", "read off the inputs", "the batch size bound to the model's -1 dimensions"},
         kVocab,
         kThreads,
-        kPipeline}},
+        PipelineFlag()}},
       {"plot",
        "RUN.csv",
        1,
@@ -127,7 +133,9 @@ std::vector<flags::Command> Commands() {
        "training data was, with the checkpoint's vocabulary (from loom train on labelled text,\n"
        "or attached by loom params import --vocab FILE). Prints one line per text: the label,\n"
        "the probability of label 1, the text, tab-separated.\n",
-       {{"file", "FILE", "", "texts to classify, one per line, after those on the command line"}, kThreads, kPipeline}},
+       {{"file", "FILE", "", "texts to classify, one per line, after those on the command line"},
+        kThreads,
+        PipelineFlag()}},
       {"grad",
        "MODEL.pbtxt",
        1,
@@ -181,10 +189,7 @@ std::vector<flags::Command> Commands() {
 
 const flags::Tool& LoomTool() {
   static const flags::Tool* tool = new flags::Tool(
-      "loom", "Trains, evaluates, samples and runs models, and shows models and their parameters.\n", Commands(),
-      "--pipeline takes a pipeline's name:\n" + pipeline::DescribePipelines("  ") +
-          "  or a pipeline's name and passes it leaves out (default,-gate-fusion), or a\n"
-          "  comma-separated list of passes (loom-opt --help lists them).\n");
+      "loom", "Trains, evaluates, samples and runs models, and shows models and their parameters.\n", Commands());
   return *tool;
 }
 
