@@ -255,11 +255,27 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
       }
       return in_layer(b.Build(OpCode::kOneHot, {ids}, {{"depth", depth}, {"dtype", lw.float_}}));
     }
+    case proto::Layer::kOp: {
+      std::vector<Value*> operands;
+      for (int k = 0; k < l.inputs_size(); ++k) {
+        ASSIGN_OR_RETURN(Value * x, lw.Input(index, k));
+        operands.push_back(x);
+      }
+      return in_layer(lw.CoreOp(b, l.op().op(), operands, l.op().attributes(), lw.options().batch, /*in_cell=*/false));
+    }
+    case proto::Layer::kParam: {
+      RETURN_IF_ERROR(ExpectInputs(lw, index, 0));
+      Shape shape(l.param().shape().begin(), l.param().shape().end());
+      for (int64_t d : shape) {
+        if (d < 0) return lw.LayerError(index, absl::StrCat("a parameter's dimensions are not negative, got ", d));
+      }
+      return in_layer(lw.Param(name, shape, lw.WeightInit(index, {ir::Initializer::Kind::kZeros, 0, 0})));
+    }
     case proto::Layer::KIND_NOT_SET: break;
   }
   return lw.LayerError(index,
                        "has no kind (embedding, linear, rnn, lstm, gru, cell, dropout, "
-                       "activation, softmax, log_softmax, concat, select, one_hot)");
+                       "activation, softmax, log_softmax, concat, select, one_hot, op, param)");
 }
 
 absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {

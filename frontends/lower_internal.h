@@ -33,6 +33,11 @@ class Lowerer {
                                          const std::string& lengths, const std::string& what);
   absl::Status LowerRecurrent(int index, const proto::Recurrent& rec, int gates);
   absl::Status LowerCellLayer(int index, const proto::CellLayer& layer);
+  // A core op by name with attributes in the text IR's syntax (a cell's ops, op layers);
+  // -1 in "shape" and "limit" is `batch`. Errors say what, not where.
+  absl::StatusOr<Value*> CoreOp(Builder& b, const std::string& op, const std::vector<Value*>& operands,
+                                const google::protobuf::Map<std::string, std::string>& attributes, int64_t batch,
+                                bool in_cell);
 
   // ---- Helpers shared by both files ----
   absl::Status Error(const ir::Location& loc, absl::string_view what) const { return ir::ErrorAt(loc, what); }

@@ -219,6 +219,35 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
   return absl::OkStatus();
 }
 
+absl::StatusOr<Value*> Lowerer::CoreOp(Builder& b, const std::string& name, const std::vector<Value*>& operands,
+                                       const google::protobuf::Map<std::string, std::string>& attributes, int64_t batch,
+                                       bool in_cell) {
+  std::optional<ir::OpCode> code = ir::ParseOpCode(name);
+  if (!code) return absl::InvalidArgumentError(absl::StrCat("unknown op '", name, "'"));
+  if (*code == OpCode::kScan || *code == OpCode::kFusion || *code == OpCode::kLoad || *code == OpCode::kStore ||
+      ir::GetOpInfo(*code).has(ir::kTerminator)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", name, "' cannot be used in a ", in_cell ? "cell" : "layer"));
+  }
+  ir::AttrMap attrs;
+  const ir::OpInfo& info = ir::GetOpInfo(*code);
+  for (const auto& [key, text] : attributes) {
+    const ir::AttrSpec* spec = info.FindAttr(key);
+    if (!spec) return absl::InvalidArgumentError(absl::StrCat("'", name, "' has no attribute '", key, "'"));
+    absl::StatusOr<ir::Attribute> a = ir::ParseAttribute(spec->kind, text);
+    if (!a.ok()) return absl::InvalidArgumentError(absl::StrCat("attribute '", key, "': ", a.status().message()));
+    if (key == "shape" || key == "limit") {
+      for (int64_t& d : std::get<std::vector<int64_t>>(*a)) {
+        if (d == -1) d = batch;
+      }
+    }
+    attrs[key] = std::move(*a);
+  }
+  absl::StatusOr<ir::Op*> built = b.Create(*code, operands, attrs);
+  if (!built.ok()) return built.status();
+  if ((*built)->num_results() != 1) return absl::InvalidArgumentError("must have exactly one result");
+  return (*built)->result(0);
+}
+
 absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   const proto::Layer& layer = model_.layer(index);
   const std::string& name = layer.name();
@@ -236,17 +265,38 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   Value* seq = in.seq;
   Value* lengths = in.lengths;
   int64_t T = in.T, B = in.B;
-  // Carries: the states, zero at the start.
+  // Carries: the states, zero at the start unless the layer names their initial values.
+  if (cl.initial_size() > cell.state_size()) {
+    return LayerError(index, absl::StrCat("has ", cl.initial_size(), " initial states, cell '", cell.name(), "' has ",
+                                          cell.state_size(), " states"));
+  }
   auto body = std::make_unique<ir::Block>();
   std::map<std::string, Value*> scope;
   std::vector<Value*> carries;
-  for (const proto::CellState& s : cell.state()) {
+  for (int i = 0; i < cell.state_size(); ++i) {
+    const proto::CellState& s = cell.state(i);
     if (s.size() <= 0)
       return Error(file_.CellLoc(cell_index),
                    absl::StrCat("cell '", cell.name(), "': state '", s.name(), "' needs a positive size"));
-    ASSIGN_OR_RETURN(Value * zeros, b.Splat(float_, {B, s.size()}, 0));
-    carries.push_back(zeros);
-    scope[s.name()] = body->AddArgument({float_, {B, s.size()}}, s.name());
+    ir::TensorType type{float_, {B, s.size()}};
+    Value* init;
+    if (i < cl.initial_size() && !cl.initial(i).empty()) {
+      ASSIGN_OR_RETURN(init, NamedValue(cl.initial(i), file_.LayerLoc(index)));
+      if (init->type() != type) {
+        return LayerError(index, absl::StrCat("initial state '", cl.initial(i), "' is ", init->type().ToString(),
+                                              ", state '", s.name(), "' is ", type.ToString()));
+      }
+    } else {
+      ASSIGN_OR_RETURN(init, b.Splat(float_, type.shape, 0));
+    }
+    carries.push_back(init);
+    scope[s.name()] = body->AddArgument(type, s.name());
+  }
+  for (const auto& [param, value] : cl.bind()) {
+    bool declared = false;
+    for (const proto::CellParam& p : cell.param()) declared |= p.name() == param;
+    if (!declared)
+      return LayerError(index, absl::StrCat("binds '", param, "', not a parameter of cell '", cell.name(), "'"));
   }
   scope["x"] = body->AddArgument({float_, {B, cell.input_size()}}, "x");
   std::vector<Value*> invariants;
@@ -257,10 +307,20 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
         return Error(file_.CellLoc(cell_index),
                      absl::StrCat("cell '", cell.name(), "': parameter '", p.name(), "' has a negative dimension"));
     }
-    // Without an init, as nn.Linear would: uniform(±1/sqrt(last dimension)).
-    double bound = 1.0 / std::sqrt(static_cast<double>(shape.empty() ? 1 : std::max<int64_t>(shape.back(), 1)));
-    ASSIGN_OR_RETURN(Value * v, Param(absl::StrCat(name, ".", p.name()), shape,
-                                      p.has_init() ? InitFromProto(p.init()) : Uniform(bound)));
+    Value* v;
+    if (auto bound_to = cl.bind().find(p.name()); bound_to != cl.bind().end()) {
+      ASSIGN_OR_RETURN(v, NamedValue(bound_to->second, file_.LayerLoc(index)));
+      if (v->type() != ir::TensorType{float_, shape}) {
+        return LayerError(index, absl::StrCat("'", bound_to->second, "' bound to parameter '", p.name(), "' is ",
+                                              v->type().ToString(), ", the cell declares ",
+                                              ir::TensorType{float_, shape}.ToString()));
+      }
+    } else {
+      // Without an init, as nn.Linear would: uniform(±1/sqrt(last dimension)).
+      double bound = 1.0 / std::sqrt(static_cast<double>(shape.empty() ? 1 : std::max<int64_t>(shape.back(), 1)));
+      ASSIGN_OR_RETURN(
+          v, Param(absl::StrCat(name, ".", p.name()), shape, p.has_init() ? InitFromProto(p.init()) : Uniform(bound)));
+    }
     invariants.push_back(v);
     scope[p.name()] = body->AddArgument(v->type(), p.name());
   }
@@ -271,39 +331,18 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
     auto op_error = [&](absl::string_view what) {
       return ir::ErrorAt(loc, absl::StrCat("cell '", cell.name(), "', op '", op.result(), "': ", what));
     };
-    std::optional<ir::OpCode> code = ir::ParseOpCode(op.op());
-    if (!code) return op_error(absl::StrCat("unknown op '", op.op(), "'"));
-    if (*code == OpCode::kScan || *code == OpCode::kFusion || *code == OpCode::kLoad || *code == OpCode::kStore ||
-        ir::GetOpInfo(*code).has(ir::kTerminator)) {
-      return op_error(absl::StrCat("'", op.op(), "' cannot be used in a cell"));
-    }
     std::vector<Value*> operands;
     for (const std::string& in : op.operands()) {
       auto it = scope.find(in);
       if (it == scope.end()) return op_error(absl::StrCat("operand '", in, "' is not defined before it"));
       operands.push_back(it->second);
     }
-    ir::AttrMap attrs;
-    const ir::OpInfo& info = ir::GetOpInfo(*code);
-    for (const auto& [key, text] : op.attributes()) {
-      const ir::AttrSpec* spec = info.FindAttr(key);
-      if (!spec) return op_error(absl::StrCat("'", op.op(), "' has no attribute '", key, "'"));
-      absl::StatusOr<ir::Attribute> a = ir::ParseAttribute(spec->kind, text);
-      if (!a.ok()) return op_error(absl::StrCat("attribute '", key, "': ", a.status().message()));
-      if (key == "shape" || key == "limit") {
-        for (int64_t& d : std::get<std::vector<int64_t>>(*a)) {
-          if (d == -1) d = B;  // the batch
-        }
-      }
-      attrs[key] = std::move(*a);
-    }
     ib.set_loc(loc);
-    absl::StatusOr<ir::Op*> built = ib.Create(*code, operands, attrs);
+    absl::StatusOr<Value*> built = CoreOp(ib, op.op(), operands, op.attributes(), B, /*in_cell=*/true);
     if (!built.ok()) return op_error(built.status().message());
-    if ((*built)->num_results() != 1) return op_error("must have exactly one result");
     if (scope.count(op.result())) return op_error(absl::StrCat("'", op.result(), "' is defined twice"));
-    (*built)->result(0)->set_name_hint(op.result());
-    scope[op.result()] = (*built)->result(0);
+    (*built)->set_name_hint(op.result());
+    scope[op.result()] = *built;
   }
   std::vector<Value*> yielded;
   for (const proto::CellState& s : cell.state()) {
@@ -330,8 +369,10 @@ absl::Status Lowerer::LowerCellLayer(int index, const proto::CellLayer& cl) {
   operands.push_back(seq);
   operands.insert(operands.end(), invariants.begin(), invariants.end());
   if (lengths) operands.push_back(lengths);
+  ir::AttrMap attrs = {{"length", T}};
+  if (cl.reverse()) attrs["reverse"] = true;
   absl::StatusOr<ir::Op*> scan =
-      b.Create(OpCode::kScan, operands, {{"length", T}}, std::move(body),
+      b.Create(OpCode::kScan, operands, attrs, std::move(body),
                {static_cast<int>(carries.size()), 1, static_cast<int>(invariants.size()), lengths ? 1 : 0});
   if (!scan.ok()) return LayerError(index, scan.status().message());
   Value* output = (*scan)->result((*scan)->num_results() - 1);

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace loom::frontends {
 namespace {
@@ -47,7 +48,10 @@ std::string Describe(const proto::Layer& l) {
       return absl::StrCat("Select(dim=", l.select().dim(), ", index=", l.select().index(), ")");
     case proto::Layer::kOneHot: return absl::StrCat("OneHot(depth=", l.one_hot().depth(), ")");
     case proto::Layer::kCell:
-      return absl::StrCat("Cell(", l.cell().cell(), l.cell().batch_first() ? ", batch_first=True" : "", ")");
+      return absl::StrCat("Cell(", l.cell().cell(), l.cell().batch_first() ? ", batch_first=True" : "",
+                          l.cell().reverse() ? ", reverse=True" : "", ")");
+    case proto::Layer::kOp: return absl::StrCat("Op(", l.op().op(), ")");
+    case proto::Layer::kParam: return absl::StrCat("Parameter(", absl::StrJoin(l.param().shape(), ", "), ")");
     case proto::Layer::KIND_NOT_SET: break;
   }
   return "?";
@@ -74,7 +78,9 @@ std::string Summarize(const proto::Model& model, const ir::Module& module,
   for (const proto::Layer& l : model.layer()) {
     int64_t count = 0;
     for (const ir::Global& g : module.globals()) {
-      if (g.trainable && absl::StartsWith(g.name, l.name() + ".")) count += g.type.num_elements();
+      // A layer's parameters are "<layer>.<name>"; a param layer is its own.
+      bool own = l.has_param() ? g.name == l.name() : absl::StartsWith(g.name, l.name() + ".");
+      if (g.trainable && own) count += g.type.num_elements();
     }
     total += count;
     auto it = value_types.find(l.name());
