@@ -132,6 +132,7 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& mod
       new CompiledModel::Impl{*this, std::move(module), {}, std::move(length_limits)});
   google::protobuf::TextFormat::PrintToString(model.file().model, &impl->description);
   for (const ir::Global& g : impl->module->globals()) impl->globals.emplace(g.name, ir::InitialValue(g, seed));
+  RETURN_IF_ERROR(frontends::ApplyValues(model.file(), impl->globals));
   return std::unique_ptr<CompiledModel>(new CompiledModel(std::move(impl)));
 }
 

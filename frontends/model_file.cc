@@ -1,11 +1,15 @@
 #include "frontends/model_file.h"
 
+#include <filesystem>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "frontends/onnx/import.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "ir/types.h"
 #include "runtime/data/utf8.h"
 #include "support/files.h"
 #include "support/status_macros.h"
@@ -80,6 +84,42 @@ absl::Status CheckUtf8(const pb::Message& m, const pb::TextFormat::ParseInfoTree
 
 }  // namespace
 
+namespace {
+
+// `onnx: "m.onnx"`: the imported graph first, then what this file adds (its positions kept).
+absl::Status ExtendOnnx(ModelFile& own) {
+  std::filesystem::path path = std::filesystem::path(*own.file_loc.file).parent_path() / own.model.onnx();
+  ASSIGN_OR_RETURN(ModelFile base, onnx::ImportOnnxFile(path.string()));
+  const proto::Model& m = own.model;
+  proto::Model merged = base.model;
+  if (m.has_name()) merged.set_name(m.name());
+  ir::Location at = base.file_loc;
+  std::vector<ir::Location> input_locs(merged.input_size(), at), layer_locs(merged.layer_size(), at),
+      cell_locs(merged.cell_size(), at);
+  std::vector<std::vector<ir::Location>> cell_op_locs;
+  for (const proto::Cell& c : merged.cell()) cell_op_locs.emplace_back(c.op_size(), at);
+  merged.mutable_input()->MergeFrom(m.input());
+  merged.mutable_layer()->MergeFrom(m.layer());
+  merged.mutable_cell()->MergeFrom(m.cell());
+  if (m.output_size() > 0) *merged.mutable_output() = m.output();
+  if (m.has_loss()) *merged.mutable_loss() = m.loss();
+  if (m.has_training()) *merged.mutable_training() = m.training();
+  input_locs.insert(input_locs.end(), own.input_locs.begin(), own.input_locs.end());
+  layer_locs.insert(layer_locs.end(), own.layer_locs.begin(), own.layer_locs.end());
+  cell_locs.insert(cell_locs.end(), own.cell_locs.begin(), own.cell_locs.end());
+  cell_op_locs.insert(cell_op_locs.end(), own.cell_op_locs.begin(), own.cell_op_locs.end());
+  own.model = std::move(merged);
+  own.input_locs = std::move(input_locs);
+  own.layer_locs = std::move(layer_locs);
+  own.cell_locs = std::move(cell_locs);
+  own.cell_op_locs = std::move(cell_op_locs);
+  own.values = std::move(base.values);
+  own.onnx_path = base.onnx_path;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 ir::Location ModelFile::CellOpLoc(int c, int o) const {
   if (c < (int)cell_op_locs.size() && o < (int)cell_op_locs[c].size()) return cell_op_locs[c][o];
   return CellLoc(c);
@@ -132,13 +172,34 @@ absl::StatusOr<ModelFile> ParseModelText(const std::string& text, const std::str
   if (out.model.has_training()) {
     out.training_loc = At(file, tree.GetLocation(d->FindFieldByName("training"), -1));
   }
+  if (out.model.has_onnx()) {
+    absl::Status s = ExtendOnnx(out);
+    if (!s.ok()) return ir::ErrorAt(At(file, tree.GetLocation(d->FindFieldByName("onnx"), -1)), s.message());
+  }
   return out;
 }
 
 absl::StatusOr<ModelFile> LoadModelFile(const std::string& path) {
+  if (absl::EndsWith(path, ".onnx")) return onnx::ImportOnnxFile(path);
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
   return ParseModelText(*text, path);
+}
+
+absl::Status ApplyValues(const ModelFile& file, std::map<std::string, Tensor, std::less<>>& globals) {
+  for (const auto& [name, value] : file.values) {
+    auto it = globals.find(name);
+    if (it == globals.end()) {
+      return ir::ErrorAt(file.file_loc,
+                         absl::StrCat("a value for '", name, "', which is not a parameter of the model"));
+    }
+    if (ir::TypeOf(value) != ir::TypeOf(it->second)) {
+      return ir::ErrorAt(file.file_loc, absl::StrCat("parameter '", name, "' is ", ir::TypeOf(it->second).ToString(),
+                                                     ", its value ", ir::TypeOf(value).ToString()));
+    }
+    it->second = value;
+  }
+  return absl::OkStatus();
 }
 
 ModelFile FromProto(proto::Model model, std::string name_for_errors) {

@@ -4,10 +4,10 @@
 # (tests/lit/e2e/aarch64.test builds programs for AArch64 and runs them), pkg-config
 # (the installed package is used through it) and clang-format (the style check).
 set -euo pipefail
-packages=(llvm-19-dev llvm-19-tools libzstd-dev libabsl-dev libprotobuf-dev protobuf-compiler
+packages=(llvm-19-dev llvm-19-tools libzstd-dev libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev
           libgtest-dev cmake ninja-build g++ python3)
 if [[ "${1:-}" == --tests ]]; then
-  packages+=(g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils pkg-config clang-format-14)
+  packages+=(g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils pkg-config clang-format-14 libonnx-testdata)
 fi
 missing=()
 for p in "${packages[@]}"; do

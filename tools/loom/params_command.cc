@@ -1,10 +1,12 @@
 #include <iostream>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "frontends/onnx/import.h"
 #include "frontends/params.h"
 #include "google/protobuf/text_format.h"
 #include "loom/checkpoint.h"
@@ -26,8 +28,17 @@ absl::Status Export(const Args& args) {
   } else {
     ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", 1));
     params = frontends::InitialParams(*m.module, seed);
+    for (auto& [name, t] : params.tensors) {  // an imported model's own weights
+      if (auto v = m.file.values.find(name); v != m.file.values.end()) t = v->second;
+    }
   }
   const std::string& dir = args.positional[2];
+  if (absl::EndsWith(dir, ".onnx")) {
+    RETURN_IF_ERROR(frontends::onnx::ExportOnnx(m.file, params, dir));
+    std::cout << "wrote " << params.tensors.size() << " parameters into a copy of " << m.file.onnx_path << ": " << dir
+              << "\n";
+    return absl::OkStatus();
+  }
   RETURN_IF_ERROR(frontends::ExportNpyDir(params, dir));
   // A text classifier's vocabulary, as params import --vocab reads it back.
   if (!words.empty()) RETURN_IF_ERROR(WriteFileAtomically(dir + "/vocab.txt", "<pad>\n<unk>\n" + words + "\n"));

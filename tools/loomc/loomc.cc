@@ -77,7 +77,9 @@ const flags::Tool& LoomcTool() {
             {"header", "OUT.h", "", "with obj: a C++ header with a class per function"},
             {"functions", "a,b", "forward",
              "the functions to compile (also step, train_step, loss, as the model has them)"},
-            {"params", "CKPT", "", "embed these parameters (and size the vocabulary from them)"},
+            {"params", "CKPT", "",
+             "embed these parameters (and size the vocabulary from them); an ONNX model's own weights are embedded "
+             "without it"},
             {"batch", "N", "1", "the batch size bound to -1 dimensions"},
             {"vocab", "N", "from --params", "the vocabulary size bound to -1 sizes"},
             {"streaming", "", "", "lower @step (one time step, state kept between calls)"},
@@ -342,6 +344,12 @@ absl::Status Main(Options o) {
       if (!g.trainable) fresh.emplace(g.name, ir::InitialValue(g, 0));
     }
     ASSIGN_OR_RETURN(embedded, frontends::StateFromCheckpoint(*module, params, o.params, fresh));
+  } else if (!file.values.empty()) {
+    // An imported model's weights (an ONNX file's initializers) are its parameters.
+    std::map<std::string, Tensor, std::less<>> state;
+    for (const ir::Global& g : module->globals()) state.emplace(g.name, ir::InitialValue(g, 0));
+    RETURN_IF_ERROR(frontends::ApplyValues(file, state));
+    for (const ir::Global& g : module->globals()) embedded.tensors.emplace_back(g.name, std::move(state.at(g.name)));
   }
 
   ASSIGN_OR_RETURN(std::unique_ptr<codegen::Target> target, codegen::Target::Create(o.target, o.cpu, o.opt_level));
