@@ -149,6 +149,27 @@ def error_models():
          outputs=[helper.make_tensor_value_info("ys", TensorProto.FLOAT, [4, 1, 2, 3])],
          inits=[numpy_helper.from_array(np.ones((1, 12, 5), np.float32), "W"),
                 numpy_helper.from_array(np.ones((1, 12, 3), np.float32), "R")])
+    save("dropout_mask", [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop")],
+         outputs=[y, helper.make_tensor_value_info("mask", TensorProto.BOOL, [2, 3])])
+    save("negative_step", [helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"], name="rev")],
+         outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+         inits=[numpy_helper.from_array(np.array(v, np.int64), n)
+                for n, v in (("s", [-1]), ("e", [-4]), ("a", [1]), ("st", [-1]))])
+    save("matmul_broadcast", [helper.make_node("MatMul", ["a", "b"], ["y"], name="mm")],
+         inputs=[helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 3, 4]),
+                 helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4, 5])],
+         outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 5])])
+    save("foreign_domain", [helper.make_node("FusedGemm", ["x", "x"], ["y"], name="fused", domain="com.microsoft")])
+    save("bad_direction", [helper.make_node("RNN", ["xs", "W", "R"], ["", "y"], name="rnn2", hidden_size=3,
+                                            direction="sideways")],
+         inputs=[helper.make_tensor_value_info("xs", TensorProto.FLOAT, [4, 2, 3])],
+         outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 3])],
+         inits=[numpy_helper.from_array(np.ones((1, 3, 3), np.float32), n) for n in ("W", "R")])
+    external = numpy_helper.from_array(np.ones((3, 3), np.float32), "w")
+    external.data_location = TensorProto.EXTERNAL
+    external.ClearField("raw_data")
+    external.external_data.add(key="location", value="w.bin")
+    save("external_data", [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], inits=[external])
     with open(os.path.join(INPUTS, "not_a_model.onnx"), "wb") as f:
         f.write(b"\x0a\xff\xff\xff\xff\x0f")  # a length past the end
 
