@@ -337,6 +337,11 @@ absl::StatusOr<ModelFile> Importer::Import(const ::onnx::ModelProto& model) {
   for (const ::onnx::OperatorSetIdProto& o : model.opset_import()) {
     if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
   }
+  // The versions whose operator definitions the translations follow (ONNX 1.12's range:
+  // before 7, ops had attributes since removed; after 17, later ONNX releases).
+  if (opset_ < 7 || opset_ > 17) {
+    return absl::UnimplementedError(absl::StrCat(file_, ": opset ", opset_, " (Loom imports opsets 7 to 17)"));
+  }
   const ::onnx::GraphProto& g = model.graph();
   std::string stem = std::filesystem::path(file_).stem().string();
   out_.model.set_name(Sanitize(g.name().empty() ? stem : g.name()));

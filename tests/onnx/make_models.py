@@ -170,6 +170,7 @@ def error_models():
     external.ClearField("raw_data")
     external.external_data.add(key="location", value="w.bin")
     save("external_data", [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], inits=[external])
+    save("old_opset", [helper.make_node("Relu", ["x"], ["y"], name="r")], opset=6)
     with open(os.path.join(INPUTS, "not_a_model.onnx"), "wb") as f:
         f.write(b"\x0a\xff\xff\xff\xff\x0f")  # a length past the end
 
