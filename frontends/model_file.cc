@@ -89,6 +89,10 @@ namespace {
 // `onnx: "m.onnx"`: the imported graph first, then what this file adds (its positions kept).
 absl::Status ExtendOnnx(ModelFile& own) {
   std::filesystem::path path = std::filesystem::path(*own.file_loc.file).parent_path() / own.model.onnx();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {  // not a directory, a device or a pipe
+    return absl::NotFoundError(absl::StrCat(path.string(), ": not a file"));
+  }
   ASSIGN_OR_RETURN(ModelFile base, onnx::ImportOnnxFile(path.string()));
   const proto::Model& m = own.model;
   proto::Model merged = base.model;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer target for SECONDS:  tools/fuzz.sh TARGET SECONDS
-#   TARGET: ir_text ir_binary model_file checkpoint npy data compiler, or "all" (each in
+#   TARGET: ir_text ir_binary model_file checkpoint npy data compiler onnx, or "all" (each in
 #   turn for SECONDS).
 # Builds build-fuzz/ first with clang-14 (AddressSanitizer, UndefinedBehaviorSanitizer,
 # coverage). Seeds come from the repository's own files (examples/, tests/) and from
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: tools/fuzz.sh TARGET SECONDS}
 seconds=${2:?usage: tools/fuzz.sh TARGET SECONDS}
-targets=(ir_text ir_binary model_file checkpoint npy data compiler)
+targets=(ir_text ir_binary model_file checkpoint npy data compiler onnx)
 if [[ $target == all ]]; then
   for t in "${targets[@]}"; do "$0" "$t" "$seconds"; done
   exit 0
@@ -38,6 +38,11 @@ case $target in
   ir_text) for f in examples/ir/*.loom tests/lit/*/*.loom tests/lit/*/*/*.loom; do seed "$f"; done ;;
   model_file) for f in examples/*.pbtxt tests/e2e/*.pbtxt tests/lit/*/Inputs/*.pbtxt tests/golden/*/model.pbtxt; do seed "$f"; done ;;
   npy) for f in tests/e2e/*.npy tests/lit/*/Inputs/*.npy; do seed "$f"; done ;;
+  onnx)
+    for f in tests/lit/onnx/Inputs/*.onnx tests/onnx/pytorch/char_rnn/model.onnx \
+      tests/onnx/pytorch/bigru_lengths/model.onnx /usr/share/libonnx-testdata/data/node/test_{lstm,gru}_*/model.onnx; do
+      seed "$f"
+    done ;;
   data)
     prefixed 0 data/moby_dick_1-15.txt
     prefixed 1 tests/data/spam_ham_700.tsv

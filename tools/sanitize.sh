@@ -20,7 +20,7 @@ cmake --build $san
 # takes minutes under the sanitizers; lit skips its long training runs the same way.
 ctest --test-dir $san --output-on-failure -j "$(nproc)" -E jit_sentiment_example
 # The fuzz targets, as many at once as there are cores.
-printf '%s\n' ir_text ir_binary model_file checkpoint npy data compiler |
+printf '%s\n' ir_text ir_binary model_file checkpoint npy data compiler onnx |
   LOOM_FUZZ_BUILD_DIR=$san LOOM_FUZZ_NO_BUILD=1 xargs -P "$(nproc)" -I{} tools/fuzz.sh {} "${FUZZ_SECONDS:-30}"
 
 tsan=build-tsan
