@@ -7,7 +7,7 @@ tests/onnx/pytorch/<name>/: PyTorch models exported by torch.onnx.export, in the
 of ONNX's node tests (model.onnx, test_data_set_0/{input,output}_N.pb), the outputs
 PyTorch's own:
   sentiment_lstm  the seed's SentimentLSTM (Embedding 10000x100, 2-layer LSTM(256),
-                  Linear(256, 1) on the last layer's final state, sigmoid), batch 4 x 20
+                  Linear(256, 1) on the last layer's final state: the logits), batch 4 x 20
   char_rnn        the seed's character RNN (one-hot 65 -> RNN(100) -> Linear(65)), batch 1 x 25
   bigru_lengths   a bidirectional GRU(8 -> 16) over sequences of different lengths
                   (ONNX's sequence_lens; PyTorch computes it with pack_padded_sequence).
@@ -18,6 +18,7 @@ PyTorch's own:
 tests/lit/onnx/Inputs/: small models for the importer's errors and the tools.
 """
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -27,6 +28,8 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 INPUTS = os.path.join(ROOT, "tests", "lit", "onnx", "Inputs")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from pytorch_bench import SentimentLSTM  # noqa: E402  (the seed's, returning the logits)
 
 
 def write_case(name, model_bytes_or_proto, inputs, outputs):
@@ -41,19 +44,6 @@ def write_case(name, model_bytes_or_proto, inputs, outputs):
             with open(os.path.join(d, "test_data_set_0", f"{kind}_{i}.pb"), "wb") as f:
                 f.write(t.SerializeToString())
     return path
-
-
-class SentimentLSTM(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embedding = torch.nn.Embedding(10000, 100)
-        self.lstm = torch.nn.LSTM(100, 256, num_layers=2, dropout=0.5, batch_first=True)
-        self.dropout = torch.nn.Dropout(0.5)
-        self.fc = torch.nn.Linear(256, 1)
-
-    def forward(self, tokens):
-        _, (h, _) = self.lstm(self.embedding(tokens))
-        return torch.sigmoid(self.fc(self.dropout(h[-1])))
 
 
 class CharRNN(torch.nn.Module):
@@ -73,7 +63,7 @@ def export(name, module, args):
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
     torch.onnx.export(module, args, path, opset_version=14, do_constant_folding=True,
-                      input_names=[f"input_{i}" for i in range(len(args))])
+                      input_names=[f"input_{i}" for i in range(len(args))], output_names=["logits"])
     with torch.no_grad():
         out = module(*args)
     outs = out if isinstance(out, tuple) else (out,)
