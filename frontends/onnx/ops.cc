@@ -48,7 +48,7 @@ template <const char* kOp>
 absl::Status Unary(Importer& im) {
   RETURN_IF_ERROR(im.OnlyAttrs({}));
   ASSIGN_OR_RETURN(Val x, im.In(0));
-  if (!IsFloat(x.dtype)) return im.Unsupported(absl::StrCat("a ", DTypeName(x.dtype), " input (float only)"));
+  if (!IsFloat(x.dtype)) return im.Unsupported(absl::StrCat("computes on floats, not ", DTypeName(x.dtype)));
   im.Out(0, im.Op(kOp, {x}, {}, x.dtype, x.shape));
   return absl::OkStatus();
 }
