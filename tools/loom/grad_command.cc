@@ -103,6 +103,7 @@ absl::Status Grad(const Args& args) {
   }
   ASSIGN_OR_RETURN(int64_t seed, args.GetInt("--seed", 1));
   ir::Interpreter interpreter(*module, static_cast<uint64_t>(seed));
+  for (const auto& [name, value] : file.values) RETURN_IF_ERROR(interpreter.SetGlobal(name, value));  // ONNX weights
   if (ckpt) {
     ASSIGN_OR_RETURN(Checkpoint params, frontends::ParamsFromCheckpoint(*module, *ckpt, args.Get("--params")));
     for (auto& [name, t] : params.tensors) RETURN_IF_ERROR(interpreter.SetGlobal(name, std::move(t)));

@@ -45,7 +45,10 @@ std::vector<Tensor> RandomInputs(const ir::Function& fn, int64_t vocab, uint64_t
 // What a top-level scan of @loss computes, named by the parameters it reads: a stacked
 // layer's "lstm.l1" (from lstm.weight_hh_l1), "lstm.l0_reverse"; a custom cell's layer.
 std::string ScanLabel(const ir::Op& scan) {
-  std::string fallback = "scan";
+  // A layer without weights of its own (a cell whose weights are bound: an ONNX model's)
+  // is named by its output.
+  const std::string& output = scan.result(scan.num_results() - 1)->name_hint();
+  std::string fallback = output.empty() ? "scan" : output;
   for (ir::Value* v : scan.operands()) {
     const ir::Op* def = v->defining_op();
     if (def == nullptr || def->code() != ir::OpCode::kLoad) continue;
@@ -53,7 +56,7 @@ std::string ScanLabel(const ir::Op& scan) {
     if (size_t at = name.find(".weight_hh_"); at != std::string::npos) {
       return name.substr(0, at) + "." + name.substr(at + 11);
     }
-    if (fallback == "scan") fallback = name.substr(0, name.find('.'));
+    if (fallback == "scan" || fallback == output) fallback = name.substr(0, name.find('.'));
   }
   return fallback;
 }
@@ -90,6 +93,7 @@ absl::StatusOr<std::vector<Series>> Flow(codegen::JitEngine& engine, const std::
   std::vector<Tensor> inputs = data ? data->Batch(0, 0) : RandomInputs(*grad, options.vocab, seed);
   ASSIGN_OR_RETURN(auto compiled, pipeline::CompileFunction(engine, *module, grad->name()));
   ir::Interpreter initial(*module, seed);
+  for (const auto& [name, value] : file.values) RETURN_IF_ERROR(initial.SetGlobal(name, value));  // ONNX weights
   if (ckpt) {
     ASSIGN_OR_RETURN(Checkpoint trained, frontends::ParamsFromCheckpoint(*module, *ckpt, params));
     for (auto& [name, t] : trained.tensors) RETURN_IF_ERROR(initial.SetGlobal(name, std::move(t)));

@@ -135,9 +135,6 @@ absl::StatusOr<Options> OptionsOf(const flags::Args& args) {
   // Another architecture's default CPU is its baseline; this machine's, $LOOM_TARGET_CPU or itself.
   if (o.cpu.empty()) o.cpu = o.target.empty() ? codegen::DefaultCpu() : "generic";
   if (!o.header.empty() && o.emit != "obj") return absl::InvalidArgumentError("--header goes with --emit=obj");
-  if (o.emit == "exe" && o.params.empty()) {
-    return absl::InvalidArgumentError("--emit=exe builds a program around trained parameters: it needs --params CKPT");
-  }
   return o;
 }
 
@@ -312,6 +309,10 @@ absl::Status Main(Options o) {
   RETURN_IF_ERROR(CheckWritable(o.out));
   if (!o.header.empty()) RETURN_IF_ERROR(CheckWritable(o.header));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(o.model));
+  // An imported model (ONNX) brings its weights; a model file's are random until trained.
+  if (o.emit == "exe" && o.params.empty() && file.values.empty()) {
+    return absl::InvalidArgumentError("--emit=exe builds a program around trained parameters: it needs --params CKPT");
+  }
   Checkpoint params;
   frontends::LowerOptions lower;
   lower.batch = o.batch;
