@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -48,7 +49,7 @@ absl::StatusOr<std::string> DenseText(const Tensor& t) {
     if (!std::isfinite(v)) return absl::UnimplementedError("a constant that is not finite");
     values.push_back(t.dtype() == DType::kF32   ? absl::StrFormat("%.9g", v)
                      : t.dtype() == DType::kF64 ? absl::StrFormat("%.17g", v)
-                                                : absl::StrCat(static_cast<int64_t>(v)));
+                                                : absl::StrCat(IntAt(t, i)));
   }
   std::string type = ir::TensorType{t.dtype(), t.shape()}.ToString();
   if (values.empty()) return absl::StrCat("dense<", type, ">");
@@ -85,6 +86,10 @@ absl::StatusOr<Tensor> FromTensorProto(const ::onnx::TensorProto& t) {
   Tensor out(*dtype, shape);
   if (t.has_raw_data()) {
     std::memcpy(out.raw_data(), t.raw_data().data(), out.byte_size());  // ONNX stores little-endian, as x86 and AArch64
+    if (*dtype == DType::kI1) {  // a bool is 0 or 1; the file's bytes may be anything
+      auto* bytes = static_cast<unsigned char*>(out.raw_data());
+      for (int64_t i = 0; i < n; ++i) bytes[i] = bytes[i] != 0;
+    }
     return out;
   }
   for (int64_t i = 0; i < n; ++i) {
@@ -110,6 +115,18 @@ absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
 
 std::string Ints(const std::vector<int64_t>& v) { return absl::StrCat("[", absl::StrJoin(v, ", "), "]"); }
 std::string TypeText(const Val& v) { return ir::TensorType{v.dtype, v.shape}.ToString(); }
+
+int64_t IntAt(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::kI64: return t.values<int64_t>()[i];
+    case DType::kI32: return t.values<int32_t>()[i];
+    default: {
+      double v = t.GetDouble(i);
+      if (!(v > -9.2e18)) return v != v ? 0 : std::numeric_limits<int64_t>::min();
+      return v < 9.2e18 ? static_cast<int64_t>(v) : std::numeric_limits<int64_t>::max();
+    }
+  }
+}
 
 // ---- The importer ----
 
@@ -370,6 +387,12 @@ absl::StatusOr<ModelFile> Importer::Import(const ::onnx::ModelProto& model) {
       shape.push_back(d.dim_value());
       pi->add_shape(d.dim_value());
     }
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      if (__builtin_mul_overflow(n, d, &n) || n > kMaxElements) {
+        return absl::InvalidArgumentError(absl::StrCat(what, ": ", Ints(shape), " has too many elements (limit 2^31)"));
+      }
+    }
     vals_[in.name()] = {pi->name(), *dtype, shape};
   }
   const auto& translations = Translations();
@@ -379,6 +402,7 @@ absl::StatusOr<ModelFile> Importer::Import(const ::onnx::ModelProto& model) {
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
       return Unsupported(absl::StrCat("ops of domain '", n.domain(), "' are not supported"));
     }
+    if (NumOutputs() == 0) return NodeError("has no outputs");
     auto t = translations.find(n.op_type());
     if (t == translations.end()) {
       std::vector<std::string> known;

@@ -30,6 +30,9 @@ using Attrs = std::map<std::string, std::string>;
 
 std::string Ints(const std::vector<int64_t>& v);  // "[1, 2]", as the text IR writes a list
 std::string TypeText(const Val& v);               // "f32[2,3]"
+// Element i of a constant as an integer: exact for integer tensors, clamped for floats
+// (a huge value must not be undefined behaviour).
+int64_t IntAt(const Tensor& t, int64_t i);
 
 class Importer {
  public:

@@ -1,5 +1,8 @@
 // The ONNX ops around recurrent layers, one translation each: Loom core ops with the
 // broadcasts, reshapes and transposes ONNX leaves implicit made explicit.
+#include <cstring>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "frontends/onnx/importer.h"
 #include "support/status_macros.h"
@@ -17,7 +20,7 @@ absl::StatusOr<int64_t> Axis(Importer& im, int64_t axis, int64_t rank) {
 
 std::vector<int64_t> AsInts(const Tensor& t) {
   std::vector<int64_t> v;
-  for (int64_t i = 0; i < t.num_elements(); ++i) v.push_back(static_cast<int64_t>(t.GetDouble(i)));
+  for (int64_t i = 0; i < t.num_elements(); ++i) v.push_back(IntAt(t, i));
   return v;
 }
 
@@ -167,13 +170,15 @@ absl::Status FoldGather(Importer& im) {
   shape.insert(shape.end(), ids.shape().begin(), ids.shape().end());
   shape.insert(shape.end(), table.shape().begin() + axis + 1, table.shape().end());
   Tensor out(table.dtype(), shape);
-  int64_t n = ids.num_elements(), k = 0;
+  int64_t n = ids.num_elements(), k = 0, size = DTypeSize(table.dtype());
   for (int64_t o = 0; o < e.outer; ++o) {
     for (int64_t j = 0; j < n; ++j) {
-      int64_t m = static_cast<int64_t>(ids.GetDouble(j));
-      if (m < 0) m += e.middle;
-      if (m < 0 || m >= e.middle) return im.NodeError(absl::StrCat("index ", ids.GetDouble(j), " is out of range"));
-      for (int64_t i = 0; i < e.inner; ++i) out.SetDouble(k++, table.GetDouble((o * e.middle + m) * e.inner + i));
+      int64_t m = IntAt(ids, j);
+      if (m < 0 && m >= -e.middle) m += e.middle;
+      if (m < 0 || m >= e.middle) return im.NodeError(absl::StrCat("index ", IntAt(ids, j), " is out of range"));
+      std::memcpy(static_cast<char*>(out.raw_data()) + k * size,
+                  static_cast<const char*>(table.raw_data()) + (o * e.middle + m) * e.inner * size, e.inner * size);
+      k += e.inner;
     }
   }
   im.SetConst(0, std::move(out));
@@ -230,11 +235,13 @@ absl::Status FoldConcat(Importer& im) {
     shape[axis] += t.shape()[axis];
   }
   Tensor out(ts[0].dtype(), shape);
-  int64_t k = 0;
+  int64_t k = 0, size = DTypeSize(shape.empty() ? DType::kI64 : ts[0].dtype());
   for (int64_t o = 0; o < Around(shape, axis).outer; ++o) {
     for (const Tensor& t : ts) {
       Extents e = Around(t.shape(), axis);
-      for (int64_t j = 0; j < e.middle * e.inner; ++j) out.SetDouble(k++, t.GetDouble(o * e.middle * e.inner + j));
+      int64_t run = e.middle * e.inner * size;
+      std::memcpy(static_cast<char*>(out.raw_data()) + k, static_cast<const char*>(t.raw_data()) + o * run, run);
+      k += run;
     }
   }
   im.SetConst(0, std::move(out));
@@ -373,13 +380,13 @@ absl::StatusOr<Shape> Reshaped(Importer& im, const Shape& in) {
       infer = d;
     } else if (out[d] < 0) {
       return im.NodeError(absl::StrCat("shape ", Ints(out), " has a negative dimension"));
-    } else {
-      known *= out[d];
+    } else if (__builtin_mul_overflow(known, out[d], &known)) {
+      return im.NodeError(absl::StrCat("shape ", Ints(out), " is too large"));
     }
   }
   if (infer >= 0 && known > 0) out[infer] = total / known;
   int64_t n = 1;
-  for (int64_t d : out) n *= d;
+  for (int64_t d : out) n *= d;  // at most the input's count: known · (total / known)
   if (n != total) return im.NodeError(absl::StrCat("cannot reshape ", Ints(in), " to ", Ints(AsInts(t))));
   return out;
 }
@@ -467,10 +474,16 @@ absl::Status Expand(Importer& im) {
     for (size_t i = 0; i < s->size(); ++i) {
       int64_t& d = shape[shape.size() - s->size() + i];
       int64_t e = (*s)[i];
-      if (e < 0 || (d != 1 && e != 1 && d != e)) {
+      if (e < 0 || e > (int64_t{1} << 31) || (d != 1 && e != 1 && d != e)) {
         return im.NodeError(absl::StrCat("cannot expand ", TypeText(x), " to ", Ints(to)));
       }
       if (e != 1) d = e;
+    }
+  }
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(n, d, &n) || n > (int64_t{1} << 31)) {
+      return im.NodeError(absl::StrCat("cannot expand ", TypeText(x), " to ", Ints(to), ": too many elements"));
     }
   }
   im.Out(0, im.Broadcast(x, shape));

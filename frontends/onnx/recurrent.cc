@@ -110,6 +110,10 @@ absl::Status Importer::Recurrent(int gates) {
   if (gates == 4) known.insert("input_forget");
   if (gates == 3) known.insert("linear_before_reset");
   RETURN_IF_ERROR(OnlyAttrs(known));
+  int max_outputs = gates == 4 ? 3 : 2;  // Y, Y_h (and an LSTM's Y_c)
+  if (NumOutputs() > max_outputs) {
+    return NodeError(absl::StrCat("has ", NumOutputs(), " outputs; ", node_->op_type(), " has ", max_outputs));
+  }
   ASSIGN_OR_RETURN(std::string direction, StringAttr("direction", "forward"));
   if (direction != "forward" && direction != "reverse" && direction != "bidirectional") {
     return NodeError(absl::StrCat("attribute direction '", direction, "' is not forward, reverse or bidirectional"));
