@@ -13,6 +13,7 @@
 #include "compiler/codegen/compiled_function.h"
 #include "compiler/codegen/jit_engine.h"
 #include "compiler/pipeline/pipelines.h"
+#include "frontends/lower.h"
 #include "ir/ir.h"
 #include "loom/jit.h"
 
@@ -39,6 +40,13 @@ struct CompiledModel::Impl {
   // The compiled functions keep their weights packed until this changes.
   int64_t params_version = 1;
   std::atomic<int> sessions{0};  // live Sessions, which read the parameters
+  // What ComputeGradients lowers again (the prepared module's @loss has been through the
+  // pre-autodiff passes, which may merge scans: the flows are per layer here), and the
+  // module it adds its gradient functions to, once, with the code compiled for them.
+  std::shared_ptr<const frontends::ModelFile> file;
+  frontends::LowerOptions lower;
+  std::unique_ptr<ir::Module> grad_module;
+  std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> grad_functions;
 };
 
 struct Session::Impl {

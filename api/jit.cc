@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/internal.h"
+#include "compiler/autodiff/gradients.h"
 #include "compiler/autodiff/train_step.h"
 #include "compiler/pipeline/compile.h"
 #include "frontends/model_file.h"
@@ -131,6 +132,9 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& mod
   auto impl = std::unique_ptr<CompiledModel::Impl>(
       new CompiledModel::Impl{*this, std::move(module), {}, std::move(length_limits)});
   google::protobuf::TextFormat::PrintToString(model.file().model, &impl->description);
+  impl->file = std::make_shared<const frontends::ModelFile>(model.file());
+  impl->lower = lower;
+  impl->lower.length_limits = nullptr;
   for (const ir::Global& g : impl->module->globals()) impl->globals.emplace(g.name, ir::InitialValue(g, seed));
   RETURN_IF_ERROR(frontends::ApplyValues(model.file(), impl->globals));
   return std::unique_ptr<CompiledModel>(new CompiledModel(std::move(impl)));
@@ -157,6 +161,68 @@ absl::StatusOr<float> CompiledModel::TrainStep(const std::vector<Tensor>& batch)
 
 absl::StatusOr<std::vector<Tensor>> CompiledModel::Step(const std::vector<Tensor>& inputs) {
   return Run(*impl_, "step", inputs);
+}
+
+namespace {
+
+// @<source>_grad of the model's gradient module (added and compiled on first use), and
+// the labels of its flows.
+absl::StatusOr<std::pair<codegen::CompiledFunction*, std::vector<std::string>>> GradientFunction(
+    CompiledModel::Impl& m, const std::string& source) {
+  std::lock_guard<std::mutex> lock(m.jit.impl().mu);
+  if (m.grad_module == nullptr) {
+    ASSIGN_OR_RETURN(m.grad_module, frontends::LowerModel(*m.file, m.lower));
+  }
+  ir::Module& module = *m.grad_module;
+  if (source == "loss" && module.FindFunction("loss") == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("model '", module.name(), "' has no loss: give a cotangent for each of its outputs"));
+  }
+  if (source == "forward_dot" && module.FindFunction(source) == nullptr) {
+    RETURN_IF_ERROR(autodiff::AddCotangentDot(module, "forward").status());
+  }
+  std::string name = source + "_grad";
+  if (module.FindFunction(name) == nullptr) {
+    RETURN_IF_ERROR(
+        autodiff::AddGradientFunction(module, {.function = source, .gradient_flow = true, .input_grads = true})
+            .status());
+  }
+  std::unique_ptr<codegen::CompiledFunction>& f = m.grad_functions[name];
+  if (f == nullptr) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, Executable(m.jit.impl(), module, name));
+    ASSIGN_OR_RETURN(
+        f, codegen::CompiledFunction::Create(std::move(e), absl::StrCat("model '", module.name(), "' @", name)));
+  }
+  return std::make_pair(f.get(), autodiff::FlowLabels(*module.FindFunction(source)));
+}
+
+}  // namespace
+
+absl::StatusOr<Gradients> CompiledModel::ComputeGradients(const std::vector<Tensor>& batch,
+                                                          const std::vector<Tensor>& cotangents) {
+  std::string source = cotangents.empty() ? "loss" : "forward_dot";
+  ASSIGN_OR_RETURN(auto function, GradientFunction(*impl_, source));
+  auto [f, labels] = std::move(function);
+  RETURN_IF_ERROR(CheckLengths(*impl_, cotangents.empty() ? "loss" : "forward", batch));
+  std::vector<Tensor> inputs = batch;
+  inputs.insert(inputs.end(), cotangents.begin(), cotangents.end());
+  // The random state (dropout's) the run advances is a copy: the model's stays.
+  TensorMap own;
+  for (const std::string& g : f->layout().stored_globals) own.emplace(g, impl_->globals.at(g));
+  ASSIGN_OR_RETURN(std::vector<Tensor> out, f->Run(inputs, impl_->globals, own, impl_->params_version));
+  // (value, each parameter's gradient, each float argument's, a flow per scan)
+  Gradients grads;
+  grads.value = out[0].GetDouble(0);
+  size_t k = 1;
+  for (const ir::Global& g : impl_->grad_module->globals()) {
+    if (g.trainable) grads.parameters.emplace_back(g.name, std::move(out[k++]));
+  }
+  for (const ir::TensorType& t : impl_->grad_module->FindFunction(source)->input_types()) {
+    Tensor grad = IsFloat(t.dtype) ? std::move(out[k++]) : Tensor(DType::kF32, {0});
+    if (grads.inputs.size() < batch.size()) grads.inputs.push_back(std::move(grad));
+  }
+  for (const std::string& label : labels) grads.flows.emplace_back(label, std::move(out[k++]));
+  return grads;
 }
 
 absl::StatusOr<std::string> CompiledModel::ExplainNonFinite(const std::vector<Tensor>& batch,

@@ -69,7 +69,9 @@ std::vector<int64_t> Strides(const Shape& shape) {
 
 std::string ShapeToString(const Shape& shape) { return "[" + absl::StrJoin(shape, ",") + "]"; }
 
-void Tensor::Free::operator()(void* p) const { std::free(p); }
+void Tensor::Free::operator()(void* p) const {
+  if (!borrowed) std::free(p);
+}
 
 Tensor::Tensor(DType dtype, Shape shape, bool zero)
     : dtype_(dtype), shape_(std::move(shape)), num_elements_(NumElements(shape_)) {
@@ -85,6 +87,15 @@ Tensor::Tensor(DType dtype, Shape shape, bool zero)
 Tensor::Tensor(DType dtype, Shape shape) : Tensor(dtype, std::move(shape), /*zero=*/true) {}
 
 Tensor Tensor::Uninitialized(DType dtype, Shape shape) { return Tensor(dtype, std::move(shape), /*zero=*/false); }
+
+Tensor Tensor::Borrowed(DType dtype, Shape shape, void* data) {
+  Tensor t(dtype, {});  // a scalar's 64 bytes, replaced
+  t.shape_ = std::move(shape);
+  t.num_elements_ = NumElements(t.shape_);
+  if (t.num_elements_ < 0 || t.num_elements_ > kMaxElements) throw AllocationFailure(ByteSize(dtype, t.shape_));
+  t.data_ = std::unique_ptr<void, Free>(data, Free{.borrowed = true});
+  return t;
+}
 
 Tensor::Tensor(const Tensor& other) : Tensor(other.dtype_, other.shape_, /*zero=*/false) {
   std::memcpy(data_.get(), other.data_.get(), byte_size());

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that every #include follows Loom's layering, and says which one does not.
 
-  tools -> api -> pipeline -> {frontends, autodiff, passes, codegen} -> ir -> support
+  tools, python -> api -> pipeline -> {frontends, autodiff, passes, codegen} -> ir -> support
   autodiff -> passes (it uses their rewrites); codegen and frontends -> runtime;
   runtime -> support only: the runtime never depends on the compiler.
 
@@ -30,6 +30,8 @@ ALLOWED = {
             "support", "runtime"},
     "tools": {"api", "compiler/pipeline", "frontends", "compiler/autodiff", "compiler/passes", "compiler/codegen",
               "ir", "support", "runtime"},
+    "python": {"api", "compiler/pipeline", "frontends", "compiler/autodiff", "compiler/passes", "compiler/codegen",
+               "ir", "support", "runtime"},
     "examples": set(),
 }
 # Public headers and the folder that implements each.

@@ -72,6 +72,33 @@ absl::StatusOr<GradientGraph> BuildGradients(const ir::Function& fn, ir::Functio
   return out;
 }
 
+namespace {
+
+std::string ScanLabel(const ir::Op& scan) {
+  const std::string& output = scan.result(scan.num_results() - 1)->name_hint();
+  std::string fallback = output.empty() ? "scan" : output;
+  for (ir::Value* v : scan.operands()) {
+    const ir::Op* def = v->defining_op();
+    if (def == nullptr || def->code() != ir::OpCode::kLoad) continue;
+    std::string name = def->Attr<ir::SymbolRef>("global").name;
+    if (size_t at = name.find(".weight_hh_"); at != std::string::npos) {
+      return name.substr(0, at) + "." + name.substr(at + 11);
+    }
+    if (fallback == "scan" || fallback == output) fallback = name.substr(0, name.find('.'));
+  }
+  return fallback;
+}
+
+}  // namespace
+
+std::vector<std::string> FlowLabels(const ir::Function& fn) {
+  std::vector<std::string> labels;
+  for (const auto& op : fn.body().ops()) {
+    if (op->code() == ir::OpCode::kScan) labels.push_back(ScanLabel(*op));
+  }
+  return labels;
+}
+
 absl::Status CleanUp(ir::Module& module) {
   ASSIGN_OR_RETURN(std::unique_ptr<passes::Pass> dce, passes::CreateDcePass(""));
   return dce->Run(module).status();

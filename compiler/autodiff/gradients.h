@@ -42,6 +42,12 @@ absl::StatusOr<ir::Function*> AddGradientFunction(ir::Module& module, const Grad
 // per result, of its type), as torch.autograd.grad takes grad_outputs.
 absl::StatusOr<ir::Function*> AddCotangentDot(ir::Module& module, const std::string& function);
 
+// What each flow of GradientGraph::flows measures: one label per top-level scan of `fn`,
+// named by the parameters it reads — a stacked layer's "lstm.l1" (from
+// lstm.weight_hh_l1), "lstm.l0_reverse"; a custom cell's layer; a cell whose weights are
+// bound (an ONNX model's), by its output.
+std::vector<std::string> FlowLabels(const ir::Function& fn);
+
 // Runs dce over the module: drops the residuals no VJP reads.
 absl::Status CleanUp(ir::Module& module);
 

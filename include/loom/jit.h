@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -46,6 +47,17 @@ struct CompileOptions {
 };
 
 class Session;
+
+// What CompiledModel::Gradients computes, by reverse-mode autodiff of the model's loss
+// (or of its forward, with cotangents, as torch.autograd.grad takes grad_outputs).
+struct Gradients {
+  double value = 0;                                        // the loss, or Σ_k sum(output_k · cotangent_k)
+  std::vector<std::pair<std::string, Tensor>> parameters;  // by PyTorch name, in the model's order
+  std::vector<Tensor> inputs;  // each input's gradient, in order; empty for token ids and lengths
+  // Per recurrent layer (each direction of each stacked layer, as "lstm.l0",
+  // "lstm.l1_reverse"): ‖∂L/∂h_t‖ for every step t — how far the gradient reaches back.
+  std::vector<std::pair<std::string, Tensor>> flows;
+};
 
 class CompiledModel {
  public:
@@ -72,6 +84,14 @@ class CompiledModel {
   // BPTT), to set aside and restore — e.g. around a validation pass.
   std::map<std::string, Tensor> CarriedState() const;
   void SetCarriedState(const std::map<std::string, Tensor>& state);
+
+  // Gradients of the loss on `batch` (every input, targets included) or, given
+  // `cotangents` (one per output, of its shape), of the forward on `inputs`, with respect
+  // to every parameter and every float input; the parameters, the optimizer and the
+  // random state stay as they are. Dropout, when the model has any, is as in training
+  // with the loss and absent with cotangents (the forward's).
+  absl::StatusOr<Gradients> ComputeGradients(const std::vector<Tensor>& batch,
+                                             const std::vector<Tensor>& cotangents = {});
 
   const std::string& name() const;                  // the model's
   std::vector<std::string> ParameterNames() const;  // PyTorch state_dict keys, in order

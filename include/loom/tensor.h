@@ -49,6 +49,11 @@ class Tensor {
   // Not filled: for a buffer that is written before it is read (a compiled function's
   // arena — large ones then cost only the pages they touch — or a copy's destination).
   static Tensor Uninitialized(DType dtype, Shape shape);
+  // Refers to `data`, the caller's memory (aligned to the element size), instead of
+  // owning a copy: an input from numpy or another framework used without copying. The
+  // memory must outlive the tensor and stay unchanged while a call reads it; copies of a
+  // borrowed tensor own their data.
+  static Tensor Borrowed(DType dtype, Shape shape, void* data);
   Tensor(const Tensor& other);
   Tensor& operator=(const Tensor& other);
   Tensor(Tensor&&) noexcept = default;
@@ -90,6 +95,7 @@ class Tensor {
  private:
   Tensor(DType dtype, Shape shape, bool zero);
   struct Free {
+    bool borrowed;  // value-initialized (false) by unique_ptr
     void operator()(void* p) const;
   };
   DType dtype_;

@@ -42,25 +42,6 @@ std::vector<Tensor> RandomInputs(const ir::Function& fn, int64_t vocab, uint64_t
   return inputs;
 }
 
-// What a top-level scan of @loss computes, named by the parameters it reads: a stacked
-// layer's "lstm.l1" (from lstm.weight_hh_l1), "lstm.l0_reverse"; a custom cell's layer.
-std::string ScanLabel(const ir::Op& scan) {
-  // A layer without weights of its own (a cell whose weights are bound: an ONNX model's)
-  // is named by its output.
-  const std::string& output = scan.result(scan.num_results() - 1)->name_hint();
-  std::string fallback = output.empty() ? "scan" : output;
-  for (ir::Value* v : scan.operands()) {
-    const ir::Op* def = v->defining_op();
-    if (def == nullptr || def->code() != ir::OpCode::kLoad) continue;
-    std::string name = def->Attr<ir::SymbolRef>("global").name;
-    if (size_t at = name.find(".weight_hh_"); at != std::string::npos) {
-      return name.substr(0, at) + "." + name.substr(at + 11);
-    }
-    if (fallback == "scan" || fallback == output) fallback = name.substr(0, name.find('.'));
-  }
-  return fallback;
-}
-
 // One series per recurrent layer of the model at `path` (those under --layer).
 absl::StatusOr<std::vector<Series>> Flow(codegen::JitEngine& engine, const std::string& path, const std::string& params,
                                          const Args& args) {
@@ -84,10 +65,7 @@ absl::StatusOr<std::vector<Series>> Flow(codegen::JitEngine& engine, const std::
     if (data->vocab() > 0) options.vocab = data->vocab();
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, frontends::LowerModel(file, options));
-  std::vector<std::string> labels;
-  for (const auto& op : module->FindFunction("loss")->body().ops()) {
-    if (op->code() == ir::OpCode::kScan) labels.push_back(ScanLabel(*op));
-  }
+  std::vector<std::string> labels = autodiff::FlowLabels(*module->FindFunction("loss"));
   if (labels.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": the model has no recurrent layer"));
   ASSIGN_OR_RETURN(ir::Function * grad, autodiff::AddGradientFunction(*module, {.gradient_flow = true}));
   std::vector<Tensor> inputs = data ? data->Batch(0, 0) : RandomInputs(*grad, options.vocab, seed);

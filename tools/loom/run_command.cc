@@ -4,12 +4,12 @@
 // sequence-first model's [T, -1, F]); the vocabulary the checkpoint's (or --vocab). A forecasting model from loom train
 // takes and gives values in the data's units: the checkpoint's column means and
 // deviations standardize the input and undo it on the output.
-#include <cmath>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/internal.h"
+#include "frontends/input_values.h"
 #include "loom/checkpoint.h"
 #include "loom/jit.h"
 #include "runtime/data/standardization.h"
@@ -24,37 +24,6 @@
 
 namespace loom::cli {
 namespace {
-
-// Values must be finite (a NaN or an infinity would come out as non-finite outputs, not
-// an error), and token ids read by an embedding or a one-hot layer must index it:
-// compiled code reads zeros for an id outside the table (the interpreter reports it),
-// which would be a silent wrong answer here.
-absl::Status CheckInputValues(const frontends::proto::Model& model, int64_t vocab, const std::string& input,
-                              const Tensor& ids, const std::string& path) {
-  if (IsFloat(ids.dtype())) {
-    for (int64_t i = 0; i < ids.num_elements(); ++i) {
-      if (!std::isfinite(ids.GetDouble(i))) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": input '", input, "' element ", i, " is ",
-                                                       ids.GetDouble(i), " (loom run takes finite values)"));
-      }
-    }
-    return absl::OkStatus();
-  }
-  for (const auto& layer : model.layer()) {
-    if (layer.inputs().empty() || layer.inputs(0) != input || !(layer.has_embedding() || layer.has_one_hot())) continue;
-    int64_t size = layer.has_embedding() ? layer.embedding().num_embeddings() : layer.one_hot().depth();
-    if (size < 0) size = vocab;
-    for (int64_t i = 0; i < ids.num_elements(); ++i) {
-      int64_t id = static_cast<int64_t>(ids.GetDouble(i));
-      if (id < 0 || id >= size) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ": token id ", id, " (element ", i,
-                                                       ") is out of range for layer '", layer.name(), "' (", size,
-                                                       " ids)"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::Status RunModel(const Args& args) {
   ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
@@ -121,7 +90,10 @@ absl::Status RunModel(const Args& args) {
                                                      types[i].ToString(), ", got ", ir::TypeOf(inputs[i]).ToString(),
                                                      what));
     }
-    RETURN_IF_ERROR(CheckInputValues(file.model, options.vocab, wanted[i]->name(), inputs[i], in_paths[i]));
+    if (absl::Status s = frontends::CheckInputValues(file.model, options.vocab, wanted[i]->name(), inputs[i]);
+        !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(in_paths[i], ": ", s.message()));
+    }
   }
   if (c) RETURN_IF_ERROR(model->LoadCheckpoint(*c, args.Get("--params")));
   ASSIGN_OR_RETURN(std::vector<Tensor> outputs, model->Forward(inputs));
