@@ -128,6 +128,20 @@ void BM_StackedLstmBatch1(benchmark::State& state, std::string variant, bool tra
   }
 }
 
+// Per-call overhead at batch 1: an LSTM(8, 16) over one step, so that the call costs
+// more than the model (bench/python_overhead.py makes the same call from Python).
+void BM_TinyLstmForward(benchmark::State& state) {
+  loom::nn::Model m("Tiny");
+  auto x = m.Input("x", loom::DType::kF32, {-1, 1, 8});
+  m.Output(m.LSTM("lstm", x, 8, 16, {.batch_first = true}).output);
+  auto model = JitFor("full").Compile(m, {.batch = 1}, 1);
+  std::vector<loom::Tensor> in = {loom::Tensor(loom::DType::kF32, {1, 1, 8})};
+  (void)(*model)->Forward(in);
+  for (auto _ : state) benchmark::DoNotOptimize((*model)->Forward(in));
+}
+
+BENCHMARK(BM_TinyLstmForward)->Unit(benchmark::kMicrosecond);
+
 // Serving: state.threads() callers, each with its own Session of one compiled
 // SentimentLSTM (batch 1, one thread per call); items_per_second is the total forwards.
 void BM_ServingSentimentForward(benchmark::State& state) {

@@ -32,13 +32,18 @@ py::dtype NumpyDType(DType dtype) {
   return py::dtype::of<bool>();
 }
 
-py::array AsArray(py::handle value, const std::string& what) {
+// An array as it is; anything else (a list, a torch tensor) through numpy.asarray, in
+// `dtype` when given.
+py::array AsArray(py::handle value, const std::string& what, std::optional<DType> dtype) {
   if (py::isinstance<py::array>(value)) return py::reinterpret_borrow<py::array>(value);
   py::object numpy = py::module_::import("numpy");
   try {
+    if (dtype) return numpy.attr("asarray")(value, NumpyDType(*dtype));
     return numpy.attr("asarray")(value);
   } catch (py::error_already_set& e) {
-    throw py::type_error(absl::StrCat(what, " must be a numpy array (or convertible to one): ", e.what()));
+    throw py::value_error(absl::StrCat(what, " must be an array", dtype ? absl::StrCat(" of ", DTypeName(*dtype)) : "",
+                                       ", got a ", std::string(py::str(value.get_type().attr("__name__"))), " (",
+                                       e.what(), ")"));
   }
 }
 
@@ -59,7 +64,7 @@ std::string Describe(const py::array& a) {
 
 Tensor InputTensor(py::handle value, const ir::TensorType& want, const std::string& name,
                    std::vector<py::object>& keep) {
-  py::array a = AsArray(value, absl::StrCat("input '", name, "'"));
+  py::array a = AsArray(value, absl::StrCat("input '", name, "'"), want.dtype);
   std::optional<DType> dtype = DTypeOfArray(a);
   Shape shape = ShapeOf(a);
   // numpy makes int64 by default, but int32 ids are as good: widened, not refused.
@@ -82,14 +87,15 @@ Tensor InputTensor(py::handle value, const ir::TensorType& want, const std::stri
   if ((a.flags() & kInPlace) != kInPlace) {
     throw py::value_error(absl::StrCat("input '", name,
                                        "' is not a C-contiguous, aligned array (Loom reads inputs in place): pass "
-                                       "numpy.ascontiguousarray(x)"));
+                                       "numpy.ascontiguousarray(",
+                                       name, ")"));
   }
   keep.push_back(a);
   return Tensor::Borrowed(want.dtype, want.shape, const_cast<void*>(a.data()));
 }
 
 Tensor CopyToTensor(py::handle value, const std::string& name) {
-  py::array a = AsArray(value, name);
+  py::array a = AsArray(value, name, std::nullopt);
   std::optional<DType> dtype = DTypeOfArray(a);
   if (!dtype) throw py::value_error(absl::StrCat(name, ": Loom has no element type for ", Describe(a)));
   Tensor t = Tensor::Uninitialized(*dtype, ShapeOf(a));

@@ -443,6 +443,17 @@ arrays that own their memory.)")
           },
           "Same as forward().")
       .def(
+          "_input_addresses",
+          [](Compiled& self, const py::args& args, const py::kwargs& kwargs) {
+            std::vector<py::object> keep;
+            std::vector<uintptr_t> addresses;
+            for (const Tensor& t : Inputs(self, InputsOf(self, "forward"), args, kwargs, keep)) {
+              addresses.push_back(reinterpret_cast<uintptr_t>(t.raw_data()));
+            }
+            return addresses;
+          },
+          "Where forward() would read each input from (tests check that arrays are not copied).")
+      .def(
           "step",
           [](Compiled& self, const py::args& args, const py::kwargs& kwargs) {
             std::vector<py::object> keep;

@@ -49,4 +49,22 @@ cmake --build "$work/readme/build" >>"$work/readme.log"
 (cd "$work/readme" && ./build/tagger "$src/examples/sentiment_lstm.pbtxt" "$src/tests/data/spam_ham_700.tsv" | tail -1)
 "$prefix/bin/loom" eval "$work/readme/model.ckpt" --data "$src/tests/data/spam_ham_700.tsv"
 
+if [ -n "${3:-}" ]; then
+  site=$(find "$prefix" -type d -path '*-packages/loom' | head -1)
+  [ -n "$site" ] || { echo "FAILED: no loom Python package in $prefix"; exit 1; }
+  mkdir -p "$work/python/tests"
+  ln -s "$src/examples" "$work/python/examples"
+  ln -s "$src/tests/data" "$work/python/tests/data"
+  python3 - "$src/README.md" "$work/python/example.py" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+section = text[text.index("## Python"):]
+open(sys.argv[2], "w").write(re.search(r"```python\n(.*?)```", section, re.S).group(1))
+PY
+  export PYTHONPATH=$(dirname "$site") PYTHONDONTWRITEBYTECODE=1
+  "$3" -c "import loom; assert loom.__file__.startswith('$prefix'), loom.__file__; print('import loom:', loom.__file__)"
+  (cd "$work/python" && "$3" example.py)
+  "$prefix/bin/loom" eval "$work/python/sentiment.ckpt" --data "$src/tests/data/spam_ham_700.tsv"
+fi
+
 for tool in loom loomc loom-opt; do "$prefix/bin/$tool" --version; done
