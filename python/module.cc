@@ -44,14 +44,21 @@ struct Model {
   Names torch_names;
 };
 
-// Jits by thread count: the thread pool is the process's, sized by the last one made.
-std::shared_ptr<Jit> JitFor(int threads, const std::string& pipeline) {
+// Jits by thread count and pipeline; the thread pool is the process's, sized for the
+// last compile() (as torch.set_num_threads sizes PyTorch's; resizing waits for running
+// calls). Called without the GIL.
+absl::StatusOr<std::shared_ptr<Jit>> JitFor(int threads, const std::string& pipeline) {
   static std::mutex mu;
   static std::map<std::pair<int, std::string>, std::shared_ptr<Jit>> jits;
   std::lock_guard<std::mutex> lock(mu);
   std::shared_ptr<Jit>& jit = jits[{threads, pipeline}];
-  if (jit == nullptr) jit = Unwrap(Jit::Create({.pipeline = pipeline, .threads = threads}));
-  SetNumThreads(threads > 0 ? threads : DefaultThreads());
+  if (jit == nullptr) {
+    absl::StatusOr<std::unique_ptr<Jit>> created = Jit::Create({.pipeline = pipeline, .threads = threads});
+    if (!created.ok()) return created.status();
+    jit = std::move(*created);
+  }
+  int want = threads > 0 ? threads : DefaultThreads();
+  if (NumThreads() != want) SetNumThreads(want);
   return jit;
 }
 
@@ -183,15 +190,19 @@ std::unique_ptr<Compiled> Compile(const Model& m, int64_t batch, std::optional<i
   for (const auto& [loom, torch] : m.torch_names) c->loom_names[torch] = loom;
   c->vocab = vocab;
   c->name = file->model.name();
-  c->jit = JitFor(threads.value_or(0), pipeline);
   uint64_t s = seed.value_or(file->model.training().seed());
+  absl::StatusOr<std::unique_ptr<CompiledModel>> model = absl::InternalError("not compiled");
   {
     py::gil_scoped_release release;
-    absl::StatusOr<std::unique_ptr<CompiledModel>> model =
-        c->jit->Compile(nn::Model(*file), {.batch = batch, .vocab = vocab, .streaming = streaming}, s);
-    py::gil_scoped_acquire acquire;
-    c->model = Unwrap(std::move(model));
+    absl::StatusOr<std::shared_ptr<Jit>> jit = JitFor(threads.value_or(0), pipeline);
+    if (jit.ok()) {
+      c->jit = *jit;
+      model = c->jit->Compile(nn::Model(*file), {.batch = batch, .vocab = vocab, .streaming = streaming}, s);
+    } else {
+      model = jit.status();
+    }
   }
+  c->model = Unwrap(std::move(model));
   const ir::Module& module = *c->model->impl().module;
   for (const char* f : {"forward", "step", "train_step", "loss"}) {
     if (const ir::Function* fn = module.FindFunction(f)) c->inputs[f] = SignatureOf(*fn);
@@ -309,8 +320,17 @@ py::object Gradients(Compiled& c, const py::args& args, const py::object& grad_o
   return py::module_::import("loom").attr("Gradients")(g.value, params, inputs, flows);
 }
 
+// An ONNX model's parameters go by their initializers' names ("onnx::LSTM_37"), which
+// Loom's had to make valid value names of.
 Model LoadModel(const std::string& path) {
-  return Model{std::make_shared<const frontends::ModelFile>(Unwrap(frontends::LoadModelFile(path))), {}};
+  auto file = std::make_shared<const frontends::ModelFile>(Unwrap(frontends::LoadModelFile(path)));
+  Names names;
+  for (const auto& layer : file->model.layer()) {
+    if (layer.has_param() && !layer.param().onnx_name().empty() && layer.param().onnx_name() != layer.name()) {
+      names[layer.name()] = layer.param().onnx_name();
+    }
+  }
+  return Model{std::move(file), std::move(names)};
 }
 
 Model ParseModel(const std::string& text, const std::string& name, Names torch_names, const py::dict& values) {
@@ -590,7 +610,8 @@ Batches are a pure function of (seed, epoch, index).)")
           "metadata", [](const Data& self) { return self.data->Metadata(); },
           "What a checkpoint keeps to read the data the same way again (pass it to save()).");
 
-  m.def("load", &LoadModel, py::arg("path"), "A model file: .pbtxt (errors with file:line:col) or .onnx.");
+  m.def("load", &LoadModel, py::arg("path"),
+        "A model file: .pbtxt (errors with file:line:col) or .onnx (parameters named by its initializers).");
   m.def("parse", &ParseModel, py::arg("text"), py::arg("name") = "<text>", py::arg("torch_names") = Names{},
         py::arg("values") = py::dict(),
         R"(A model description in the .pbtxt syntax (errors with line:col in `name`).

@@ -9,7 +9,7 @@ packages=(llvm-19-dev llvm-19-tools libzstd-dev libabsl-dev libprotobuf-dev prot
           libgtest-dev cmake ninja-build g++ python3 python3-dev python3-numpy pybind11-dev)
 if [[ "${1:-}" == --tests ]]; then
   packages+=(g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils pkg-config clang-format-14 libonnx-testdata
-            python3-pytest python3-torch)
+            python3-pytest python3-torch python3-onnx)
 fi
 missing=()
 for p in "${packages[@]}"; do
