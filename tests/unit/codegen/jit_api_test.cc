@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "api/internal.h"
+#include "compiler/autodiff/gradients.h"
+#include "frontends/lower.h"
 #include "gtest/gtest.h"
 #include "ir/interpreter.h"
 #include "loom/jit.h"
@@ -74,6 +76,56 @@ TEST(JitApiTest, ForwardAndTrainStepMatchTheInterpreter) {
   for (int64_t i = 0; i < want->at(0).num_elements(); ++i) {
     EXPECT_NEAR((*out)[0].values<float>()[i], want->at(0).values<float>()[i], 1e-5);
   }
+}
+
+// ComputeGradients: the interpreter's @loss_grad, no update, and a borrowed input read
+// where it lies.
+TEST(JitApiTest, GradientsMatchTheInterpreterAndChangeNothing) {
+  auto jit = Jit::Create();
+  ASSERT_TRUE(jit.ok()) << jit.status();
+  nn::Model tagger = SmallTagger();
+  auto model = (*jit)->Compile(tagger, {.batch = 4}, /*seed=*/3);
+  ASSERT_TRUE(model.ok()) << model.status();
+  Tensor x = Ramp({4, 6, 3}, 0.1f), y = Ramp({4, 6, 2}, 0.05f);
+  TensorMap before = (*model)->globals();
+  auto grads = (*model)->ComputeGradients({Tensor::Borrowed(DType::kF32, {4, 6, 3}, x.raw_data()), y});
+  ASSERT_TRUE(grads.ok()) << grads.status();
+  for (const auto& [name, t] : before) EXPECT_TRUE(t.BitwiseEqual((*model)->globals().at(name))) << name;
+
+  auto module = frontends::LowerModel(tagger.file(), {.batch = 4});
+  ASSERT_TRUE(module.ok());
+  auto grad_fn = autodiff::AddGradientFunction(**module, {.gradient_flow = true, .input_grads = true});
+  ASSERT_TRUE(grad_fn.ok()) << grad_fn.status();
+  ir::Interpreter interp(**module, /*seed=*/3);
+  auto want = interp.Run("loss_grad", {x, y});
+  ASSERT_TRUE(want.ok()) << want.status();
+  EXPECT_NEAR(grads->value, want->at(0).GetDouble(0), 1e-6);
+  ASSERT_EQ(grads->parameters.size(), 6u);  // the GRU's four, the head's two
+  size_t k = 1;
+  for (const auto& [name, g] : grads->parameters) {
+    const Tensor& w = want->at(k++);
+    ASSERT_EQ(g.shape(), w.shape()) << name;
+    for (int64_t i = 0; i < g.num_elements(); ++i) EXPECT_NEAR(g.GetDouble(i), w.GetDouble(i), 1e-5) << name << i;
+  }
+  ASSERT_EQ(grads->inputs.size(), 2u);  // x's and y's gradients
+  for (const Tensor& g : grads->inputs) {
+    const Tensor& w = want->at(k++);
+    for (int64_t i = 0; i < g.num_elements(); ++i) EXPECT_NEAR(g.GetDouble(i), w.GetDouble(i), 1e-5);
+  }
+  ASSERT_EQ(grads->flows.size(), 1u);
+  EXPECT_EQ(grads->flows[0].first, "gru.l0");
+  EXPECT_EQ(grads->flows[0].second.shape(), Shape({6}));
+
+  // With cotangents: the value is Σ forward · cotangent.
+  auto out = (*model)->Forward({x});
+  ASSERT_TRUE(out.ok());
+  Tensor cotangent = Ramp({4, 6, 2}, 0.3f);
+  auto vjp = (*model)->ComputeGradients({x}, {cotangent});
+  ASSERT_TRUE(vjp.ok()) << vjp.status();
+  double dot = 0;
+  for (int64_t i = 0; i < cotangent.num_elements(); ++i) dot += (*out)[0].GetDouble(i) * cotangent.GetDouble(i);
+  EXPECT_NEAR(vjp->value, dot, 1e-5 * std::max(1.0, std::abs(dot)));
+  EXPECT_EQ(vjp->inputs.size(), 1u);
 }
 
 TEST(JitApiTest, ParametersAndCheckpoints) {
