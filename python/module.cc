@@ -80,11 +80,12 @@ struct Compiled {
   std::mutex mu;  // one call at a time
 };
 
-// Runs `fn` on the model with the GIL released and the model's lock held; raises once
-// the GIL is back.
+// Runs `fn` (returning a Status or a StatusOr) on the model with the GIL released and
+// the model's lock held; raises once the GIL is back.
 template <typename Fn>
 auto Locked(Compiled& c, Fn fn) {
-  decltype(fn(*c.model)) result = absl::InternalError("not run");
+  using Result = decltype(fn(*c.model));
+  Result result = absl::InternalError("not run");
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(c.mu);
@@ -94,7 +95,11 @@ auto Locked(Compiled& c, Fn fn) {
       result = fn(*c.model);
     }
   }
-  return Unwrap(std::move(result));
+  if constexpr (std::is_same_v<Result, absl::Status>) {
+    Check(result);
+  } else {
+    return Unwrap(std::move(result));
+  }
 }
 
 const Signature& InputsOf(const Compiled& c, const std::string& function) {
@@ -134,6 +139,16 @@ std::vector<Tensor> Inputs(const Compiled& c, const Signature& sig, const py::ar
     Check(frontends::CheckInputValues(c.file->model, c.vocab, sig.names[i], inputs.back()));
   }
   return inputs;
+}
+
+py::object Outputs(std::vector<Tensor> outputs);
+
+// forward() and step(): `run` on the arguments as `function`'s inputs.
+py::object RunOutputs(Compiled& c, const std::string& function, const py::args& args, const py::kwargs& kwargs,
+                      absl::StatusOr<std::vector<Tensor>> (CompiledModel::*run)(const std::vector<Tensor>&)) {
+  std::vector<py::object> keep;
+  std::vector<Tensor> inputs = Inputs(c, InputsOf(c, function), args, kwargs, keep);
+  return Outputs(Locked(c, [&](CompiledModel& model) { return (model.*run)(inputs); }));
 }
 
 py::object Outputs(std::vector<Tensor> outputs) {
@@ -240,7 +255,7 @@ void LoadStateDict(Compiled& c, const py::dict& state, bool strict) {
     auto it = c.loom_names.find(name);
     values.emplace_back(it == c.loom_names.end() ? name : it->second, CopyToTensor(value, name));
   }
-  Locked(c, [&](CompiledModel& m) -> absl::StatusOr<bool> {
+  Locked(c, [&](CompiledModel& m) {
     std::vector<std::string> names = m.ParameterNames(), missing, unexpected;
     for (const auto& [name, t] : values) {
       if (std::find(names.begin(), names.end(), name) == names.end()) unexpected.push_back(TorchName(c, name));
@@ -266,7 +281,7 @@ void LoadStateDict(Compiled& c, const py::dict& state, bool strict) {
       if (std::find(names.begin(), names.end(), name) == names.end()) continue;
       if (absl::Status s = m.SetParameter(name, std::move(t)); !s.ok()) return s;
     }
-    return true;
+    return absl::OkStatus();
   });
 }
 
@@ -367,10 +382,7 @@ std::unique_ptr<Compiled> LoadCheckpointModel(const std::string& path, int64_t b
                        names == ckpt.metadata.end() ? Names{} : DecodeNames(names->second), py::dict());
   std::unique_ptr<Compiled> c = Compile(m, batch, threads, streaming, std::nullopt, data::VocabularySize(ckpt.metadata),
                                         std::nullopt, std::nullopt, std::nullopt, "default");
-  Locked(*c, [&](CompiledModel& model) -> absl::StatusOr<bool> {
-    if (absl::Status s = model.LoadCheckpoint(ckpt, path); !s.ok()) return s;
-    return true;
-  });
+  Locked(*c, [&](CompiledModel& model) { return model.LoadCheckpoint(ckpt, path); });
   return c;
 }
 
@@ -450,9 +462,7 @@ arrays that own their memory.)")
       .def(
           "forward",
           [](Compiled& self, const py::args& args, const py::kwargs& kwargs) {
-            std::vector<py::object> keep;
-            std::vector<Tensor> inputs = Inputs(self, InputsOf(self, "forward"), args, kwargs, keep);
-            return Outputs(Locked(self, [&](loom::CompiledModel& model) { return model.Forward(inputs); }));
+            return RunOutputs(self, "forward", args, kwargs, &loom::CompiledModel::Forward);
           },
           R"(The model's inference (dropout off) on its inputs, positional or by name
 (lengths=...): one array, or a tuple when the model has several outputs.)")
@@ -476,18 +486,16 @@ arrays that own their memory.)")
       .def(
           "step",
           [](Compiled& self, const py::args& args, const py::kwargs& kwargs) {
-            std::vector<py::object> keep;
-            std::vector<Tensor> inputs = Inputs(self, InputsOf(self, "step"), args, kwargs, keep);
-            return Outputs(Locked(self, [&](loom::CompiledModel& model) { return model.Step(inputs); }));
+            return RunOutputs(self, "step", args, kwargs, &loom::CompiledModel::Step);
           },
           R"(Streaming inference (compile with streaming=True): one time step (the time
 dimension of each input is 1), each recurrent layer's state kept from the previous call.)")
       .def(
           "reset_state",
           [](Compiled& self) {
-            Locked(self, [](loom::CompiledModel& model) -> absl::StatusOr<bool> {
+            Locked(self, [](loom::CompiledModel& model) {
               model.ResetState();
-              return true;
+              return absl::OkStatus();
             });
           },
           "Starts a new stream: the recurrent state step() keeps goes back to zeros.")
@@ -522,10 +530,7 @@ parameter given and no other name, as PyTorch's. Checked whole before anything c
             });
           },
           [](Compiled& self, double lr) {
-            Locked(self, [&](loom::CompiledModel& model) -> absl::StatusOr<bool> {
-              if (absl::Status s = model.SetLearningRate(lr); !s.ok()) return s;
-              return true;
-            });
+            Locked(self, [&](loom::CompiledModel& model) { return model.SetLearningRate(lr); });
           },
           "The learning rate the next train_step uses (set it for a schedule).")
       .def(
@@ -533,10 +538,7 @@ parameter given and no other name, as PyTorch's. Checked whole before anything c
           [](Compiled& self, const std::string& path, const std::map<std::string, std::string>& metadata) {
             std::map<std::string, std::string> meta = metadata;
             if (!self.torch_names.empty()) meta[kTorchNames] = EncodeNames(self.torch_names);
-            Locked(self, [&](loom::CompiledModel& model) -> absl::StatusOr<bool> {
-              if (absl::Status s = model.SaveCheckpoint(path, meta); !s.ok()) return s;
-              return true;
-            });
+            Locked(self, [&](loom::CompiledModel& model) { return model.SaveCheckpoint(path, meta); });
           },
           py::arg("path"), py::arg("metadata") = std::map<std::string, std::string>{},
           R"(Writes a checkpoint (atomically: a temporary file, then a rename) in the format
