@@ -16,8 +16,8 @@ def _leaves(module, prefix=""):
         yield prefix, module
 
 
-def _refuse(module, what):
-    raise NotImplementedError(f"from_torch: {type(module).__name__} with {what} is not supported")
+def _refuse(where, what):
+    raise NotImplementedError(f"from_torch: {where} with {what} is not supported")
 
 
 def from_torch(module, seq_len, *, batch_first=None, lengths=False, loss=None, name=None):
@@ -60,28 +60,29 @@ def from_torch(module, seq_len, *, batch_first=None, lengths=False, loss=None, n
     value, features, dtype = "input", None, "F32"
     for index, (prefix, m) in enumerate(leaves):
         kind = type(m).__name__
+        where = f"{kind} '{prefix[:-1]}'" if prefix else kind  # "LSTM '1'": a Sequential's second
         layer = _RECURRENT.get(kind, kind.lower()) + ("" if alone else str(index))
         if isinstance(m, torch.nn.Embedding):
             if index != 0:
                 raise ValueError("from_torch: an Embedding must come first (it reads token ids)")
             if m.padding_idx is not None or m.max_norm is not None or m.sparse:
-                _refuse(m, "padding_idx, max_norm or sparse")
+                _refuse(where, "padding_idx, max_norm or sparse")
             dtype = "I64"
             features = m.embedding_dim
             body = f"embedding {{ num_embeddings: {m.num_embeddings} embedding_dim: {m.embedding_dim} }}"
         elif isinstance(m, torch.nn.Linear):
             features = features if features is not None else m.in_features
             if features != m.in_features:
-                raise ValueError(f"from_torch: {prefix or kind} takes {m.in_features} features, gets {features}")
+                raise ValueError(f"from_torch: {where} takes {m.in_features} features, gets {features}")
             body = (f"linear {{ in_features: {m.in_features} out_features: {m.out_features}"
                     f"{' no_bias: true' if m.bias is None else ''} }}")
             features = m.out_features
         elif kind in _RECURRENT:
             if getattr(m, "proj_size", 0):
-                _refuse(m, "proj_size")
+                _refuse(where, "proj_size")
             features = features if features is not None else m.input_size
             if features != m.input_size:
-                raise ValueError(f"from_torch: {prefix or kind} takes {m.input_size} features, gets {features}")
+                raise ValueError(f"from_torch: {where} takes {m.input_size} features, gets {features}")
             options = [f"input_size: {m.input_size}", f"hidden_size: {m.hidden_size}", f"num_layers: {m.num_layers}",
                        f"dropout: {m.dropout}", f"bidirectional: {str(m.bidirectional).lower()}",
                        f"batch_first: {str(bool(batch_first)).lower()}"]
@@ -93,8 +94,8 @@ def from_torch(module, seq_len, *, batch_first=None, lengths=False, loss=None, n
         elif isinstance(m, torch.nn.Dropout):
             body = f"dropout {{ p: {m.p} }}"
         else:
-            raise NotImplementedError(f"from_torch: {type(m).__name__} ({prefix or 'the module'}) is not supported; "
-                                      "Loom takes RNN, LSTM, GRU, Embedding, Linear, Dropout and nn.Sequential")
+            raise NotImplementedError(f"from_torch: {where} is not supported; Loom takes RNN, LSTM, GRU, Embedding, "
+                                      "Linear, Dropout and nn.Sequential")
         layers.append(f'layer {{ name: "{layer}" inputs: "{value}" {body} }}')
         for key, tensor in m.state_dict().items():
             torch_names[f"{layer}.{key}"] = prefix + key

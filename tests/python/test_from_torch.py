@@ -113,11 +113,11 @@ def test_training_matches_torch_sgd(rng):
 
 
 def test_refused_modules():
-    with pytest.raises(NotImplementedError, match="Conv1d"):
+    with pytest.raises(NotImplementedError, match="from_torch: Conv1d '0' is not supported"):
         loom.from_torch(torch.nn.Sequential(torch.nn.Conv1d(2, 2, 1)), seq_len=3)
     with pytest.raises(NotImplementedError, match="proj_size"):
         loom.from_torch(torch.nn.LSTM(2, 4, proj_size=2), seq_len=3)
-    with pytest.raises(ValueError, match="takes 5 features, gets 3"):
+    with pytest.raises(ValueError, match="LSTM '1' takes 5 features, gets 3"):
         loom.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LSTM(5, 4)), seq_len=3)
     with pytest.raises(ValueError, match="seq_len"):
         loom.from_torch(torch.nn.LSTM(2, 4), seq_len=0)
