@@ -110,7 +110,7 @@ class Model {
   void BCEWithLogitsLoss(Var logits, Var target, std::optional<Var> lengths = {});
   void MSELoss(Var input, Var target, std::optional<Var> lengths = {});
   // The training section (optimizer, batch size, clipping, seed) as a model file writes
-  // it: "optimizer { lr: 0.005 adam {} } clip { max_norm: 5 }". Replaces the previous one.
+  // it: "optimizer { lr: 0.005 adam {} } clip { by_norm: 5 }". Replaces the previous one.
   absl::Status SetTraining(const std::string& text);
   // Overrides PyTorch's default initialization of the last layer added ("" keeps it):
   // "normal { mean: 0 std: 0.01 }", "zeros: true", as a model file's weight_init.
