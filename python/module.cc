@@ -222,9 +222,10 @@ std::unique_ptr<Compiled> Compile(const Model& m, int64_t batch, std::optional<i
   for (const char* f : {"forward", "step", "train_step", "loss"}) {
     if (const ir::Function* fn = module.FindFunction(f)) c->inputs[f] = SignatureOf(*fn);
   }
-  const ir::Function* forward = module.FindFunction("forward");
-  c->outputs.types = forward->result_types();
-  for (const std::string& o : file->model.output()) c->outputs.names.push_back(o);
+  if (const ir::Function* forward = module.FindFunction("forward")) {  // none without outputs
+    c->outputs.types = forward->result_types();
+    for (const std::string& o : file->model.output()) c->outputs.names.push_back(o);
+  }
   return c;
 }
 

@@ -123,6 +123,16 @@ def test_other_misuse(model, compiled, rng):
             call()
 
 
+def test_a_model_with_only_a_loss(rng):
+    only_loss = loom.parse(LSTM.replace('output: "fc"\n', ""), "loss_only.pbtxt").compile(batch=2, threads=1)
+    x = rng.standard_normal((2, 12, 4), dtype=np.float32)
+    y = rng.standard_normal((2, 12, 3), dtype=np.float32)
+    assert np.isfinite(only_loss.train_step(x, y))
+    assert np.isfinite(only_loss.grad(x, y).value)
+    with pytest.raises(ValueError):
+        only_loss.forward(x)
+
+
 def test_state_dict_round_trip_and_checks(model, compiled, rng):
     state = compiled.state_dict()
     assert list(state) == ["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0",
