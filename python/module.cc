@@ -80,20 +80,17 @@ struct Compiled {
   std::mutex mu;  // one call at a time
 };
 
-// Runs `fn` (returning a Status or a StatusOr) on the model with the GIL released and
-// the model's lock held; raises once the GIL is back.
-template <typename Fn>
-auto Locked(Compiled& c, Fn fn) {
-  using Result = decltype(fn(*c.model));
+// Runs `fn` (returning a Status or a StatusOr) on `*target` — a compiled model or a
+// session, null once closed — with the GIL released and `mu` held; raises once the GIL
+// is back.
+template <typename Target, typename Fn>
+auto LockedOn(std::mutex& mu, const std::unique_ptr<Target>& target, const std::string& what, Fn fn) {
+  using Result = decltype(fn(*target));
   Result result = absl::InternalError("not run");
   {
     py::gil_scoped_release release;
-    std::lock_guard<std::mutex> lock(c.mu);
-    if (c.model == nullptr) {
-      result = absl::InvalidArgumentError(absl::StrCat("model '", c.name, "' is closed"));
-    } else {
-      result = fn(*c.model);
-    }
+    std::lock_guard<std::mutex> lock(mu);
+    result = target == nullptr ? Result(absl::InvalidArgumentError(absl::StrCat(what, " is closed"))) : fn(*target);
   }
   if constexpr (std::is_same_v<Result, absl::Status>) {
     Check(result);
@@ -101,6 +98,20 @@ auto Locked(Compiled& c, Fn fn) {
     return Unwrap(std::move(result));
   }
 }
+
+template <typename Fn>
+auto Locked(Compiled& c, Fn fn) {
+  return LockedOn(c.mu, c.model, absl::StrCat("model '", c.name, "'"), fn);
+}
+
+// A serving context of a compiled model (CompiledModel::NewSession): its own state and
+// scratch, so sessions run at once, from any threads, beside the model's own calls.
+struct PySession {
+  py::object owner;  // the CompiledModel, which outlives its sessions
+  Compiled* model;
+  std::unique_ptr<Session> session;  // null once closed
+  std::mutex mu;
+};
 
 const Signature& InputsOf(const Compiled& c, const std::string& function) {
   auto it = c.inputs.find(function);
@@ -143,12 +154,38 @@ std::vector<Tensor> Inputs(const Compiled& c, const Signature& sig, const py::ar
 
 py::object Outputs(std::vector<Tensor> outputs);
 
-// forward() and step(): `run` on the arguments as `function`'s inputs.
-py::object RunOutputs(Compiled& c, const std::string& function, const py::args& args, const py::kwargs& kwargs,
-                      absl::StatusOr<std::vector<Tensor>> (CompiledModel::*run)(const std::vector<Tensor>&)) {
+// forward() and step() of a model or a session: `run` on the arguments as `function`'s
+// inputs.
+template <typename Target>
+py::object RunOutputs(Compiled& c, std::mutex& mu, const std::unique_ptr<Target>& target, const std::string& what,
+                      const std::string& function, const py::args& args, const py::kwargs& kwargs,
+                      absl::StatusOr<std::vector<Tensor>> (Target::*run)(const std::vector<Tensor>&)) {
   std::vector<py::object> keep;
   std::vector<Tensor> inputs = Inputs(c, InputsOf(c, function), args, kwargs, keep);
-  return Outputs(Locked(c, [&](CompiledModel& model) { return (model.*run)(inputs); }));
+  return Outputs(LockedOn(mu, target, what, [&](Target& t) { return (t.*run)(inputs); }));
+}
+
+py::object RunOutputs(Compiled& c, const std::string& function, const py::args& args, const py::kwargs& kwargs,
+                      absl::StatusOr<std::vector<Tensor>> (CompiledModel::*run)(const std::vector<Tensor>&)) {
+  return RunOutputs(c, c.mu, c.model, absl::StrCat("model '", c.name, "'"), function, args, kwargs, run);
+}
+
+py::object RunOutputs(PySession& s, const std::string& function, const py::args& args, const py::kwargs& kwargs,
+                      absl::StatusOr<std::vector<Tensor>> (Session::*run)(const std::vector<Tensor>&)) {
+  return RunOutputs(*s.model, s.mu, s.session, absl::StrCat("a session of model '", s.model->name, "'"), function, args,
+                    kwargs, run);
+}
+
+// Closes the model unless sessions still read it.
+void Close(Compiled& c) {
+  LockedOn(c.mu, c.model, "", [&](CompiledModel& model) {
+    if (int n = model.impl().sessions.load(); n > 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", c.name, "' has ", n, " open session(s): close them first"));
+    }
+    c.model.reset();
+    return absl::OkStatus();
+  });
 }
 
 py::object Outputs(std::vector<Tensor> outputs) {
@@ -554,11 +591,25 @@ of `loom train`: parameters, optimizer state, the model's description and `metad
       .def(
           "close",
           [](Compiled& self) {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(self.mu);
-            self.model.reset();
+            if (!self.model) return;  // closing twice is fine, as for a file
+            Close(self);
           },
-          "Frees the compiled code and parameters; later calls raise ValueError.")
+          "Frees the compiled code and parameters; later calls raise ValueError. Sessions first.")
+      .def(
+          "session",
+          [](py::object self, int threads) {
+            Compiled& c = self.cast<Compiled&>();
+            auto s = std::make_unique<PySession>();
+            s->owner = self;
+            s->model = &c;
+            s->session = Locked(c, [&](loom::CompiledModel& model) { return model.NewSession(threads); });
+            return s;
+          },
+          py::arg("threads") = 1,
+          R"(A serving context: forward() and step() with its own scratch and recurrent state,
+over this model's compiled code and parameters, so that many sessions run at once from
+many threads (each one call at a time; `threads` per call). While sessions are open the
+model refuses to train or to have its parameters changed.)")
       .def_property_readonly(
           "closed",
           [](Compiled& self) {
@@ -575,6 +626,43 @@ of `loom train`: parameters, optimizer state, the model's description and `metad
              self.model.reset();
            })
       .def("__repr__", [](const Compiled& self) { return absl::StrCat("<loom.CompiledModel '", self.name, "'>"); });
+
+  py::class_<PySession>(m, "Session", "A serving context of a CompiledModel: see CompiledModel.session().")
+      .def(
+          "forward",
+          [](PySession& self, const py::args& args, const py::kwargs& kwargs) {
+            return RunOutputs(self, "forward", args, kwargs, &loom::Session::Forward);
+          },
+          "The model's forward, as CompiledModel.forward, concurrently with other sessions.")
+      .def(
+          "step",
+          [](PySession& self, const py::args& args, const py::kwargs& kwargs) {
+            return RunOutputs(self, "step", args, kwargs, &loom::Session::Step);
+          },
+          "One streaming step with this session's own recurrent state.")
+      .def(
+          "reset_state",
+          [](PySession& self) {
+            LockedOn(self.mu, self.session, "the session", [](loom::Session& s) {
+              s.ResetState();
+              return absl::OkStatus();
+            });
+          },
+          "Starts a new stream for this session.")
+      .def(
+          "close",
+          [](PySession& self) {
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(self.mu);
+            self.session.reset();
+          },
+          "Ends the session (the model may train again once all are closed).")
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](PySession& self, py::args) {
+        py::gil_scoped_release release;
+        std::lock_guard<std::mutex> lock(self.mu);
+        self.session.reset();
+      });
 
   py::class_<Data>(m, "Dataset", R"(A data file read as `loom train` reads it for a model: labelled text for
 a classifier, a character corpus for a language model, a CSV series for forecasting.

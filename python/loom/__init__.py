@@ -15,8 +15,8 @@ from typing import Dict, List, NamedTuple, Optional
 
 import numpy as _np
 
-from ._loom import (CompiledModel, Dataset, Model, __version__, load, load_checkpoint, open_dataset,  # noqa: F401
-                    parse)
+from ._loom import (CompiledModel, Dataset, Model, Session, __version__, load, load_checkpoint,  # noqa: F401
+                    open_dataset, parse)
 from .torch_import import from_torch  # noqa: F401
 
 
@@ -41,5 +41,5 @@ def grad_flow(model: CompiledModel, *batch, **named) -> Dict[str, _np.ndarray]:
     return model.grad(*batch, **named).flows
 
 
-__all__ = ["CompiledModel", "Dataset", "Gradients", "Model", "from_torch", "grad_flow", "load", "load_checkpoint",
-           "open_dataset", "parse"]
+__all__ = ["CompiledModel", "Dataset", "Gradients", "Model", "Session", "from_torch", "grad_flow", "load",
+           "load_checkpoint", "open_dataset", "parse"]

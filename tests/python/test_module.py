@@ -212,6 +212,38 @@ def test_threads_share_one_model(compiled, rng):
     assert all(np.array_equal(r, s) for r, s in zip(results, serial))
 
 
+def test_sessions_serve_one_model_from_many_threads(compiled, rng):
+    xs = [rng.standard_normal((2, 12, 4), dtype=np.float32) for _ in range(6)]
+    serial = [compiled.forward(x) for x in xs]
+    sessions = [compiled.session() for _ in xs]
+    results = [None] * len(xs)
+
+    def run(i):
+        for _ in range(20):
+            results[i] = sessions[i].forward(xs[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(xs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(np.array_equal(r, s) for r, s in zip(results, serial))
+    # A session streams with its own state: the model's is untouched.
+    steps = np.concatenate([sessions[0].step(np.ascontiguousarray(xs[0][:, t:t + 1])) for t in range(12)], axis=1)
+    np.testing.assert_allclose(steps, serial[0], rtol=1e-5, atol=1e-6)
+    # While sessions read the parameters, the model neither trains nor closes.
+    with pytest.raises(RuntimeError, match="cannot train while 6 session"):
+        compiled.train_step(xs[0], np.zeros((2, 12, 3), np.float32))
+    with pytest.raises(ValueError, match="has 6 open session"):
+        compiled.close()
+    for session in sessions:
+        session.close()
+    with pytest.raises(ValueError, match="session of model 'Tagger' is closed"):
+        sessions[0].forward(xs[0])
+    assert np.isfinite(compiled.train_step(xs[0], np.zeros((2, 12, 3), np.float32)))
+    compiled.close()
+
+
 def test_import_without_torch():
     code = "import sys; sys.modules['torch'] = None; import loom; print(loom.load.__doc__ is not None)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
