@@ -52,6 +52,9 @@ def from_torch(module, seq_len, *, batch_first=None, lengths=False, loss=None, n
         raise ValueError("from_torch: the recurrent layers disagree on batch_first")
     if batch_first is None:
         batch_first = layouts.pop() if layouts else True
+    if loss is not None and lengths and not batch_first:
+        # Loom's loss leaves padded steps out of batch-first sequences only.
+        raise ValueError("from_torch: a loss with lengths needs batch_first=True")
     elif layouts and layouts != {bool(batch_first)}:
         raise ValueError(f"from_torch: batch_first={batch_first}, but the recurrent layers' is {layouts.pop()}")
 

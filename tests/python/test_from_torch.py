@@ -119,5 +119,7 @@ def test_refused_modules():
         loom.from_torch(torch.nn.LSTM(2, 4, proj_size=2), seq_len=3)
     with pytest.raises(ValueError, match="LSTM '1' takes 5 features, gets 3"):
         loom.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LSTM(5, 4)), seq_len=3)
+    with pytest.raises(ValueError, match="a loss with lengths needs batch_first=True"):
+        loom.from_torch(torch.nn.GRU(2, 4), seq_len=3, lengths=True, loss="mse")
     with pytest.raises(ValueError, match="seq_len"):
         loom.from_torch(torch.nn.LSTM(2, 4), seq_len=0)
