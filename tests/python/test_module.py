@@ -195,20 +195,26 @@ def test_grad_flow_has_a_norm_per_step(compiled, rng):
     assert all(np.array_equal(before[k], v) for k, v in compiled.state_dict().items())  # no update
 
 
-def test_threads_share_one_model(compiled, rng):
-    xs = [rng.standard_normal((2, 12, 4), dtype=np.float32) for _ in range(8)]
-    serial = [compiled.forward(x) for x in xs]
-    results = [None] * len(xs)
+def in_threads(calls, repeat=20):
+    """Each call made `repeat` times on a thread of its own, all at once: the last results."""
+    results = [None] * len(calls)
 
     def run(i):
-        for _ in range(20):
-            results[i] = compiled.forward(xs[i])
+        for _ in range(repeat):
+            results[i] = calls[i]()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(xs))]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return results
+
+
+def test_threads_share_one_model(compiled, rng):
+    xs = [rng.standard_normal((2, 12, 4), dtype=np.float32) for _ in range(8)]
+    serial = [compiled.forward(x) for x in xs]
+    results = in_threads([lambda x=x: compiled.forward(x) for x in xs])
     assert all(np.array_equal(r, s) for r, s in zip(results, serial))
 
 
@@ -216,17 +222,7 @@ def test_sessions_serve_one_model_from_many_threads(compiled, rng):
     xs = [rng.standard_normal((2, 12, 4), dtype=np.float32) for _ in range(6)]
     serial = [compiled.forward(x) for x in xs]
     sessions = [compiled.session() for _ in xs]
-    results = [None] * len(xs)
-
-    def run(i):
-        for _ in range(20):
-            results[i] = sessions[i].forward(xs[i])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(xs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = in_threads([lambda s=s, x=x: s.forward(x) for s, x in zip(sessions, xs)])
     assert all(np.array_equal(r, s) for r, s in zip(results, serial))
     # A session streams with its own state: the model's is untouched.
     steps = np.concatenate([sessions[0].step(np.ascontiguousarray(xs[0][:, t:t + 1])) for t in range(12)], axis=1)
