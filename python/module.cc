@@ -62,7 +62,7 @@ absl::StatusOr<std::shared_ptr<Jit>> JitFor(int threads, const std::string& pipe
   return jit;
 }
 
-// A function's inputs (names and types) or outputs, fixed when the model is compiled.
+// A function's inputs (names and types), fixed when the model is compiled.
 struct Signature {
   std::vector<std::string> names;
   std::vector<ir::TensorType> types;
@@ -75,7 +75,7 @@ struct Compiled {
   Names torch_names, loom_names;  // and back
   int64_t vocab = 0;
   std::map<std::string, Signature> inputs;  // by function: forward, step, train_step, loss
-  Signature outputs;                        // @forward's
+  std::vector<ir::TensorType> outputs;      // @forward's (cotangents are of these types)
   std::string name;
   std::mutex mu;  // one call at a time
 };
@@ -260,8 +260,7 @@ std::unique_ptr<Compiled> Compile(const Model& m, int64_t batch, std::optional<i
     if (const ir::Function* fn = module.FindFunction(f)) c->inputs[f] = SignatureOf(*fn);
   }
   if (const ir::Function* forward = module.FindFunction("forward")) {  // none without outputs
-    c->outputs.types = forward->result_types();
-    for (const std::string& o : file->model.output()) c->outputs.names.push_back(o);
+    c->outputs = forward->result_types();
   }
   return c;
 }
@@ -353,13 +352,13 @@ py::object Gradients(Compiled& c, const py::args& args, const py::object& grad_o
     } else {
       given.push_back(grad_outputs);
     }
-    if (given.size() != c.outputs.types.size()) {
-      throw py::value_error(absl::StrCat("grad_outputs: model '", c.name, "' has ", c.outputs.types.size(),
-                                         " outputs, got ", given.size(), " cotangents"));
+    if (given.size() != c.outputs.size()) {
+      throw py::value_error(absl::StrCat("grad_outputs: model '", c.name, "' has ", c.outputs.size(), " outputs, got ",
+                                         given.size(), " cotangents"));
     }
     for (size_t i = 0; i < given.size(); ++i) {
       std::string name = absl::StrCat("grad_outputs[", i, "]");
-      cotangents.push_back(InputTensor(given[i], c.outputs.types[i], name, keep));
+      cotangents.push_back(InputTensor(given[i], c.outputs[i], name, keep));
       Check(frontends::CheckInputValues(c.file->model, c.vocab, name, cotangents.back()));
     }
   }
