@@ -119,13 +119,28 @@ double NegLogLikelihood(const Tensor& out, int64_t at, int64_t v, int64_t target
   return mx + std::log(sum) - row(target);
 }
 
+// The rows of each batch this process trains on: all of them, or a data-parallel rank's
+// share (DataOptions::rank). Batches are laid out for the whole batch, so the ranks
+// together see what one process with the whole batch would.
+class RowsOfBatch : public Dataset {
+ protected:
+  void SetRows(const DataOptions& o) {
+    batch_ = o.batch;
+    whole_ = o.batch * o.ranks;
+    first_ = o.batch * o.rank;
+  }
+  int64_t batch_ = 1;  // this process's rows (also the validation batch: its model's)
+  int64_t whole_ = 1;  // every rank's
+  int64_t first_ = 0;  // this process's first row of the whole batch
+};
+
 // ---- A character corpus for a language model ----
-class CharDataset : public Dataset {
+class CharDataset : public RowsOfBatch {
  public:
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path, const DataOptions& o) {
     auto d = std::make_unique<CharDataset>();
     d->model_ = m;
-    d->batch_ = o.batch;
+    d->SetRows(o);
     d->input_ = DataInput(m);
     d->target_ = InputIndex(m, m.loss().target());
     d->seq_ = StepsOf(m, d->input_);
@@ -156,7 +171,7 @@ class CharDataset : public Dataset {
     d->train_.assign(ids.begin(), ids.begin() + split.train);
     auto measured = ids.begin() + split.measured_begin(o.test);
     d->val_.assign(measured, measured + split.measured(o.test));
-    d->stream_ = static_cast<int64_t>(d->train_.size()) / d->batch_;
+    d->stream_ = static_cast<int64_t>(d->train_.size()) / d->whole_;
     return std::unique_ptr<Dataset>(std::move(d));
   }
 
@@ -171,7 +186,7 @@ class CharDataset : public Dataset {
     Tensor x(DType::kI64, {batch_, seq_}), y(DType::kI64, {batch_, seq_});
     for (int64_t b = 0; b < batch_; ++b) {
       for (int64_t t = 0; t < seq_; ++t) {
-        int64_t at = b * stream_ + index * seq_ + t;
+        int64_t at = (first_ + b) * stream_ + index * seq_ + t;
         x.values<int64_t>()[b * seq_ + t] = train_[at];
         y.values<int64_t>()[b * seq_ + t] = train_[at + 1];
       }
@@ -180,7 +195,7 @@ class CharDataset : public Dataset {
     inputs[target_] = AsDeclared(model_, target_, std::move(y));
     return inputs;
   }
-  std::pair<int64_t, std::string> units_per_batch() const override { return {batch_ * seq_, "chars"}; }
+  std::pair<int64_t, std::string> units_per_batch() const override { return {whole_ * seq_, "chars"}; }
 
   // The held-out text read as `batch` streams, one character per step with the state
   // carried (a model trained with its state carried never sees a fresh one, and from
@@ -219,18 +234,18 @@ class CharDataset : public Dataset {
  private:
   Model model_;
   int input_ = 0, target_ = 1;
-  int64_t batch_ = 1, seq_ = 1, stream_ = 0;
+  int64_t seq_ = 1, stream_ = 0;
   data::CharVocab vocab_;
   std::vector<int64_t> train_, val_;
 };
 
 // ---- Labelled text for a binary classifier ----
-class LabelledDataset : public Dataset {
+class LabelledDataset : public RowsOfBatch {
  public:
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path, const DataOptions& o) {
     auto d = std::make_unique<LabelledDataset>();
     d->model_ = m;
-    d->batch_ = o.batch;
+    d->SetRows(o);
     d->seed_ = o.seed;
     d->input_ = DataInput(m);
     d->target_ = InputIndex(m, m.loss().target());
@@ -254,14 +269,14 @@ class LabelledDataset : public Dataset {
 
   int64_t vocab() const override { return words_.size(); }
   std::string metric() const override { return "accuracy"; }
-  int64_t batches_per_epoch() const override { return static_cast<int64_t>(train_.size()) / batch_; }
+  int64_t batches_per_epoch() const override { return static_cast<int64_t>(train_.size()) / whole_; }
   std::vector<Tensor> Batch(int64_t epoch, int64_t index) const override {
     std::vector<int64_t> order = Permutation(static_cast<int64_t>(train_.size()), seed_, epoch);
     std::vector<const data::LabelledExample*> picked;
-    for (int64_t b = 0; b < batch_; ++b) picked.push_back(&train_[order[index * batch_ + b]]);
+    for (int64_t b = 0; b < batch_; ++b) picked.push_back(&train_[order[index * whole_ + first_ + b]]);
     return Encode(picked);
   }
-  std::pair<int64_t, std::string> units_per_batch() const override { return {batch_, "examples"}; }
+  std::pair<int64_t, std::string> units_per_batch() const override { return {whole_, "examples"}; }
 
   absl::StatusOr<Metric> Validate(CompiledModel& model) const override {
     if (val_.empty()) return Metric{"accuracy", NAN, "val: no held-out examples"};
@@ -310,19 +325,19 @@ class LabelledDataset : public Dataset {
 
   Model model_;
   int input_ = 0, target_ = 1;
-  int64_t batch_ = 1, seq_ = 1;
+  int64_t seq_ = 1;
   uint64_t seed_ = 1;
   std::vector<data::LabelledExample> train_, val_;
   data::WordVocab words_;
 };
 
 // ---- A CSV time series for next-value forecasting ----
-class SeriesDataset : public Dataset {
+class SeriesDataset : public RowsOfBatch {
  public:
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const Model& m, const std::string& path, const DataOptions& o) {
     auto d = std::make_unique<SeriesDataset>();
     d->model_ = m;
-    d->batch_ = o.batch;
+    d->SetRows(o);
     d->seed_ = o.seed;
     d->input_ = DataInput(m);
     d->target_ = InputIndex(m, m.loss().target());
@@ -379,14 +394,14 @@ class SeriesDataset : public Dataset {
 
   int64_t vocab() const override { return 0; }
   std::string metric() const override { return "mse"; }
-  int64_t batches_per_epoch() const override { return train_windows_ / batch_; }
+  int64_t batches_per_epoch() const override { return train_windows_ / whole_; }
   std::vector<Tensor> Batch(int64_t epoch, int64_t index) const override {
     std::vector<int64_t> order = Permutation(train_windows_, seed_, epoch);
     std::vector<int64_t> starts;
-    for (int64_t b = 0; b < batch_; ++b) starts.push_back(order[index * batch_ + b]);
+    for (int64_t b = 0; b < batch_; ++b) starts.push_back(order[index * whole_ + first_ + b]);
     return Encode(starts);
   }
-  std::pair<int64_t, std::string> units_per_batch() const override { return {batch_, "windows"}; }
+  std::pair<int64_t, std::string> units_per_batch() const override { return {whole_, "windows"}; }
 
   // Mean squared error of the forecast in the data's units, next to predicting that
   // the next value repeats the last one.
@@ -444,7 +459,7 @@ class SeriesDataset : public Dataset {
 
   Model model_;
   int input_ = 0, target_ = 1;
-  int64_t batch_ = 1, window_ = 1, features_ = 1, outputs_ = 1, train_windows_ = 0, val_begin_ = 0, val_windows_ = 0;
+  int64_t window_ = 1, features_ = 1, outputs_ = 1, train_windows_ = 0, val_begin_ = 0, val_windows_ = 0;
   uint64_t seed_ = 1;
   std::vector<std::vector<float>> rows_;
   std::vector<double> mean_, std_;
@@ -458,6 +473,12 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenDataset(const nn::Model& model, con
   if (!m.has_loss()) return absl::InvalidArgumentError("the model has no loss: nothing to train or evaluate");
   int data = DataInput(m), target = InputIndex(m, m.loss().target());
   if (data < 0 || target < 0) return absl::InvalidArgumentError("the model needs a data input and a target input");
+  int64_t whole = 0;
+  if (options.ranks < 1 || options.rank < 0 || options.rank >= options.ranks || options.batch < 1 ||
+      __builtin_mul_overflow(options.batch, options.ranks, &whole)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no batch of ", options.batch, " rows for rank ", options.rank, " of ", options.ranks));
+  }
   if (m.loss().cross_entropy() && m.input(data).dtype() == frontends::proto::I64 && m.input(data).shape_size() == 2 &&
       m.input(target).shape_size() == 2) {
     return CharDataset::Open(m, path, options);

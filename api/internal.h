@@ -46,6 +46,10 @@ struct CompiledModel::Impl {
   std::shared_ptr<const frontends::ModelFile> file;
   frontends::LowerOptions lower;
   std::unique_ptr<ir::Module> grad_module;
+  // A data-parallel run's (CompileOptions::world, of more than one rank), which every
+  // function's all_reduce sums over; null otherwise.
+  std::shared_ptr<World> world;
+  Collectives* collectives = nullptr;
   std::map<std::string, std::unique_ptr<codegen::CompiledFunction>> grad_functions;
 };
 

@@ -1,6 +1,7 @@
 #include "loom/jit.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "ir/interpreter.h"
 #include "ir/printer.h"
 #include "runtime/thread_pool.h"
+#include "support/collectives.h"
 #include "support/memory.h"
 #include "support/status_macros.h"
 
@@ -46,6 +48,7 @@ absl::StatusOr<codegen::CompiledFunction*> Function(CompiledModel::Impl& m, cons
   ASSIGN_OR_RETURN(
       std::unique_ptr<codegen::CompiledFunction> f,
       codegen::CompiledFunction::Create(std::move(e), absl::StrCat("model '", m.module->name(), "' @", name)));
+  f->set_collectives(m.collectives);
   return (m.functions[name] = std::move(f)).get();
 }
 
@@ -93,6 +96,40 @@ bool IsCarried(const ir::Global& g) {
   return !g.trainable && (absl::EndsWith(g.name, ".h_n") || absl::EndsWith(g.name, ".c_n"));
 }
 
+// Carried state is [layers, batch, size]: a rank's rows of the whole batch's are rows
+// rank · batch onwards of axis 1.
+int64_t RowBytes(const Tensor& t) { return t.byte_size() / std::max<int64_t>(1, t.shape()[0] * t.shape()[1]); }
+
+// The whole batch's carried state from every rank's (each calls it): placed at its rows
+// of zeros and summed over the ranks.
+absl::StatusOr<Tensor> GatherRows(Collectives& c, const Tensor& mine, int rank, int ranks) {
+  Shape shape = mine.shape();
+  int64_t rows = shape[1];
+  shape[1] = rows * ranks;
+  Tensor whole(mine.dtype(), shape);
+  int64_t row = RowBytes(mine);
+  for (int64_t l = 0; l < shape[0]; ++l) {
+    std::memcpy(static_cast<char*>(whole.raw_data()) + (l * shape[1] + rank * rows) * row,
+                static_cast<const char*>(mine.raw_data()) + l * rows * row, rows * row);
+  }
+  RETURN_IF_ERROR(AllReduce(c, whole.raw_data(), whole.num_elements(), whole.dtype()));
+  return whole;
+}
+
+// This rank's rows of the whole batch's carried state.
+Tensor RowsOf(const Tensor& whole, int rank, int ranks) {
+  Shape shape = whole.shape();
+  int64_t rows = shape[1] / ranks;
+  shape[1] = rows;
+  Tensor mine(whole.dtype(), shape);
+  int64_t row = RowBytes(whole);
+  for (int64_t l = 0; l < shape[0]; ++l) {
+    std::memcpy(static_cast<char*>(mine.raw_data()) + l * rows * row,
+                static_cast<const char*>(whole.raw_data()) + (l * whole.shape()[1] + rank * rows) * row, rows * row);
+  }
+  return mine;
+}
+
 }  // namespace
 
 Jit::Jit(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -121,6 +158,10 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& mod
                                                             uint64_t seed) {
   RETURN_IF_ERROR(model.status());
   frontends::LowerOptions lower{.batch = options.batch, .vocab = options.vocab, .streaming = options.streaming};
+  if (options.world != nullptr) {
+    lower.rank = options.world->rank();
+    lower.ranks = options.world->size();
+  }
   std::map<std::string, int64_t> length_limits;
   lower.length_limits = &length_limits;
   ASSIGN_OR_RETURN(std::unique_ptr<ir::Module> module, pipeline::PrepareModel(model.file(), lower, impl_->pipeline));
@@ -135,6 +176,8 @@ absl::StatusOr<std::unique_ptr<CompiledModel>> Jit::Compile(const nn::Model& mod
   impl->file = std::make_shared<const frontends::ModelFile>(model.file());
   impl->lower = lower;
   impl->lower.length_limits = nullptr;
+  if (lower.ranks > 1) impl->collectives = &options.world->collectives();
+  impl->world = options.world;
   for (const ir::Global& g : impl->module->globals()) impl->globals.emplace(g.name, ir::InitialValue(g, seed));
   RETURN_IF_ERROR(frontends::ApplyValues(model.file(), impl->globals));
   return std::unique_ptr<CompiledModel>(new CompiledModel(std::move(impl)));
@@ -192,6 +235,7 @@ absl::StatusOr<std::pair<codegen::CompiledFunction*, std::vector<std::string>>> 
     ASSIGN_OR_RETURN(std::shared_ptr<const codegen::Executable> e, Executable(m.jit.impl(), module, name));
     ASSIGN_OR_RETURN(
         f, codegen::CompiledFunction::Create(std::move(e), absl::StrCat("model '", module.name(), "' @", name)));
+    f->set_collectives(m.collectives);
   }
   return std::make_pair(f.get(), autodiff::FlowLabels(*module.FindFunction(source)));
 }
@@ -307,7 +351,17 @@ absl::Status CompiledModel::SaveCheckpoint(const std::string& path,
   c.model = impl_->module->name();
   c.metadata = metadata;
   c.metadata.emplace("model", impl_->description);  // unless the caller gave one
-  for (const ir::Global& g : impl_->module->globals()) c.tensors.emplace_back(g.name, impl_->globals.at(g.name));
+  const World* world = impl_->collectives ? impl_->world.get() : nullptr;
+  for (const ir::Global& g : impl_->module->globals()) {
+    const Tensor& t = impl_->globals.at(g.name);
+    if (world != nullptr && IsCarried(g) && t.rank() == 3) {
+      ASSIGN_OR_RETURN(Tensor whole, GatherRows(*impl_->collectives, t, world->rank(), world->size()));
+      c.tensors.emplace_back(g.name, std::move(whole));
+    } else {
+      c.tensors.emplace_back(g.name, t);
+    }
+  }
+  if (world != nullptr && world->rank() != 0) return absl::OkStatus();
   return loom::SaveCheckpoint(path, c);
 }
 
@@ -319,7 +373,21 @@ absl::StatusOr<std::map<std::string, std::string>> CompiledModel::LoadCheckpoint
 
 absl::Status CompiledModel::LoadCheckpoint(const Checkpoint& c, const std::string& name) {
   RETURN_IF_ERROR(NoSessions(*impl_, "load a checkpoint"));
-  ASSIGN_OR_RETURN(Checkpoint state, frontends::StateFromCheckpoint(*impl_->module, c, name, impl_->globals));
+  const Checkpoint* source = &c;
+  Checkpoint mine;
+  if (const World* world = impl_->collectives ? impl_->world.get() : nullptr) {
+    // The whole batch's carried state (SaveCheckpoint): this rank's rows.
+    mine = c;
+    for (auto& [global, t] : mine.tensors) {
+      const ir::Global* g = impl_->module->FindGlobal(global);
+      if (g != nullptr && IsCarried(*g) && t.rank() == 3 && g->type.rank() == 3 &&
+          t.shape()[1] == g->type.shape[1] * world->size()) {
+        t = RowsOf(t, world->rank(), world->size());
+      }
+    }
+    source = &mine;
+  }
+  ASSIGN_OR_RETURN(Checkpoint state, frontends::StateFromCheckpoint(*impl_->module, *source, name, impl_->globals));
   for (auto& [global, t] : state.tensors) impl_->globals[global] = std::move(t);
   ++impl_->params_version;
   return absl::OkStatus();

@@ -31,12 +31,18 @@ absl::StatusOr<Value*> Reduce(Builder& b, Value* per_element, Value* weights, Re
     ASSIGN_OR_RETURN(x, Op2(b, OpCode::kMul, x, weights));
   }
   ASSIGN_OR_RETURN(Value * total, SumAll(b, x));
-  if (r == Reduction::kSum) return total;
+  if (!r.mean) return total;
   Value* count;
   if (weights) {
     ASSIGN_OR_RETURN(count, SumAll(b, weights));
+    if (r.ranks > 1) {
+      // Data, not a function of the parameters: no gradient (nor a backward message).
+      ASSIGN_OR_RETURN(ir::Op * sum, b.Create(OpCode::kAllReduce, {count}, {}));
+      ASSIGN_OR_RETURN(count, b.Build(OpCode::kStopGradient, {sum->result(0)}));
+    }
   } else {
-    ASSIGN_OR_RETURN(count, b.Splat(DTypeOfValue(x), {}, static_cast<double>(NumElements(ShapeOf(x)))));
+    double n = static_cast<double>(NumElements(ShapeOf(x))) * static_cast<double>(r.ranks);
+    ASSIGN_OR_RETURN(count, b.Splat(DTypeOfValue(x), {}, n));
   }
   return Op2(b, OpCode::kDiv, total, count);
 }
@@ -92,10 +98,15 @@ absl::StatusOr<Value*> Softmax(Builder& b, Value* x, int64_t axis) {
   return Op2(b, OpCode::kDiv, e, s);
 }
 
-absl::StatusOr<Value*> Dropout(Builder& b, Value* x, double p, int64_t seed, Value* counter) {
+absl::StatusOr<Value*> Dropout(Builder& b, Value* x, double p, int64_t seed, Value* counter,
+                               std::optional<BatchRows> rows) {
   if (p <= 0) return x;
-  ASSIGN_OR_RETURN(Value * keep,
-                   b.Build(OpCode::kBernoulli, {counter}, {{"seed", seed}, {"shape", ShapeOf(x)}, {"p", 1.0 - p}}));
+  ir::AttrMap attrs = {{"seed", seed}, {"shape", ShapeOf(x)}, {"p", 1.0 - p}};
+  if (rows) {
+    attrs["batch_axis"] = rows->axis;
+    if (rows->offset != 0) attrs["batch_offset"] = rows->offset;
+  }
+  ASSIGN_OR_RETURN(Value * keep, b.Build(OpCode::kBernoulli, {counter}, attrs));
   ASSIGN_OR_RETURN(Value * scale, Scalar(b, x, p >= 1 ? 0.0 : 1.0 / (1.0 - p)));
   ASSIGN_OR_RETURN(Value * scaled, Op2(b, OpCode::kMul, x, scale));
   ASSIGN_OR_RETURN(Value * zero, Scalar(b, x, 0));

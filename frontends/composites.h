@@ -4,6 +4,8 @@
 #ifndef LOOM_FRONTENDS_COMPOSITES_H_
 #define LOOM_FRONTENDS_COMPOSITES_H_
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "ir/builder.h"
 
@@ -20,7 +22,13 @@ absl::StatusOr<Value*> AddBias(Builder& b, Value* x, Value* bias);
 absl::StatusOr<Value*> Softmax(Builder& b, Value* x, int64_t axis);
 absl::StatusOr<Value*> LogSoftmax(Builder& b, Value* x, int64_t axis);
 // Inverted dropout: keeps each element with probability 1-p and scales it by 1/(1-p).
-absl::StatusOr<Value*> Dropout(Builder& b, Value* x, double p, int64_t seed, Value* counter);
+// With `rows` (x's batch axis, and where its rows start in a data-parallel run's whole
+// batch), each row's mask is the one it has in the whole batch (ir/random_draws.h).
+struct BatchRows {
+  int64_t axis = 0, offset = 0;
+};
+absl::StatusOr<Value*> Dropout(Builder& b, Value* x, double p, int64_t seed, Value* counter,
+                               std::optional<BatchRows> rows);
 // x with one index of `axis` picked and the axis dropped.
 absl::StatusOr<Value*> SelectIndex(Builder& b, Value* x, int64_t axis, int64_t index);
 // Reduces x along `axis` and broadcasts the result back to x's shape.
@@ -38,8 +46,14 @@ absl::StatusOr<LstmState> LstmCell(Builder& b, Value* x, LstmState s, Value* w_i
 absl::StatusOr<Value*> GruCell(Builder& b, Value* x, Value* h, Value* w_ih, Value* w_hh, Value* b_ih, Value* b_hh);
 
 // Losses, reduced to a scalar. `weights` (same shape as the per-element loss, or null)
-// masks padded positions; "mean" divides by their sum (or the count).
-enum class Reduction { kMean, kSum };
+// masks padded positions; "mean" divides by their sum (or the count). On one rank of a
+// data-parallel run (`ranks` > 1) the loss is this rank's share of the whole batch's:
+// the mean divides by the whole batch's count (the weights summed over the ranks by
+// all_reduce), so that the ranks' losses and gradients add up to the whole batch's.
+struct Reduction {
+  bool mean = true;
+  int64_t ranks = 1;
+};
 absl::StatusOr<Value*> CrossEntropy(Builder& b, Value* logits, Value* target, Value* weights, Reduction reduction);
 absl::StatusOr<Value*> BceWithLogits(Builder& b, Value* logits, Value* target, Value* weights, Reduction reduction);
 absl::StatusOr<Value*> Mse(Builder& b, Value* x, Value* target, Value* weights, Reduction reduction);

@@ -115,6 +115,30 @@ int64_t Lowerer::DropoutSeed(const std::string& site) {
   return static_cast<int64_t>(h >> 1);
 }
 
+absl::StatusOr<std::optional<BatchRows>> Lowerer::BatchRowsOf(int index, const Value* x) const {
+  // The batch axis is the one axis as long as the batch (the model file does not say
+  // which it is past the inputs).
+  const Shape& shape = x->type().shape;
+  std::optional<int64_t> axis;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] != options_.batch) continue;
+    if (axis) {
+      if (options_.ranks == 1) return std::nullopt;
+      return LayerError(index,
+                        absl::StrCat("cannot tell the batch axis of ", x->type().ToString(), " (batch ", options_.batch,
+                                     "), which its dropout masks need to be those of one "
+                                     "process on every rank's rows: use another batch size per rank"));
+    }
+    axis = static_cast<int64_t>(d);
+  }
+  if (!axis) {
+    if (options_.ranks == 1) return std::nullopt;
+    return LayerError(index, absl::StrCat("has no batch axis in ", x->type().ToString(), " (batch ", options_.batch,
+                                          "): data-parallel dropout needs one"));
+  }
+  return BatchRows{.axis = *axis, .offset = options_.rank * options_.batch};
+}
+
 absl::StatusOr<Value*> Lowerer::DropoutCounter() {
   const std::string name = "rng.step";
   auto it = loaded_.find(name);
@@ -190,7 +214,8 @@ absl::Status LowerLayer(Lowerer& lw, int index) {
         return absl::OkStatus();
       }
       ASSIGN_OR_RETURN(Value * counter, lw.DropoutCounter());
-      return in_layer(Dropout(b, x, p, lw.DropoutSeed(name), counter));
+      ASSIGN_OR_RETURN(std::optional<BatchRows> rows, lw.BatchRowsOf(index, x));
+      return in_layer(Dropout(b, x, p, lw.DropoutSeed(name), counter, rows));
     }
     case proto::Layer::kActivation: {
       RETURN_IF_ERROR(ExpectInputs(lw, index, 1));
@@ -284,9 +309,9 @@ absl::StatusOr<Value*> LowerLoss(Lowerer& lw) {
   const ir::Location& loc = lw.file_.loss_loc;
   ASSIGN_OR_RETURN(Value * x, lw.NamedValue(loss.input(), loc));
   ASSIGN_OR_RETURN(Value * y, lw.NamedValue(loss.target(), loc));
-  Reduction reduction = Reduction::kMean;
+  Reduction reduction{.mean = true, .ranks = lw.options().ranks};
   if (loss.reduction() == "sum") {
-    reduction = Reduction::kSum;
+    reduction.mean = false;
   } else if (!loss.reduction().empty() && loss.reduction() != "mean") {
     return ir::ErrorAt(loc, absl::StrCat("loss reduction must be mean or sum, got '", loss.reduction(), "'"));
   }

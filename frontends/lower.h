@@ -22,6 +22,11 @@ struct LowerOptions {
   // batch, is 1), with every recurrent layer's state kept in module state
   // ("<layer>.h_n", "<layer>.c_n") from one call to the next — streaming inference.
   bool streaming = false;
+  // One rank of a data-parallel run (runtime/world.h): `batch` is this rank's share, rows
+  // rank·batch onwards of a whole batch of ranks·batch. Dropout draws each row's mask as
+  // one process with the whole batch would, and a mean loss divides by the whole batch's
+  // count (see Reduction in composites.h).
+  int64_t rank = 0, ranks = 1;
   // When set, receives the type of every named value of @forward (layer outputs).
   std::map<std::string, ir::TensorType>* value_types = nullptr;
   // Out, when set: each input that holds sequence lengths, and the time steps it may count

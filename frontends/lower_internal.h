@@ -58,6 +58,9 @@ class Lowerer {
   void Define(const std::string& name, Value* v) { values_[name] = v; }
   int64_t DropoutSeed(const std::string& site);
   absl::StatusOr<Value*> DropoutCounter();
+  // Layer `index`'s dropout rows in x (see Dropout): refused on one rank of several when
+  // x has no single axis as long as the batch.
+  absl::StatusOr<std::optional<BatchRows>> BatchRowsOf(int index, const Value* x) const;
 
   const ModelFile& file_;
   const proto::Model& model_;

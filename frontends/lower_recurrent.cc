@@ -189,7 +189,10 @@ absl::Status Lowerer::LowerRecurrent(int index, const proto::Recurrent& rec, int
     }
     if (training_ && rec.dropout() > 0 && l + 1 < num_layers) {
       ASSIGN_OR_RETURN(Value * counter, DropoutCounter());
-      ASSIGN_OR_RETURN(layer_in, Dropout(b, layer_in, rec.dropout(), DropoutSeed(absl::StrCat(name, "#", l)), counter));
+      // Between layers the sequence is time-major, [T, B, features].
+      BatchRows rows{.axis = 1, .offset = options_.rank * options_.batch};
+      ASSIGN_OR_RETURN(layer_in,
+                       Dropout(b, layer_in, rec.dropout(), DropoutSeed(absl::StrCat(name, "#", l)), counter, rows));
     }
   }
   Value* output = layer_in;

@@ -169,6 +169,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::Run(absl::string_view function,
   KernelContext ctx;
   InitContext(ctx, &globals_);
   ctx.detect_anomaly = detect_anomaly_;
+  ctx.collectives = collectives_;
   std::vector<const Tensor*> args;
   for (const Tensor& t : inputs) args.push_back(&t);
   absl::StatusOr<std::vector<Tensor>> results = RunBlock(f->body(), args, ctx);

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
+#include "support/collectives.h"
 
 namespace loom::ir {
 
@@ -36,12 +37,15 @@ class Interpreter {
     double value = 0;
   };
   void set_detect_anomaly(bool on) { detect_anomaly_ = on; }
+  // The ranks all_reduce sums over (not owned); unset, all_reduce is the identity.
+  void set_collectives(Collectives* collectives) { collectives_ = collectives; }
   const Anomaly& anomaly() const { return anomaly_; }
 
  private:
   const Module& module_;
   std::map<std::string, Tensor, std::less<>> globals_;
   bool detect_anomaly_ = false;
+  Collectives* collectives_ = nullptr;
   Anomaly anomaly_;
 };
 

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "ir/random_draws.h"
 #include "support/philox.h"
 #include "support/status_macros.h"
 
@@ -514,12 +515,18 @@ Results KConstant(const Op& op, Operands, KernelContext&) { return std::vector<T
 
 uint64_t Counter(const Tensor& c) { return static_cast<uint64_t>(IndexAt(c, 0)); }
 
+// Element i's draw index (ir/random_draws.h).
+uint64_t DrawIndex(const std::optional<BatchDraws>& batch, uint64_t i) {
+  return batch ? BatchMajorIndex(i, batch->inner, batch->rows, batch->per_row, batch->offset) : i;
+}
+
 Results KRandomUniform(const Op& op, Operands in, KernelContext&) {
   Tensor out = Out(op);
   uint64_t seed = op.IntAttr("seed"), counter = Counter(*in[0]);
   double low = op.FloatAttr("low", 0.0), high = op.FloatAttr("high", 1.0);
+  std::optional<BatchDraws> batch = BatchDrawsOf(op);
   for (int64_t i = 0; i < out.num_elements(); ++i) {
-    auto bits = RandomBits(seed, counter, i);
+    auto bits = RandomBits(seed, counter, DrawIndex(batch, i));
     if (out.dtype() == DType::kF32) {
       float lo = static_cast<float>(low), hi = static_cast<float>(high);
       out.values<float>()[i] = lo + (hi - lo) * UniformFloat(bits);
@@ -534,9 +541,36 @@ Results KBernoulli(const Op& op, Operands in, KernelContext&) {
   Tensor out = Out(op);
   uint64_t seed = op.IntAttr("seed"), counter = Counter(*in[0]);
   double p = op.FloatAttr("p", 0.5);
+  std::optional<BatchDraws> batch = BatchDrawsOf(op);
   auto o = out.values<bool>();
-  for (size_t i = 0; i < o.size(); ++i) o[i] = BernoulliDraw(RandomBits(seed, counter, i), p);
+  for (size_t i = 0; i < o.size(); ++i) o[i] = BernoulliDraw(RandomBits(seed, counter, DrawIndex(batch, i)), p);
   return std::vector<Tensor>{std::move(out)};
+}
+
+// ---- Across ranks ----
+
+// The operands packed into one buffer, summed over the ranks, unpacked: one message, as
+// generated code sends it.
+Results KAllReduce(const Op&, Operands in, KernelContext& ctx) {
+  std::vector<Tensor> out;
+  for (const Tensor* t : in) out.push_back(*t);
+  if (ctx.collectives == nullptr || ctx.collectives->size() == 1) return out;
+  int64_t count = 0;
+  for (const Tensor& t : out) count += t.num_elements();
+  DType dtype = out[0].dtype();
+  Tensor bucket = Tensor::Uninitialized(dtype, {count});
+  auto* bytes = static_cast<char*>(bucket.raw_data());
+  for (const Tensor& t : out) {
+    std::memcpy(bytes, t.raw_data(), t.byte_size());
+    bytes += t.byte_size();
+  }
+  RETURN_IF_ERROR(AllReduce(*ctx.collectives, bucket.raw_data(), count, dtype));
+  bytes = static_cast<char*>(bucket.raw_data());
+  for (Tensor& t : out) {
+    std::memcpy(t.raw_data(), bytes, t.byte_size());
+    bytes += t.byte_size();
+  }
+  return out;
 }
 
 // ---- Globals ----
@@ -669,6 +703,7 @@ Kernel GetKernel(OpCode code) {
     case OpCode::kBernoulli: return KBernoulli;
     case OpCode::kLoad: return KLoad;
     case OpCode::kStore: return KStore;
+    case OpCode::kAllReduce: return KAllReduce;
     case OpCode::kScan: return KScan;
     case OpCode::kFusion: return KFusion;
     case OpCode::kYield: return KTerminator;

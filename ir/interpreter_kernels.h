@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "ir/ir.h"
+#include "support/collectives.h"
 
 namespace loom::ir {
 
@@ -21,6 +22,8 @@ struct KernelContext {
   std::map<std::string, Tensor, std::less<>>* globals = nullptr;
   // Anomaly detection: stop at the first op whose result holds a NaN or an infinity,
   // and say which, at which step of each enclosing scan (outermost first), and what.
+  // The ranks all_reduce sums over; null: this process alone (all_reduce is the identity).
+  Collectives* collectives = nullptr;
   bool detect_anomaly = false;
   const Op* anomaly_op = nullptr;
   std::vector<int64_t> anomaly_steps;

@@ -56,11 +56,21 @@ absl::Status CheckAxis(const Op& op, int64_t axis, int64_t rank, absl::string_vi
   return absl::OkStatus();
 }
 
-absl::Status CheckCounter(const Op& op) {
+// A random op's counter operand, shape, and batch axis (see RandomDraws).
+absl::Status CheckDraws(const Op& op) {
   const TensorType& c = op.operand(0)->type();
   if (!IsInteger(c.dtype) || c.rank() != 0) {
     return Bad(op, "expects an integer scalar counter, got ", c.ToString());
   }
+  const auto& shape = op.IntsAttr("shape");
+  RETURN_IF_ERROR(CheckShape(op, shape, "shape"));
+  int64_t axis = op.HasAttr("batch_axis") ? op.IntAttr("batch_axis") : 0;
+  int64_t offset = op.HasAttr("batch_offset") ? op.IntAttr("batch_offset") : 0;
+  if (axis < 0 || (op.HasAttr("batch_axis") && axis >= static_cast<int64_t>(shape.size()))) {
+    return Bad(op, "batch_axis ", axis, " is not an axis of ", Ints(shape));
+  }
+  // The whole batch's draws are numbered in 64 bits: offsets past 2^40 rows are refused.
+  if (offset < 0 || offset > (int64_t{1} << 40)) return Bad(op, "batch_offset must be in [0, 2^40], got ", offset);
   return absl::OkStatus();
 }
 
@@ -291,9 +301,8 @@ absl::StatusOr<Types> InferIota(const Op& op) {
 absl::StatusOr<Types> InferConstant(const Op& op) { return Types{TypeOf(op.Attr<Tensor>("value"))}; }
 
 absl::StatusOr<Types> InferRandomUniform(const Op& op) {
-  RETURN_IF_ERROR(CheckCounter(op));
+  RETURN_IF_ERROR(CheckDraws(op));
   const auto& shape = op.IntsAttr("shape");
-  RETURN_IF_ERROR(CheckShape(op, shape, "shape"));
   DType dtype = op.Attr<DType>("dtype");
   if (!IsFloat(dtype)) return Bad(op, "dtype must be f32 or f64");
   if (!(op.FloatAttr("low", 0.0) <= op.FloatAttr("high", 1.0))) {
@@ -303,9 +312,8 @@ absl::StatusOr<Types> InferRandomUniform(const Op& op) {
 }
 
 absl::StatusOr<Types> InferBernoulli(const Op& op) {
-  RETURN_IF_ERROR(CheckCounter(op));
+  RETURN_IF_ERROR(CheckDraws(op));
   const auto& shape = op.IntsAttr("shape");
-  RETURN_IF_ERROR(CheckShape(op, shape, "shape"));
   double p = op.FloatAttr("p", 0.5);
   if (!(p >= 0.0 && p <= 1.0)) return Bad(op, "p must be in [0, 1], got ", p);
   return Types{{DType::kI1, shape}};
@@ -336,6 +344,21 @@ absl::StatusOr<Types> InferStore(const Op& op) {
     return Bad(op, "stores ", Ty(op.operand(0)), " into @", g->name, " of type ", g->type.ToString());
   }
   return Types{};
+}
+
+absl::StatusOr<Types> InferAllReduce(const Op& op) {
+  Function* f = op.parent_function();
+  if (f == nullptr || op.parent() != &f->body()) return Bad(op, "must be at the top level of a function");
+  if (op.num_operands() == 0) return Bad(op, "needs at least one operand");
+  Types types;
+  for (const Value* v : op.operands()) {
+    // One message per bucket: one element type.
+    if (!IsFloat(v->type().dtype) || v->type().dtype != op.operand(0)->type().dtype) {
+      return Bad(op, "sums float operands of one element type, got ", Ty(op.operand(0)), " and ", Ty(v));
+    }
+    types.push_back(v->type());
+  }
+  return types;
 }
 
 absl::StatusOr<Types> InferScan(const Op& op) {

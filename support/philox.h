@@ -33,6 +33,17 @@ inline std::array<uint32_t, 2> RandomBits(uint64_t seed, uint64_t counter, uint6
   return {r[0], r[1]};
 }
 
+// The index a random op with a batch axis draws element `i` at: its place in the
+// batch-major layout of the whole batch — so that with the batch split over the ranks of
+// a data-parallel run (a rank's rows starting at row `offset` of the whole), each row
+// draws what it would in one process holding every row. `inner`: the elements after the
+// batch axis; `rows`: the axis's length here; `per_row`: the elements per row (all but
+// the axis). With axis 0 and offset 0 it is `i`.
+inline uint64_t BatchMajorIndex(uint64_t i, uint64_t inner, uint64_t rows, uint64_t per_row, uint64_t offset) {
+  uint64_t row = i / inner % rows, outer = i / (inner * rows);
+  return (row + offset) * per_row + outer * inner + i % inner;
+}
+
 // Uniform in [0, 1): 24 random bits for f32, 53 for f64.
 inline float UniformFloat(std::array<uint32_t, 2> bits) { return static_cast<float>(bits[0] >> 8) * 0x1.0p-24f; }
 inline double UniformDouble(std::array<uint32_t, 2> bits) {

@@ -36,7 +36,7 @@ ALLOWED = {
 }
 # Public headers and the folder that implements each.
 PUBLIC_OWNER = {"tensor.h": "support", "dtype.h": "support", "checkpoint.h": "runtime", "nn.h": "frontends",
-                "jit.h": "api", "data.h": "api", "loom.h": "api"}
+                "jit.h": "api", "data.h": "api", "loom.h": "api", "world.h": "runtime"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 

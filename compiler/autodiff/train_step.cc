@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -187,6 +188,39 @@ absl::StatusOr<Value*> Advance(ir::Module& module, Builder& b, const std::string
   return old;
 }
 
+// Sums the loss and the gradients over the ranks: all_reduce ops of about bucket_bytes
+// each, filled in the order the values are defined in `body` (the loss first, then each
+// gradient as the backward pass makes it final); the values are replaced by the sums.
+absl::Status SumOverRanks(Builder& b, const ir::Block& body, int64_t bucket_bytes, Value*& loss,
+                          std::vector<Value*>& grads) {
+  std::unordered_map<const ir::Op*, size_t> position;
+  for (const auto& op : body.ops()) position.emplace(op.get(), position.size());
+  auto at = [&](const Value* v) { return v->defining_op() ? position.at(v->defining_op()) : 0; };
+  std::vector<Value**> order = {&loss};
+  for (Value*& g : grads) order.push_back(&g);
+  std::stable_sort(order.begin() + 1, order.end(), [&](Value** x, Value** y) { return at(*x) < at(*y); });
+  std::vector<Value**> bucket;
+  int64_t bytes = 0;
+  auto flush = [&]() -> absl::Status {
+    if (bucket.empty()) return absl::OkStatus();
+    std::vector<Value*> operands;
+    for (Value** v : bucket) operands.push_back(*v);
+    ASSIGN_OR_RETURN(ir::Op * sum, b.Create(OpCode::kAllReduce, operands, {}));
+    for (size_t i = 0; i < bucket.size(); ++i) *bucket[i] = sum->result(i);
+    bucket.clear();
+    bytes = 0;
+    return absl::OkStatus();
+  };
+  for (Value** v : order) {
+    // One message holds one element type.
+    if (!bucket.empty() && (*bucket.front())->type().dtype != (*v)->type().dtype) RETURN_IF_ERROR(flush());
+    bucket.push_back(v);
+    bytes += (*v)->type().num_elements() * DTypeSize((*v)->type().dtype);
+    if (bytes >= bucket_bytes) RETURN_IF_ERROR(flush());
+  }
+  return flush();
+}
+
 }  // namespace
 
 absl::StatusOr<ir::Function*> AddTrainStep(ir::Module& module, const TrainStepOptions& options) {
@@ -199,6 +233,8 @@ absl::StatusOr<ir::Function*> AddTrainStep(ir::Module& module, const TrainStepOp
   Builder b(&step_fn->body());
   std::vector<Value*> grads;
   for (auto& [name, g] : graph.grads) grads.push_back(g);
+  Value* loss = graph.loss;
+  if (options.all_reduce) RETURN_IF_ERROR(SumOverRanks(b, step_fn->body(), options.bucket_bytes, loss, grads));
 
   if (options.clip_value > 0) {
     for (Value*& g : grads) {
@@ -260,8 +296,8 @@ absl::StatusOr<ir::Function*> AddTrainStep(ir::Module& module, const TrainStepOp
     RETURN_IF_ERROR(updater.Update(param, grads[i], tf));
   }
   if (module.FindGlobal("rng.step")) RETURN_IF_ERROR(Advance(module, b, "rng.step").status());
-  step_fn->set_result_types({graph.loss->type()});
-  RETURN_IF_ERROR(b.Return({graph.loss}).status());
+  step_fn->set_result_types({loss->type()});
+  RETURN_IF_ERROR(b.Return({loss}).status());
   RETURN_IF_ERROR(CleanUp(module));
   absl::Status verified = ir::Verify(module);
   if (!verified.ok()) return absl::InternalError(absl::StrCat("train_step is invalid IR: ", verified.message()));
@@ -297,8 +333,14 @@ absl::StatusOr<TrainStepOptions> ParseTrainStepOptions(absl::string_view text) {
       o.function = std::string(kv.second);
       continue;
     }
-    if (kv.first == "nesterov") {
-      o.optimizer.nesterov = kv.second != "0" && kv.second != "false";
+    if (kv.first == "nesterov" || kv.first == "all_reduce") {
+      (kv.first == "nesterov" ? o.optimizer.nesterov : o.all_reduce) = kv.second != "0" && kv.second != "false";
+      continue;
+    }
+    if (kv.first == "bucket_bytes") {
+      if (!absl::SimpleAtoi(kv.second, &o.bucket_bytes) || o.bucket_bytes < 1) {
+        return absl::InvalidArgumentError(absl::StrCat("train-step option '", item, "' needs a positive integer"));
+      }
       continue;
     }
     double v;

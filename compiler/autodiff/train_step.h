@@ -34,10 +34,18 @@ struct TrainStepOptions {
   Optimizer optimizer;
   double clip_value = 0;  // > 0: gradients clamped to [-v, v] (as min-char-rnn)
   double clip_norm = 0;   // > 0: global L2 norm scaled to at most this (clip_grad_norm_)
+  // Data-parallel training (runtime/world.h): the loss — this rank's share of the whole
+  // batch's, as frontends lower it for a rank — and the gradients are summed over the
+  // ranks by all_reduce before clipping and the update, in buckets of about this many
+  // bytes, each in the order its gradients become final (so the early-all-reduce pass
+  // can start it there). Every rank then makes the same update.
+  bool all_reduce = false;
+  int64_t bucket_bytes = int64_t{1} << 20;
 };
 
 // Adds @train_step(inputs of @function) -> (loss). Each call updates the parameters and
 // optimizer state, and advances the dropout counter @rng.step when the model has one.
+// With all_reduce, the loss returned is the whole batch's.
 absl::StatusOr<ir::Function*> AddTrainStep(ir::Module& module, const TrainStepOptions& options);
 
 // "adam,lr=0.001,clip_norm=5": the text form loom-opt --train-step takes.

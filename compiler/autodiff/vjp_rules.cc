@@ -240,6 +240,13 @@ absl::Status Concat(VjpContext& c, const ir::Op& op, const Dys& dy, Dxs& dx) {
   }
   return absl::OkStatus();
 }
+// y = Σ_r x_r on every rank, and the loss is Σ_r L_r(y): ∂L/∂x_r = Σ_r ∂L_r/∂y, the
+// cotangents summed over the ranks.
+absl::Status AllReduce(VjpContext& c, const ir::Op&, const Dys& dy, Dxs& dx) {
+  ASSIGN_OR_RETURN(ir::Op * sum, c.b.Create(OpCode::kAllReduce, dy, {}));
+  for (size_t i = 0; i < dx.size(); ++i) dx[i] = sum->result(i);
+  return absl::OkStatus();
+}
 absl::Status Slice(VjpContext& c, const ir::Op& op, const Dys& dy, Dxs& dx) {
   const Shape& in = op.operand(0)->type().shape;
   const Shape& out = op.result(0)->type().shape;
@@ -321,6 +328,7 @@ VjpRule GetVjp(OpCode code) {
     case OpCode::kPad: return Pad;
     case OpCode::kGather: return Gather;
     case OpCode::kScatterAdd: return ScatterAdd;
+    case OpCode::kAllReduce: return AllReduce;
     // Non-differentiable by definition.
     case OpCode::kCompare:
     case OpCode::kOneHot:

@@ -25,6 +25,12 @@ absl::Status RecordedError(const ArenaHeader& e) {
       absl::StrCat("'", op, "' index ", e.value, " is out of range for ", e.bound, " rows"));
 }
 
+// The ArenaCollectives callbacks over a Collectives.
+void StartSum(void* context, int64_t id, void* data, int64_t count, int64_t dtype) {
+  static_cast<Collectives*>(context)->Start(id, data, count, static_cast<DType>(dtype));
+}
+void WaitSum(void* context, int64_t id) { static_cast<Collectives*>(context)->Wait(id); }
+
 }  // namespace
 
 CompiledFunction::CompiledFunction(std::shared_ptr<const Executable> executable)
@@ -95,7 +101,10 @@ absl::StatusOr<std::vector<Tensor>> CompiledFunction::Run(const std::vector<Tens
   header.threads = !layout.threaded ? 1 : threads_ > 0 ? std::min(threads_, NumThreads()) : NumThreads();
   header.launch = header.threads > 1 ? &RunOnThreads : nullptr;
   header.launch_context = nullptr;
+  auto* collectives = reinterpret_cast<ArenaCollectives*>(static_cast<char*>(scratch_.raw_data()) + kCollectivesOffset);
+  *collectives = collectives_ == nullptr ? ArenaCollectives{} : ArenaCollectives{&StartSum, &WaitSum, collectives_};
   executable_->entry(buffers.data());
+  if (collectives_ != nullptr) RETURN_IF_ERROR(collectives_->TakeError());
   if (Header().op_code_plus_1 != 0) return RecordedError(Header());
   return outputs;
 }

@@ -14,6 +14,7 @@
 #include "compiler/codegen/emitter.h"
 #include "compiler/codegen/jit_engine.h"
 #include "ir/ir.h"
+#include "support/collectives.h"
 
 namespace loom::codegen {
 
@@ -49,6 +50,9 @@ class CompiledFunction {
   // Threads a run uses, at most the pool's size; 0 (the default): the pool's. One when
   // the code was compiled for one (BufferLayout::threaded). Results do not depend on it.
   void set_threads(int threads) { threads_ = threads; }
+  // The ranks the function's all_reduce ops sum over (not owned; unset: the identity).
+  // A run fails with the collectives' error (a rank lost, a timeout).
+  void set_collectives(Collectives* collectives) { collectives_ = collectives; }
 
  private:
   explicit CompiledFunction(std::shared_ptr<const Executable> executable);
@@ -56,6 +60,7 @@ class CompiledFunction {
   std::shared_ptr<const Executable> executable_;
   Tensor scratch_;  // this instance's arena
   int threads_ = 0;
+  Collectives* collectives_ = nullptr;
 };
 
 }  // namespace loom::codegen

@@ -14,6 +14,7 @@
 #include "compiler/codegen/gemm_emitter.h"
 #include "compiler/codegen/loops.h"
 #include "compiler/codegen/threads.h"
+#include "ir/random_draws.h"
 #include "ir/work.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -96,6 +97,7 @@ class Emitter {
     UpdateInPlace(fn);
     PackParameters(fn, layout);
     RETURN_IF_ERROR(EmitBlock(fn.body()));
+    WaitForSums(nullptr);
     // This run's update made the packed copies stale: the next run remakes them.
     for (const auto& [key, pack] : parameter_packs_) {
       if (!first_store_.count(key.global)) continue;
@@ -216,14 +218,20 @@ class Emitter {
   // Only op results hold buffers; block arguments point into their parent's values.
   void Hold(const ir::Value* v) {
     auto it = ptr_.find(v);
-    if (it == ptr_.end() || !slots_.count(it->second)) return;
-    ++holders_[it->second];
+    if (it == ptr_.end() || !slots_.count(Whole(it->second))) return;
+    ++holders_[Whole(it->second)];
     held_.insert(v);
   }
   void Release(const ir::Value* v) {
     if (!held_.erase(v)) return;
-    Value* p = ptr_.at(v);
+    Value* p = Whole(ptr_.at(v));
     if (--holders_[p] == 0) FreeSlot(p);
+  }
+  // The arena buffer `p` points into: itself, or the bucket of an all_reduce (its results
+  // are parts of one buffer, free when the last is).
+  Value* Whole(Value* p) {
+    auto it = part_of_.find(p);
+    return it == part_of_.end() ? p : it->second;
   }
   int64_t Bytes(const ir::TensorType& t) { return t.num_elements() * DTypeSize(t.dtype); }
   Value* Load(DType d, Value* base, Value* index) {
@@ -505,6 +513,7 @@ class Emitter {
       case OpCode::kBernoulli:
       case OpCode::kLoad:
       case OpCode::kStore:
+      case OpCode::kAllReduce:
       case OpCode::kScan:
       case OpCode::kFusion:
       case OpCode::kYield:
@@ -638,6 +647,7 @@ class Emitter {
     index = 0;
     for (auto it = block.ops().begin(); it != block.ops().end(); ++it) {
       const std::unique_ptr<ir::Op>& op = *it;
+      WaitForSums(*op);
       if (op->code() == OpCode::kReturn) {
         for (int i = 0; i < op->num_operands(); ++i) {
           Value* result = ptr_.at(op->operand(i));
@@ -705,6 +715,7 @@ class Emitter {
       case OpCode::kLoad:
       case OpCode::kStore:
       case OpCode::kMatmul:
+      case OpCode::kAllReduce:
       case OpCode::kScan: return Threads::kOwn;
       case OpCode::kFusion:
       case OpCode::kRandomUniform:
@@ -900,6 +911,7 @@ class Emitter {
       case OpCode::kBernoulli: return Random(op);
       case OpCode::kScan: return Scan(op);
       case OpCode::kFusion: return Fusion(op);
+      case OpCode::kAllReduce: return AllReduce(op);
       case OpCode::kYield:   // the scan and fusion emitters copy what is yielded,
       case OpCode::kReturn:  // EmitFunction what is returned
         break;
@@ -1247,6 +1259,74 @@ class Emitter {
     return absl::OkStatus();
   }
 
+  // ---- Across ranks (support/collectives.h) ----
+  // all_reduce: thread 0 packs the operands into one arena buffer, the results one after
+  // another, and starts their sum over the ranks (ArenaCollectives::start; none: one
+  // process, and the packed copy is the identity). The wait comes just before the first
+  // op that reads a result (WaitForSums): the messages travel while the ops between run
+  // — the rest of the backward pass, when a pass placed the op where its gradients are
+  // final. The buffer is the results' alone until then, so nothing else writes it.
+  absl::Status AllReduce(const ir::Op& op) {
+    Serial();
+    int64_t bytes = 0, count = 0;
+    for (ir::Value* v : op.operands()) {
+      bytes += Bytes(v->type());
+      count += v->type().num_elements();
+    }
+    Value* bucket = AllocBytes(bytes);
+    int64_t offset = 0;
+    for (int i = 0; i < op.num_operands(); ++i) {
+      // In the entry block, as every buffer pointer (AllocBytes): any thread may read it.
+      Value* part =
+          offset == 0 ? bucket : llvm::IRBuilder<>(buffers_end_).CreateConstGEP1_64(b_.getInt8Ty(), bucket, offset);
+      if (part != bucket) part_of_[part] = bucket;
+      Copy(part, P(op.operand(i)), Bytes(op.operand(i)->type()));
+      ptr_[op.result(i)] = part;
+      offset += Bytes(op.operand(i)->type());
+    }
+    int64_t id = static_cast<int64_t>(summing_.size() + sums_started_);
+    summing_[&op] = id;
+    CallCollective(offsetof(ArenaCollectives, start),
+                   {I64(id), bucket, I64(count), I64(static_cast<int64_t>(op.operand(0)->type().dtype))});
+    return absl::OkStatus();
+  }
+  // Before `op` (or, with null, at the function's end): waits for every sum it reads.
+  void WaitForSums(const ir::Op* op) {
+    for (auto it = summing_.begin(); it != summing_.end();) {
+      bool read = op == nullptr;
+      if (op != nullptr) {
+        for (ir::Value* v : op->operands()) read |= v->defining_op() == it->first;
+      }
+      if (!read) {
+        ++it;
+        continue;
+      }
+      // Untracked (no op is being emitted): the threads that read the sum pass a barrier.
+      Serial();
+      CallCollective(offsetof(ArenaCollectives, wait), {I64(it->second)});
+      ++sums_started_;
+      it = summing_.erase(it);
+    }
+  }
+  void WaitForSums(const ir::Op& op) { WaitForSums(&op); }
+  // callback(context, args...) when the arena names the callback: thread 0's code.
+  void CallCollective(size_t field, std::vector<Value*> args) {
+    Value* base = b_.CreateConstGEP1_64(b_.getInt8Ty(), scratch_, kCollectivesOffset);
+    Value* fn = b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getInt8Ty(), base, field));
+    Value* context =
+        b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getInt8Ty(), base, offsetof(ArenaCollectives, context)));
+    llvm::BasicBlock* call = llvm::BasicBlock::Create(ctx_, "collective", fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "collective.done", fn_);
+    b_.CreateCondBr(b_.CreateIsNotNull(fn), call, done);
+    b_.SetInsertPoint(call);
+    std::vector<llvm::Type*> types = {b_.getPtrTy()};
+    for (Value* a : args) types.push_back(a->getType());
+    args.insert(args.begin(), context);
+    b_.CreateCall(llvm::FunctionType::get(b_.getVoidTy(), types, false), fn, args);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+  }
+
   absl::Status Random(const ir::Op& op) {
     const ir::TensorType& out = op.result(0)->type();
     Value* dst = Dest(op.result(0));
@@ -1255,9 +1335,17 @@ class Emitter {
     int64_t seed = op.IntAttr("seed");
     bool bernoulli = op.code() == OpCode::kBernoulli;
     double p = op.FloatAttr("p", 0.5), low = op.FloatAttr("low", 0.0), high = op.FloatAttr("high", 1.0);
+    std::optional<ir::BatchDraws> batch = ir::BatchDrawsOf(op);
     ForShare({out.num_elements()}, [&](const Index& idx) {
       Value* i = idx[0];
-      auto [r0, r1] = RandomBits(seed, counter, i);
+      Value* at = i;  // BatchMajorIndex
+      if (batch) {
+        Value* row = b_.CreateURem(b_.CreateUDiv(i, I64(batch->inner)), I64(batch->rows));
+        Value* outer = b_.CreateUDiv(i, I64(batch->inner * batch->rows));
+        at = b_.CreateAdd(b_.CreateMul(b_.CreateAdd(row, I64(batch->offset)), I64(batch->per_row)),
+                          b_.CreateAdd(b_.CreateMul(outer, I64(batch->inner)), b_.CreateURem(i, I64(batch->inner))));
+      }
+      auto [r0, r1] = RandomBits(seed, counter, at);
       Value* v;
       if (bernoulli) {
         double threshold = p * 16777216.0;
@@ -1697,8 +1785,11 @@ class Emitter {
   Value* scratch_ = nullptr;
   int64_t scratch_bytes_ = kArenaHeaderBytes;
   std::unordered_map<const ir::Value*, Value*> ptr_;
-  std::unordered_map<Value*, Slot> slots_;   // arena buffers by their pointer
-  std::unordered_map<Value*, int> holders_;  // live values in each
+  std::unordered_map<Value*, Slot> slots_;      // arena buffers by their pointer
+  std::unordered_map<Value*, int> holders_;     // live values in each
+  std::unordered_map<Value*, Value*> part_of_;  // see Whole
+  std::map<const ir::Op*, int64_t> summing_;    // all_reduce ops started and not waited for, with their ids
+  int64_t sums_started_ = 0;                    // and those waited for
   std::unordered_set<const ir::Value*> held_;
   std::unordered_map<const ir::Value*, Value*> preassigned_;  // see Dest
   GemmEmitter gemm_;

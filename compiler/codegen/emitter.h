@@ -53,7 +53,16 @@ struct ArenaHeader {
 static_assert(sizeof(ArenaHeader) <= 64);
 inline constexpr int64_t kBarrierBytes = 128, kAllThreadsBarrier = 64, kTeamBarriers = 192;
 inline constexpr int64_t kWavefrontStep = kTeamBarriers + 2 * kBarrierBytes;
-inline constexpr int64_t kArenaHeaderBytes = kWavefrontStep + 64;
+// The all_reduce callbacks (support/collectives.h), a cache line after the wavefront's,
+// set by a caller that runs the code on one rank of several; a null `start` (one
+// process, or zeroed arenas: loomc's) makes all_reduce the identity.
+struct ArenaCollectives {
+  void (*start)(void* context, int64_t id, void* data, int64_t count, int64_t dtype);
+  void (*wait)(void* context, int64_t id);
+  void* context;
+};
+inline constexpr int64_t kCollectivesOffset = kWavefrontStep + 64;
+inline constexpr int64_t kArenaHeaderBytes = kCollectivesOffset + 64;
 
 struct BufferLayout {
   std::vector<ir::TensorType> inputs, outputs;

@@ -22,6 +22,7 @@ absl::StatusOr<std::unique_ptr<ir::Module>> PrepareModel(const frontends::ModelF
     RETURN_IF_ERROR(AddPasses(before, pipeline.before_autodiff));
     RETURN_IF_ERROR(before.Run(*module));
     ASSIGN_OR_RETURN(autodiff::TrainStepOptions train, TrainStepOptionsFor(file));
+    train.all_reduce = options.ranks > 1;
     RETURN_IF_ERROR(autodiff::AddTrainStep(*module, train).status());
   }
   return module;

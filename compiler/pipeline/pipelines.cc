@@ -14,8 +14,10 @@ namespace loom::pipeline {
 const std::vector<Pipeline>& NamedPipelines() {
   static const auto* pipelines = new std::vector<Pipeline>{
       {"default", "wavefront,hoist-input-projection,dce",
-       "wavefront,hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans",
-       "the loop optimizations, cleanup, fusion, then independent scans and wavefronts side by side"},
+       "wavefront,hoist-input-projection,gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans,"
+       "early-all-reduce",
+       "the loop optimizations, cleanup, fusion, then independent scans and wavefronts side by side, and "
+       "gradient all-reduces started as soon as their gradients are final"},
       {"O1", "", "canonicalize,cse,dce", "cleanup only"},
       {"O0", "", "", "no passes: the lowered IR as it is"},
       {"none", "", "", "the same as O0"},

@@ -56,6 +56,10 @@ struct DataOptions {
   // training and validation; with `test`, Validate measures that part instead.
   double test_split = 0;
   bool test = false;
+  // One rank of a data-parallel run: `batch` is this rank's share of a whole batch of
+  // batch · ranks rows, laid out as one process with the whole batch would see them;
+  // Batch gives rows rank · batch onwards, units_per_batch counts the whole batch's.
+  int64_t rank = 0, ranks = 1;
 };
 
 // `model`'s inputs must already have their final shapes (--seq applied).

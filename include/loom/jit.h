@@ -30,6 +30,7 @@
 #include "loom/checkpoint.h"
 #include "loom/nn.h"
 #include "loom/tensor.h"
+#include "loom/world.h"
 
 namespace loom {
 
@@ -44,6 +45,11 @@ struct CompileOptions {
   // Also compile @step: one time step, each recurrent layer's state kept from one call
   // to the next (streaming inference).
   bool streaming = false;
+  // Data-parallel training: this process is one rank of `world` (size > 1), `batch` its
+  // share of each whole batch of world->size() · batch rows — rows rank · batch onwards.
+  // TrainStep sums the gradients over the ranks, and returns the whole batch's loss;
+  // dropout draws each row's mask as one process with the whole batch would.
+  std::shared_ptr<World> world;
 };
 
 class Session;
@@ -100,6 +106,10 @@ class CompiledModel {
   // The learning rate the next TrainStep uses (the optimizer's lr until set): for a
   // schedule, set before each step.
   absl::Status SetLearningRate(double lr);
+  // On a data-parallel model (CompileOptions::world) every rank calls SaveCheckpoint
+  // and rank 0 alone writes: the checkpoint one process training on the whole batch
+  // would write (the carried state of every rank's rows); LoadCheckpoint takes this
+  // rank's rows of such a checkpoint, so a run resumes on any number of ranks.
   // Parameters, optimizer state and counters, atomically written, with `metadata` (a
   // training run's vocabulary and position in its data) and the model's description
   // (metadata "model"), so that `loom sample|eval|run CKPT` need no model file.

@@ -46,7 +46,9 @@ std::vector<flags::Command> Commands() {
        "and on Ctrl-C (or SIGTERM, SIGHUP), and logs CKPT.csv; CKPT.lock keeps a second run\n"
        "from writing the same CKPT. --resume continues a run exactly, on the data it was\n"
        "trained on, its log cut back to the checkpoint. A NaN or infinite loss, or one a\n"
-       "million times the first, stops the run.\n",
+       "million times the first, stops the run. Under mpirun -np N, data-parallel: each\n"
+       "process trains on --batch examples of every batch of N x --batch, the gradients\n"
+       "summed over the processes; rank 0 prints and saves.\n",
        {Required({"data", "PATH", "", "the data file"}),
         {"epochs", "N", "1, or as many as --steps needs", "epochs from the start of the run"},
         {"steps", "N", "the end of --epochs", "steps from the start of the run"},
@@ -71,6 +73,8 @@ std::vector<flags::Command> Commands() {
         {"detect-anomaly", "", "",
          "check the parameters after each step and name the first op that made a NaN or\n"
          "an infinity"},
+        {"rank-timeout", "SECONDS", "300",
+         "under mpirun: how long a rank waits for the others before it stops the run"},
         kThreads,
         PipelineFlag()}},
       {"eval",

@@ -23,11 +23,12 @@ std::string Rate(double per_second, const std::string& unit) {
 
 }  // namespace
 
-Progress::Progress(int64_t first, int64_t total, int64_t units_per_step, std::string unit)
+Progress::Progress(int64_t first, int64_t total, int64_t units_per_step, std::string unit, bool shown)
     : first_(first),
       total_(total),
       units_(units_per_step),
       unit_(std::move(unit)),
+      shown_(shown),
       tty_(isatty(STDERR_FILENO)),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
@@ -42,6 +43,7 @@ std::string Progress::Line(int64_t step, int64_t epoch, double loss) const {
 }
 
 void Progress::Step(int64_t step, int64_t epoch, double loss) {
+  if (!shown_) return;
   auto now = std::chrono::steady_clock::now();
   double since = std::chrono::duration<double>(now - last_draw_).count();
   if (tty_) {
@@ -60,13 +62,14 @@ void Progress::Step(int64_t step, int64_t epoch, double loss) {
 }
 
 void Progress::Note(const std::string& line, const std::string& val) {
+  if (!shown_) return;
   if (!val.empty()) val_ = val;
   std::fprintf(stderr, tty_ ? "\r\033[K%s\n" : "%s\n", line.c_str());
   std::fflush(stderr);
 }
 
 void Progress::Finish() {
-  if (tty_) std::fprintf(stderr, "\n");
+  if (shown_ && tty_) std::fprintf(stderr, "\n");
 }
 
 }  // namespace loom::cli

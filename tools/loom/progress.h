@@ -12,8 +12,9 @@ namespace loom::cli {
 
 class Progress {
  public:
-  // `total` steps of this run (from `first` on), of `units` each ("chars").
-  Progress(int64_t first, int64_t total, int64_t units_per_step, std::string unit);
+  // `total` steps of this run (from `first` on), of `units` each ("chars"). Not
+  // `shown`: prints nothing (a data-parallel run's ranks but the first).
+  Progress(int64_t first, int64_t total, int64_t units_per_step, std::string unit, bool shown = true);
   void Step(int64_t step, int64_t epoch, double loss);
   // A line that stays (an epoch's validation), and the validation shown from then on.
   void Note(const std::string& line, const std::string& val = "");
@@ -24,7 +25,7 @@ class Progress {
 
   int64_t first_, total_, units_;
   std::string unit_, val_;
-  bool tty_;
+  bool shown_, tty_;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -40,8 +40,10 @@ absl::StatusOr<frontends::ModelFile> ModelOfCheckpoint(const std::string& path) 
 }
 
 absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string& data_path, const Args& args,
-                                    const std::string& checkpoint, double default_val_split) {
+                                    const std::string& checkpoint, double default_val_split,
+                                    std::shared_ptr<World> world) {
   Session s;
+  s.world = std::move(world);
   s.file = std::move(file);
   frontends::proto::Model& m = s.file.model;
   if (args.Has("--seq")) {
@@ -69,10 +71,14 @@ absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string
   }
   nn::Model model(s.file);
   s.data_options = {s.batch, val_split, s.seed, s.metadata, test_split};
+  if (s.world != nullptr) {
+    s.data_options.rank = s.world->rank();
+    s.data_options.ranks = s.world->size();
+  }
   ASSIGN_OR_RETURN(s.data, OpenDataset(model, data_path, s.data_options));
   ASSIGN_OR_RETURN(int threads, ThreadsOption(args));
   ASSIGN_OR_RETURN(s.jit, Jit::Create({.pipeline = args.Get("--pipeline", "default"), .threads = threads}));
-  CompileOptions options{.batch = s.batch, .vocab = s.data->vocab(), .streaming = s.data->streams()};
+  CompileOptions options{.batch = s.batch, .vocab = s.data->vocab(), .streaming = s.data->streams(), .world = s.world};
   ASSIGN_OR_RETURN(s.model, s.jit->Compile(model, options, s.seed));
   if (c) RETURN_IF_ERROR(s.model->LoadCheckpoint(*c, checkpoint));
   return s;

@@ -30,12 +30,16 @@ struct Session {
   std::map<std::string, std::string> metadata;
   // How the data was opened (--val-split, --test-split), for the test set at the end.
   DataOptions data_options;
+  // A data-parallel run's (null or of one: this process alone); `batch` is per rank.
+  std::shared_ptr<World> world;
 };
 
 // `checkpoint` (may be empty) is loaded into the model, and its vocabulary used.
 // `val_split` 1 holds out all the data (evaluation).
+// With a `world` of several ranks, this process trains on its rows of each batch.
 absl::StatusOr<Session> OpenSession(frontends::ModelFile file, const std::string& data_path, const Args& args,
-                                    const std::string& checkpoint, double default_val_split = 0.1);
+                                    const std::string& checkpoint, double default_val_split = 0.1,
+                                    std::shared_ptr<World> world = nullptr);
 
 // The model description a checkpoint from `loom train` carries.
 absl::StatusOr<frontends::ModelFile> ModelOfCheckpoint(const std::string& path);

@@ -9,6 +9,12 @@
 // wrote it; --detect-anomaly also checks the parameters after every step and, when
 // something goes non-finite, reruns that step in the reference interpreter to name the
 // first op that produced a NaN or an infinity.
+//
+// Under mpirun each process is a rank of a data-parallel run (loom/world.h): --batch is
+// per rank, each rank trains on its rows of every whole batch, the compiled step sums
+// the gradients; the ranks agree after every step on whether to go on (Ctrl-C reaches
+// them at different steps), rank 0 alone prints, logs and writes the checkpoint — after
+// the ranks agree on its step — and an error on one rank stops them all.
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -36,6 +42,9 @@ namespace {
 // SIGINT, SIGTERM and SIGHUP alike: stop at the next step boundary, with a checkpoint.
 volatile std::sig_atomic_t interrupted = 0;
 void OnInterrupt(int signal) { interrupted = signal; }
+
+// The run's world, for TrainCommand to stop every rank after an error on this one.
+std::shared_ptr<World> joined;
 
 struct Position {
   int64_t epoch = 0, batch = 0, step = 0;
@@ -68,7 +77,11 @@ class Run {
  public:
   // `saved_step`: the step the checkpoint holds already (a resumed run's), or -1.
   Run(Session& s, std::string save, int64_t saved_step, std::map<std::string, std::string> data_identity)
-      : s_(s), save_(std::move(save)), saved_step_(saved_step), data_identity_(std::move(data_identity)) {}
+      : s_(s),
+        save_(std::move(save)),
+        saved_step_(saved_step),
+        data_identity_(std::move(data_identity)),
+        lead_(s.world == nullptr || s.world->rank() == 0) {}
 
   // What the checkpoint holds, for the message that stops a run.
   std::string Saved() const {
@@ -118,6 +131,16 @@ class Run {
     metadata["step"] = absl::StrCat(p.step);
     metadata["seed"] = absl::StrCat(s_.seed);
     metadata["lr_schedule"] = schedule.spec();
+    if (int ranks = s_.world ? s_.world->size() : 1; ranks > 1) {
+      // Every rank saves (the carried state is gathered from all), at the same step.
+      ASSIGN_OR_RETURN(int64_t agreed, s_.world->Min(p.step));
+      if (agreed != p.step) {
+        return absl::InternalError(absl::StrCat("rank ", s_.world->rank(), " is at step ", p.step,
+                                                " but another rank at step ", agreed, "; not saved", Saved()));
+      }
+      metadata["ranks"] = absl::StrCat(ranks);
+    }
+    metadata["whole_batch"] = absl::StrCat(s_.data_options.batch * s_.data_options.ranks);
     metadata["warmup"] = absl::StrCat(schedule.warmup());
     if (best.step >= 0) {
       metadata["best_metric"] = absl::StrFormat("%.17g", best.value);
@@ -133,7 +156,7 @@ class Run {
   // step,epoch,loss,<metric>: the mean training loss since the last row; the metric on
   // epoch ends.
   void Log(const Position& p, double loss, const std::string& metric, double value) {
-    if (save_.empty()) return;
+    if (save_.empty() || !lead_) return;
     std::string path = save_ + ".csv";
     bool fresh = !std::ifstream(path).good();
     std::ofstream out(path, std::ios::app);
@@ -147,6 +170,7 @@ class Run {
   std::string save_;
   int64_t saved_step_;
   std::map<std::string, std::string> data_identity_;
+  bool lead_;  // the rank that writes (all but rank 0 only take part)
 };
 
 // --sample-every: the model being trained, compiled again for streaming at batch 1,
@@ -214,9 +238,13 @@ absl::Status Train(const Args& args) {
     if (args.Has(flag) && args.Get(flag).empty())
       return absl::InvalidArgumentError(absl::StrCat(flag, " needs a file name"));
   }
+  ASSIGN_OR_RETURN(double rank_timeout, args.GetDouble("--rank-timeout", 300));
+  ASSIGN_OR_RETURN(joined, World::Join({.timeout_seconds = rank_timeout}));
+  const bool lead = joined->rank() == 0;
+  const int ranks = joined->size();
   // Every option and output path is checked before anything is compiled or trained.
   std::optional<RunLock> lock;
-  if (!save.empty()) {
+  if (!save.empty() && lead) {
     ASSIGN_OR_RETURN(RunLock taken, RunLock::Take(save));
     lock.emplace(std::move(taken));
   }
@@ -237,7 +265,7 @@ absl::Status Train(const Args& args) {
   using Metadata = std::map<std::string, std::string>;
   ASSIGN_OR_RETURN(Metadata data_identity, DataIdentity(args.Get("--data")));
   ASSIGN_OR_RETURN(frontends::ModelFile file, frontends::LoadModelFile(args.positional[0]));
-  ASSIGN_OR_RETURN(Session s, OpenSession(std::move(file), args.Get("--data"), args, resume));
+  ASSIGN_OR_RETURN(Session s, OpenSession(std::move(file), args.Get("--data"), args, resume, 0.1, joined));
   if (s.data->batches_per_epoch() < 1) {
     return absl::InvalidArgumentError(absl::StrCat(args.Get("--data"), ": too little data for one batch of ", s.batch,
                                                    " (less --val-split, a smaller --batch or --seq)"));
@@ -253,16 +281,28 @@ absl::Status Train(const Args& args) {
       ++p.epoch;
       p.batch = 0;
     }
+    // Batches are laid out by the whole batch: the same whole batch goes on (on any
+    // number of ranks).
+    int64_t whole = s.batch * ranks, saved_whole = 0;
+    if (auto it = s.metadata.find("whole_batch");
+        it != s.metadata.end() && absl::SimpleAtoi(it->second, &saved_whole) && saved_whole != whole) {
+      return absl::InvalidArgumentError(absl::StrCat(resume, " was trained on batches of ", saved_whole,
+                                                     " examples in all; this run's are ", whole, " (", ranks,
+                                                     " rank(s) × --batch ", s.batch, ")"));
+    }
     // Rows a killed run logged after its checkpoint: this run logs them again.
-    RETURN_IF_ERROR(TruncateLog(save + ".csv", p.step));
+    if (lead) RETURN_IF_ERROR(TruncateLog(save + ".csv", p.step));
   }
   int64_t last = std::min(steps, epochs > INT64_MAX / per_epoch ? INT64_MAX : epochs * per_epoch);
   if (p.step >= last) {
     return absl::InvalidArgumentError(absl::StrCat("the run is already at step ", p.step, " of ", last));
   }
   auto [units, unit] = s.data->units_per_batch();
-  std::cerr << absl::StrFormat("training %s on %s: %d batches of %d %s per epoch, steps %d to %d\n",
-                               s.file.model.name(), args.Get("--data"), per_epoch, units, unit, p.step, last);
+  if (lead) {
+    std::string where = ranks == 1 ? "" : absl::StrFormat(" on %d ranks (%d per rank)", ranks, units / ranks);
+    std::cerr << absl::StrFormat("training %s on %s: %d batches of %d %s%s per epoch, steps %d to %d\n",
+                                 s.file.model.name(), args.Get("--data"), per_epoch, units, unit, where, p.step, last);
+  }
   Run run(s, save, resume.empty() ? -1 : p.step, data_identity);
   run.RestoreBest(s.metadata);
   // A resumed run's schedule is its checkpoint's unless given again.
@@ -276,11 +316,11 @@ absl::Status Train(const Args& args) {
                    LrSchedule::Parse(args.Get("--lr-schedule", stored("lr_schedule", "constant")), warmup));
   double base_lr = s.file.model.training().optimizer().lr();
   std::optional<Sampler> sampler;
-  if (sample_every > 0) {
+  if (sample_every > 0 && lead) {
     ASSIGN_OR_RETURN(sampler, Sampler::Open(s));
   }
-  if (resume.empty() && !save.empty()) std::remove((save + ".csv").c_str());  // a new run, a new log
-  Progress progress(p.step, last - p.step, units, unit);
+  if (resume.empty() && !save.empty() && lead) std::remove((save + ".csv").c_str());  // a new run, a new log
+  Progress progress(p.step, last - p.step, units, unit, lead);
   double loss_sum = 0;
   int64_t loss_count = 0, log_every = std::max<int64_t>(1, per_epoch / 10);
   bool detect_anomaly = args.Has("--detect-anomaly");
@@ -336,13 +376,20 @@ absl::Status Train(const Args& args) {
       ASSIGN_OR_RETURN(std::string text, sampler->Sample(s, sample_length, p.step));
       progress.Note(absl::StrCat("--- sample at step ", p.step, " ---\n", text));
     }
-    if (interrupted) {
+    // The ranks stop at one step: each may have been signalled at a different one.
+    bool stop = interrupted != 0;
+    if (ranks > 1) {
+      ASSIGN_OR_RETURN(int64_t go_on, joined->Min(stop ? 0 : 1));
+      stop = go_on == 0;
+    }
+    if (stop) {
       RETURN_IF_ERROR(run.Save(p));
       progress.Finish();
       return absl::CancelledError(
           absl::StrCat("interrupted",
                        interrupted == SIGTERM  ? " by SIGTERM"
                        : interrupted == SIGHUP ? " by SIGHUP"
+                       : interrupted == 0      ? " on another rank"
                                                : "",
                        " at step ", p.step,
                        save.empty() ? "" : absl::StrCat("; saved ", save, " (continue with --resume ", save, ")")));
@@ -357,10 +404,11 @@ absl::Status Train(const Args& args) {
     ASSIGN_OR_RETURN(std::unique_ptr<Dataset> data, OpenDataset(nn::Model(s.file), args.Get("--data"), test));
     ASSIGN_OR_RETURN(Metric m, data->Validate(*s.model));
     std::string text = absl::StartsWith(m.text, "val ") ? m.text.substr(4) : m.text;
-    std::cerr << absl::StrFormat("test (%g of the data, never trained on nor validated): %s\n",
-                                 s.data_options.test_split, text);
+    if (lead)
+      std::cerr << absl::StrFormat("test (%g of the data, never trained on nor validated): %s\n",
+                                   s.data_options.test_split, text);
   }
-  if (!save.empty()) std::cerr << "saved " << save << " (log: " << save << ".csv)\n";
+  if (!save.empty() && lead) std::cerr << "saved " << save << " (log: " << save << ".csv)\n";
   return absl::OkStatus();
 }
 
@@ -369,10 +417,14 @@ absl::Status Train(const Args& args) {
 int TrainCommand(const Args& args) {
   absl::Status s = Train(args);
   if (absl::IsCancelled(s)) {
-    std::cerr << "loom: " << s.message() << "\n";
+    if (joined == nullptr || joined->rank() == 0) std::cerr << "loom: " << s.message() << "\n";
     return 128 + (interrupted ? interrupted : SIGINT);  // as the shell reports a signal
   }
-  return s.ok() ? 0 : Fail(s);
+  if (s.ok()) return 0;
+  int code = Fail(s);
+  // The other ranks would wait for this one at their next collective.
+  if (joined != nullptr && joined->size() > 1) joined->Abort(code);
+  return code;
 }
 
 }  // namespace loom::cli

@@ -160,6 +160,17 @@ std::vector<Case> Cases() {
          ASSIGN_OR_RETURN(Value * y, c.Param({a, c.Dim()}));
          return c.b().Concat({x, y, x}, 1);
        }},
+      // One rank: the identity, and its rule the identity too (the two ranks' gradients
+      // are tests/unit/api/data_parallel_test.cc's).
+      {"all_reduce", OpCode::kAllReduce,
+       [](CaseBuilder& c) -> absl::StatusOr<Value*> {
+         Shape s = {c.Dim(), c.Dim()};
+         ASSIGN_OR_RETURN(Value * x, c.Param(s));
+         ASSIGN_OR_RETURN(Value * y, c.Param(s));
+         ASSIGN_OR_RETURN(Value * xy, c.b().Build(OpCode::kMul, {x, y}));
+         ASSIGN_OR_RETURN(ir::Op * sum, c.b().Create(OpCode::kAllReduce, {xy, y}));
+         return c.b().Build(OpCode::kSub, {sum->result(0), sum->result(1)});
+       }},
       {"slice", OpCode::kSlice,
        [](CaseBuilder& c) -> absl::StatusOr<Value*> {
          ASSIGN_OR_RETURN(Value * x, c.Param({c.Dim(3, 6), c.Dim(2, 4)}));
