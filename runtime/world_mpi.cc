@@ -51,6 +51,11 @@ class MpiWorld final : public World, public Collectives {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
+  Traffic traffic() const override {
+    std::lock_guard lock(mu_);
+    return traffic_;
+  }
+
   absl::StatusOr<int64_t> Min(int64_t value) override {
     int64_t result = value;
     Post(kControlId,
@@ -77,6 +82,11 @@ class MpiWorld final : public World, public Collectives {
   void Start(int64_t id, void* data, int64_t count, DType dtype) override {
     MPI_Datatype type = dtype == DType::kF64 ? MPI_DOUBLE : MPI_FLOAT;
     int64_t size = dtype == DType::kF64 ? 8 : 4;
+    {
+      std::lock_guard lock(mu_);
+      traffic_.bytes += count * size;
+      ++traffic_.messages;
+    }
     Post(id, [=] {
       // MPI counts are ints: chunks of at most 2^30 elements.
       for (int64_t done = 0; done < count;) {
@@ -91,8 +101,12 @@ class MpiWorld final : public World, public Collectives {
 
   void Wait(int64_t id) override {
     std::unique_lock lock(mu_);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_);
-    if (!changed_.wait_until(lock, deadline, [&] { return done_.count(id) > 0; })) {
+    auto start = std::chrono::steady_clock::now();
+    auto deadline = start + std::chrono::duration<double>(timeout_);
+    bool done = changed_.wait_until(lock, deadline, [&] { return done_.count(id) > 0; });
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    (id == kControlId ? traffic_.agree_seconds : traffic_.wait_seconds) += waited;
+    if (!done) {
       if (error_.ok()) {
         error_ = absl::DeadlineExceededError(
             absl::StrFormat("rank %d of %d: no answer from the other ranks in %g s (a rank stopped or hangs; "
@@ -172,8 +186,9 @@ class MpiWorld final : public World, public Collectives {
   const double timeout_;
   int rank_ = 0, size_ = 1;
   std::thread thread_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable changed_;
+  Traffic traffic_;
   bool initialized_ = false, finishing_ = false;
   absl::Status init_status_;
   std::deque<std::pair<int64_t, std::function<int()>>> queue_;

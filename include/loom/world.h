@@ -46,6 +46,15 @@ class World {
   virtual void Abort(int code) = 0;
   // What compiled code sums over (internal: support/collectives.h).
   virtual Collectives& collectives() = 0;
+
+  // What this rank's sums of training steps have carried so far, and how long the step
+  // waited for them (the part of their time the backward pass did not hide); the
+  // per-step agreements (Min) apart.
+  struct Traffic {
+    int64_t bytes = 0, messages = 0;
+    double wait_seconds = 0, agree_seconds = 0;
+  };
+  virtual Traffic traffic() const { return {}; }
 };
 
 }  // namespace loom

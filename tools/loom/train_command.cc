@@ -15,6 +15,7 @@
 // the gradients; the ranks agree after every step on whether to go on (Ctrl-C reaches
 // them at different steps), rank 0 alone prints, logs and writes the checkpoint — after
 // the ranks agree on its step — and an error on one rank stops them all.
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -326,11 +327,25 @@ absl::Status Train(const Args& args) {
   bool detect_anomaly = args.Has("--detect-anomaly");
   double first_loss = NAN;
   TensorMap before;
+  // Time in training steps (and the ranks' agreements) and what they summed, for the
+  // report at the end.
+  const int64_t first_step = p.step;
+  double step_seconds = 0;
+  int64_t steps_timed = 0;
+  World::Traffic traffic_start;
   while (p.step < last) {
     std::vector<Tensor> batch = s.data->Batch(p.epoch, p.batch);
     if (detect_anomaly) before = s.model->globals();
     RETURN_IF_ERROR(s.model->SetLearningRate(run.schedule.At(base_lr, p.step)));
+    auto step_start = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(float loss, s.model->TrainStep(batch));
+    // The first step compiles: timed from the second on.
+    if (p.step > first_step) {
+      step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+      ++steps_timed;
+    } else {
+      traffic_start = joined->traffic();
+    }
     if (!std::isfinite(loss) || (detect_anomaly && !AllFinite(s.model->globals()))) {
       progress.Finish();
       return NonFinite(s, p.step + 1, loss, detect_anomaly ? &batch : nullptr, &before, run);
@@ -379,7 +394,11 @@ absl::Status Train(const Args& args) {
     // The ranks stop at one step: each may have been signalled at a different one.
     bool stop = interrupted != 0;
     if (ranks > 1) {
+      auto agree_start = std::chrono::steady_clock::now();
       ASSIGN_OR_RETURN(int64_t go_on, joined->Min(stop ? 0 : 1));
+      if (p.step > first_step + 1) {
+        step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - agree_start).count();
+      }
       stop = go_on == 0;
     }
     if (stop) {
@@ -396,6 +415,22 @@ absl::Status Train(const Args& args) {
     }
   }
   progress.Finish();
+  if (lead && steps_timed > 0) {
+    double per_step = step_seconds / steps_timed;
+    std::cerr << absl::StrFormat("timing: %.2f ms per step after the first (%.1f %s/s)\n", 1e3 * per_step,
+                                 units / per_step, unit);
+    if (ranks > 1) {
+      World::Traffic now = joined->traffic();
+      double bytes = now.bytes - traffic_start.bytes, messages = now.messages - traffic_start.messages;
+      double wait = now.wait_seconds - traffic_start.wait_seconds,
+             agree = now.agree_seconds - traffic_start.agree_seconds;
+      std::cerr << absl::StrFormat(
+          "data-parallel: %d ranks; per step %.2f MB summed in %.0f messages, %.2f ms (%.0f%%) waiting for the "
+          "sums, %.2f ms agreeing to go on\n",
+          ranks, bytes / 1e6 / steps_timed, messages / steps_timed, 1e3 * wait / steps_timed, 100 * wait / step_seconds,
+          1e3 * agree / steps_timed);
+    }
+  }
   if (s.data_options.test_split > 0) {
     // The held-out part, never trained on nor validated, with the run's vocabulary.
     DataOptions test = s.data_options;
