@@ -197,6 +197,12 @@ std::vector<Case> Cases() {
        MainModule("", "f32[2]", "    %r = constant {value = dense<f32[2]: 1.5, -2.0>} : f32[2]\n    return %r"),
        {},
        {F({2}, {1.5, -2})}},
+      // One process: the identity (several ranks: tests/unit/api/data_parallel_test.cc).
+      {"all_reduce_one_rank",
+       MainModule("%x: f32[3], %y: f32[3]", "f32[3], f32[3]",
+                  "    %r, %s = all_reduce %x, %y : f32[3], f32[3]\n    return %r, %s"),
+       {a, b},
+       {a, b}},
       {"fusion",
        MainModule("%x: f32[2], %y: f32[2]", "f32[2]",
                   "    %r = fusion %x, %y {\n    ^bb(%a: f32[2], %b: f32[2]):\n      %m = mul %a, %b : f32[2]\n"

@@ -69,5 +69,42 @@ TEST(RandomOpsTest, BernoulliEdges) {
   }
 }
 
+// A data-parallel rank's dropout: rows r·B onwards of the whole batch's mask, whichever
+// axis the batch is (here time-major [T, B, H], the inter-layer dropout's).
+TEST(RandomOpsTest, ARanksRowsDrawTheWholeBatchsRows) {
+  constexpr int64_t T = 3, B = 2, H = 5, kRanks = 3;
+  auto whole = RunMain(RandomModule("bernoulli", "batch_axis = 1, p = 0.5, seed = 11, shape = [3, 6, 5]", "i1[3,6,5]"),
+                       {L({}, {4})});
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  for (int64_t r = 0; r < kRanks; ++r) {
+    std::string attrs =
+        "batch_axis = 1, batch_offset = " + std::to_string(r * B) + ", p = 0.5, seed = 11, shape = [3, 2, 5]";
+    auto mine = RunMain(RandomModule("bernoulli", attrs, "i1[3,2,5]"), {L({}, {4})});
+    ASSERT_TRUE(mine.ok()) << mine.status();
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t b = 0; b < B; ++b) {
+        for (int64_t h = 0; h < H; ++h) {
+          ASSERT_EQ((*mine)[0].values<bool>()[(t * B + b) * H + h],
+                    (*whole)[0].values<bool>()[(t * kRanks * B + r * B + b) * H + h])
+              << "rank " << r << " at " << t << "," << b << "," << h;
+        }
+      }
+    }
+  }
+  // Batch-major with no offset draws as without a batch axis.
+  auto plain = RunMain(RandomModule("bernoulli", "p = 0.5, seed = 11, shape = [6, 5]", "i1[6,5]"), {L({}, {4})});
+  auto axis0 =
+      RunMain(RandomModule("bernoulli", "batch_axis = 0, p = 0.5, seed = 11, shape = [6, 5]", "i1[6,5]"), {L({}, {4})});
+  ASSERT_TRUE(plain.ok() && axis0.ok());
+  EXPECT_TRUE((*plain)[0].BitwiseEqual((*axis0)[0]));
+}
+
+TEST(RandomOpsTest, BadBatchAxisIsRefused) {
+  auto r =
+      RunMain(RandomModule("bernoulli", "batch_axis = 2, p = 0.5, seed = 1, shape = [6, 5]", "i1[6,5]"), {L({}, {0})});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("batch_axis 2 is not an axis of [6, 5]"), std::string::npos) << r.status();
+}
+
 }  // namespace
 }  // namespace loom::testing

@@ -105,7 +105,8 @@ TEST(PassesPreserveResultsTest, NamedPipelines) {
             "unknown pass 'O2' (a pipeline is one of default, O1, O0, none, or a comma-separated list of passes)");
   pipeline::Pipeline no_hoist = d.Without("hoist-input-projection");
   EXPECT_EQ(no_hoist.before_autodiff, "wavefront,dce");
-  EXPECT_EQ(no_hoist.passes, "wavefront,gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans");
+  EXPECT_EQ(no_hoist.passes,
+            "wavefront,gate-fusion,canonicalize,cse,dce,elementwise-fusion,concurrent-scans,early-all-reduce");
   auto spelled = pipeline::ParsePipeline("default,-hoist-input-projection");
   ASSERT_TRUE(spelled.ok()) << spelled.status();
   EXPECT_EQ(spelled->before_autodiff, "wavefront,dce");

@@ -195,14 +195,18 @@ class Generator {
       }
       case 16: {
         ASSIGN_OR_RETURN(Value * ctr, b.Constant(Tensor::Scalar<int64_t>(Uniform(0, 5))));
-        ASSIGN_OR_RETURN(Value * u, b.Build(OpCode::kRandomUniform, {ctr},
-                                            {{"seed", int64_t{Uniform(0, 99)}},
-                                             {"shape", t.shape},
-                                             {"dtype", DType::kF32},
-                                             {"low", -1.0},
-                                             {"high", 1.0}}));
-        ASSIGN_OR_RETURN(Value * keep,
-                         b.Build(OpCode::kBernoulli, {ctr}, {{"seed", int64_t{7}}, {"shape", t.shape}, {"p", 0.5}}));
+        int64_t seed = Uniform(0, 99);
+        ASSIGN_OR_RETURN(
+            Value * u,
+            b.Build(OpCode::kRandomUniform, {ctr},
+                    {{"seed", seed}, {"shape", t.shape}, {"dtype", DType::kF32}, {"low", -1.0}, {"high", 1.0}}));
+        ir::AttrMap keep_attrs = {{"seed", int64_t{7}}, {"shape", t.shape}, {"p", 0.5}};
+        if (!t.shape.empty()) {
+          // A data-parallel rank's draws (ir/random_draws.h), from the seed already drawn.
+          keep_attrs["batch_axis"] = seed % static_cast<int64_t>(t.shape.size());
+          keep_attrs["batch_offset"] = seed % 5;
+        }
+        ASSIGN_OR_RETURN(Value * keep, b.Build(OpCode::kBernoulli, {ctr}, keep_attrs));
         pool.push_back(u);
         return add(b.Build(OpCode::kSelect, {keep, x, u}));
       }
