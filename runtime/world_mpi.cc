@@ -86,6 +86,10 @@ class MpiWorld final : public World, public Collectives {
       std::lock_guard lock(mu_);
       traffic_.bytes += count * size;
       ++traffic_.messages;
+      if (id == 0) {  // a step's first bucket
+        first_start_ = std::chrono::steady_clock::now();
+        awaiting_first_wait_ = true;
+      }
     }
     Post(id, [=] {
       // MPI counts are ints: chunks of at most 2^30 elements.
@@ -105,6 +109,10 @@ class MpiWorld final : public World, public Collectives {
     auto deadline = start + std::chrono::duration<double>(timeout_);
     bool done = changed_.wait_until(lock, deadline, [&] { return done_.count(id) > 0; });
     double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (id != kControlId && awaiting_first_wait_) {
+      traffic_.window_seconds += std::chrono::duration<double>(start - first_start_).count();
+      awaiting_first_wait_ = false;
+    }
     (id == kControlId ? traffic_.agree_seconds : traffic_.wait_seconds) += waited;
     if (!done) {
       if (error_.ok()) {
@@ -189,6 +197,8 @@ class MpiWorld final : public World, public Collectives {
   mutable std::mutex mu_;
   std::condition_variable changed_;
   Traffic traffic_;
+  std::chrono::steady_clock::time_point first_start_;  // of this step's bucket 0
+  bool awaiting_first_wait_ = false;
   bool initialized_ = false, finishing_ = false;
   absl::Status init_status_;
   std::deque<std::pair<int64_t, std::function<int()>>> queue_;

@@ -188,17 +188,23 @@ absl::StatusOr<Value*> Advance(ir::Module& module, Builder& b, const std::string
   return old;
 }
 
-// Sums the loss and the gradients over the ranks: all_reduce ops of about bucket_bytes
-// each, filled in the order the values are defined in `body` (the loss first, then each
-// gradient as the backward pass makes it final); the values are replaced by the sums.
-absl::Status SumOverRanks(Builder& b, const ir::Block& body, int64_t bucket_bytes, Value*& loss,
-                          std::vector<Value*>& grads) {
+// The gradients' indices in the order `body` makes them final (the backward pass's).
+std::vector<size_t> FinalityOrder(const ir::Block& body, const std::vector<Value*>& grads) {
   std::unordered_map<const ir::Op*, size_t> position;
   for (const auto& op : body.ops()) position.emplace(op.get(), position.size());
   auto at = [&](const Value* v) { return v->defining_op() ? position.at(v->defining_op()) : 0; };
-  std::vector<Value**> order = {&loss};
-  for (Value*& g : grads) order.push_back(&g);
-  std::stable_sort(order.begin() + 1, order.end(), [&](Value** x, Value** y) { return at(*x) < at(*y); });
+  std::vector<size_t> order(grads.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return at(grads[x]) < at(grads[y]); });
+  return order;
+}
+
+// Sums the loss and the gradients over the ranks: all_reduce ops of about bucket_bytes
+// each, filled in `order` (the loss first); the values are replaced by the sums.
+absl::Status SumOverRanks(Builder& b, const std::vector<size_t>& order, int64_t bucket_bytes, Value*& loss,
+                          std::vector<Value*>& grads) {
+  std::vector<Value**> values = {&loss};
+  for (size_t i : order) values.push_back(&grads[i]);
   std::vector<Value**> bucket;
   int64_t bytes = 0;
   auto flush = [&]() -> absl::Status {
@@ -211,7 +217,7 @@ absl::Status SumOverRanks(Builder& b, const ir::Block& body, int64_t bucket_byte
     bytes = 0;
     return absl::OkStatus();
   };
-  for (Value** v : order) {
+  for (Value** v : values) {
     // One message holds one element type.
     if (!bucket.empty() && (*bucket.front())->type().dtype != (*v)->type().dtype) RETURN_IF_ERROR(flush());
     bucket.push_back(v);
@@ -234,7 +240,15 @@ absl::StatusOr<ir::Function*> AddTrainStep(ir::Module& module, const TrainStepOp
   std::vector<Value*> grads;
   for (auto& [name, g] : graph.grads) grads.push_back(g);
   Value* loss = graph.loss;
-  if (options.all_reduce) RETURN_IF_ERROR(SumOverRanks(b, step_fn->body(), options.bucket_bytes, loss, grads));
+  // Updates in declaration order; across ranks in the order the sums arrive, so that the
+  // last bucket's (the embedding's, whose gradient the backward pass makes last) travels
+  // while the other parameters are updated.
+  std::vector<size_t> update_order(grads.size());
+  for (size_t i = 0; i < update_order.size(); ++i) update_order[i] = i;
+  if (options.all_reduce) {
+    update_order = FinalityOrder(step_fn->body(), grads);
+    RETURN_IF_ERROR(SumOverRanks(b, update_order, options.bucket_bytes, loss, grads));
+  }
 
   if (options.clip_value > 0) {
     for (Value*& g : grads) {
@@ -290,7 +304,7 @@ absl::StatusOr<ir::Function*> AddTrainStep(ir::Module& module, const TrainStepOp
   Updater updater(module, b, options.optimizer, lr);
   std::vector<std::string> names;
   for (auto& [name, g] : graph.grads) names.push_back(name);
-  for (size_t i = 0; i < grads.size(); ++i) {
+  for (size_t i : update_order) {
     // Copy: declaring optimizer state may grow the globals vector.
     ir::Global param = *module.FindGlobal(names[i]);
     RETURN_IF_ERROR(updater.Update(param, grads[i], tf));

@@ -47,12 +47,13 @@ class World {
   // What compiled code sums over (internal: support/collectives.h).
   virtual Collectives& collectives() = 0;
 
-  // What this rank's sums of training steps have carried so far, and how long the step
-  // waited for them (the part of their time the backward pass did not hide); the
-  // per-step agreements (Min) apart.
+  // What this rank's sums of training steps have carried so far; how long the steps
+  // waited for them (the part of their time the backward pass did not hide); the window
+  // they had: from a step's first message to the first sum it needed; and the time of
+  // the per-step agreements (Min).
   struct Traffic {
     int64_t bytes = 0, messages = 0;
-    double wait_seconds = 0, agree_seconds = 0;
+    double wait_seconds = 0, window_seconds = 0, agree_seconds = 0;
   };
   virtual Traffic traffic() const { return {}; }
 };

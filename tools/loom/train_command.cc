@@ -422,13 +422,14 @@ absl::Status Train(const Args& args) {
     if (ranks > 1) {
       World::Traffic now = joined->traffic();
       double bytes = now.bytes - traffic_start.bytes, messages = now.messages - traffic_start.messages;
-      double wait = now.wait_seconds - traffic_start.wait_seconds,
-             agree = now.agree_seconds - traffic_start.agree_seconds;
+      double wait = now.wait_seconds - traffic_start.wait_seconds;
+      double agree = now.agree_seconds - traffic_start.agree_seconds;
+      double window = now.window_seconds - traffic_start.window_seconds;
       std::cerr << absl::StrFormat(
-          "data-parallel: %d ranks; per step %.2f MB summed in %.0f messages, %.2f ms (%.0f%%) waiting for the "
-          "sums, %.2f ms agreeing to go on\n",
-          ranks, bytes / 1e6 / steps_timed, messages / steps_timed, 1e3 * wait / steps_timed, 100 * wait / step_seconds,
-          1e3 * agree / steps_timed);
+          "data-parallel: %d ranks; per step %.2f MB summed in %.0f messages (the first %.2f ms before the step "
+          "needed a sum), %.2f ms (%.0f%%) waiting for the sums, %.2f ms agreeing to go on\n",
+          ranks, bytes / 1e6 / steps_timed, messages / steps_timed, 1e3 * window / steps_timed,
+          1e3 * wait / steps_timed, 100 * wait / step_seconds, 1e3 * agree / steps_timed);
     }
   }
   if (s.data_options.test_split > 0) {

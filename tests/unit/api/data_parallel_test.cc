@@ -250,6 +250,50 @@ TEST_P(DataParallelTest, RanksTrainAsOneProcessOnTheWholeBatch) {
   EXPECT_GE(team.elements_summed(), kSteps * (parameters + 1));
 }
 
+// Where the batch is cannot be told from a shape with two axes of the batch's length:
+// one process draws as ever, a rank of several refuses (its rows would draw wrongly).
+TEST(DataParallelErrorsTest, AmbiguousDropoutIsRefusedOnRanks) {
+  auto file = frontends::ParseModelText(R"pb(
+                                          name: "Square"
+                                          input {
+                                            name: "x"
+                                            dtype: F32
+                                            shape: [ -1, 4 ]
+                                          }
+                                          input {
+                                            name: "y"
+                                            dtype: F32
+                                            shape: [ -1, 4 ]
+                                          }
+                                          layer {
+                                            name: "dropout"
+                                            inputs: "x"
+                                            dropout { p: 0.5 }
+                                          }
+                                          output: "dropout"
+                                          loss { input: "dropout" target: "y" mse: true }
+                                          training {
+                                            optimizer {
+                                              lr: 0.1
+                                              sgd {}
+                                            }
+                                          }
+                                        )pb",
+                                        "square.pbtxt");
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto jit = Jit::Create({.threads = 1});
+  ASSERT_TRUE(jit.ok());
+  nn::Model model(*file);
+  EXPECT_TRUE((*jit)->Compile(model, {.batch = 4}, 1).ok());
+  testing::Team team(2);
+  auto ranked = (*jit)->Compile(model, {.batch = 4, .world = team.rank(1)}, 1);
+  ASSERT_FALSE(ranked.ok());
+  EXPECT_NE(ranked.status().message().find("layer 'dropout': cannot tell the batch axis of f32[4,4] (batch 4)"),
+            std::string::npos)
+      << ranked.status();
+  EXPECT_TRUE((*jit)->Compile(model, {.batch = 3, .world = team.rank(1)}, 1).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, DataParallelTest, ::testing::Values(kClassifier, kTagger),
                          [](const auto& info) { return info.index == 0 ? "DropoutClassifier" : "LengthsTagger"; });
 
