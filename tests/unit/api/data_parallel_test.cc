@@ -22,94 +22,45 @@ namespace {
 constexpr int kRanks = 2, kSteps = 3;
 
 // Dropout between the LSTM's layers (time-major) and after it (batch-major).
-constexpr char kClassifier[] = R"pb(
-  name: "TinySentiment"
-  input {
-    name: "tokens"
-    dtype: I64
-    shape: [ -1, 7 ]
-  }
-  input {
-    name: "label"
-    dtype: F32
-    shape: [ -1, 1 ]
-  }
-  layer {
-    name: "embedding"
-    inputs: "tokens"
-    embedding { num_embeddings: 50 embedding_dim: 6 }
-  }
-  layer {
-    name: "lstm"
-    inputs: "embedding"
-    lstm { input_size: 6 hidden_size: 10 num_layers: 2 dropout: 0.5 batch_first: true }
-  }
-  layer {
-    name: "last_hidden"
-    inputs: "lstm.h_n"
-    select { dim: 0 index: -1 }
-  }
-  layer {
-    name: "dropout"
-    inputs: "last_hidden"
-    dropout { p: 0.5 }
-  }
-  layer {
-    name: "fc"
-    inputs: "dropout"
-    linear { in_features: 10 out_features: 1 }
-  }
-  output: "fc"
-  loss { input: "fc" target: "label" bce_with_logits: true }
-  training {
-    optimizer {
-      lr: 0.5
-      sgd {}
-    }
-    seed: 5
-  }
-)pb";
+constexpr char kClassifier[] = R"(
+name: "TinySentiment"
+input { name: "tokens" dtype: I64 shape: [-1, 7] }
+input { name: "label" dtype: F32 shape: [-1, 1] }
+layer { name: "embedding" inputs: "tokens" embedding { num_embeddings: 50 embedding_dim: 6 } }
+layer { name: "lstm" inputs: "embedding"
+        lstm { input_size: 6 hidden_size: 10 num_layers: 2 dropout: 0.5 batch_first: true } }
+layer { name: "last_hidden" inputs: "lstm.h_n" select { dim: 0 index: -1 } }
+layer { name: "dropout" inputs: "last_hidden" dropout { p: 0.5 } }
+layer { name: "fc" inputs: "dropout" linear { in_features: 10 out_features: 1 } }
+output: "fc"
+loss { input: "fc" target: "label" bce_with_logits: true }
+training { optimizer { lr: 0.5 sgd {} } seed: 5 }
+)";
 
 // A mean over the valid positions only: the count is every rank's (an all_reduce in
 // the loss), with global-norm clipping after the gradients are summed.
-constexpr char kTagger[] = R"pb(
-  name: "TinyTagger"
-  input {
-    name: "x"
-    dtype: F32
-    shape: [ -1, 6, 3 ]
-  }
-  input {
-    name: "lengths"
-    dtype: I64
-    shape: [ -1 ]
-  }
-  input {
-    name: "y"
-    dtype: F32
-    shape: [ -1, 6, 2 ]
-  }
-  layer {
-    name: "gru"
-    inputs: "x"
-    gru { input_size: 3 hidden_size: 5 batch_first: true lengths: "lengths" }
-  }
-  layer {
-    name: "head"
-    inputs: "gru"
-    linear { in_features: 5 out_features: 2 }
-  }
-  output: "head"
-  loss { input: "head" target: "y" mse: true lengths: "lengths" }
-  training {
-    optimizer {
-      lr: 0.2
-      sgd { momentum: 0.9 }
-    }
-    clip { by_norm: 0.5 }
-    seed: 2
-  }
-)pb";
+constexpr char kTagger[] = R"(
+name: "TinyTagger"
+input { name: "x" dtype: F32 shape: [-1, 6, 3] }
+input { name: "lengths" dtype: I64 shape: [-1] }
+input { name: "y" dtype: F32 shape: [-1, 6, 2] }
+layer { name: "gru" inputs: "x" gru { input_size: 3 hidden_size: 5 batch_first: true lengths: "lengths" } }
+layer { name: "head" inputs: "gru" linear { in_features: 5 out_features: 2 } }
+output: "head"
+loss { input: "head" target: "y" mse: true lengths: "lengths" }
+training { optimizer { lr: 0.2 sgd { momentum: 0.9 } } clip { by_norm: 0.5 } seed: 2 }
+)";
+
+// Dropout on [B, 4]: at batch 4 two axes are as long as the batch.
+constexpr char kSquare[] = R"(
+name: "Square"
+input { name: "x" dtype: F32 shape: [-1, 4] }
+input { name: "y" dtype: F32 shape: [-1, 4] }
+layer { name: "dropout" inputs: "x" dropout { p: 0.5 } }
+output: "dropout"
+loss { input: "dropout" target: "y" mse: true }
+training { optimizer { lr: 0.1 sgd {} } }
+)";
 
 using Batch = std::vector<Tensor>;
 
@@ -253,33 +204,7 @@ TEST_P(DataParallelTest, RanksTrainAsOneProcessOnTheWholeBatch) {
 // Where the batch is cannot be told from a shape with two axes of the batch's length:
 // one process draws as ever, a rank of several refuses (its rows would draw wrongly).
 TEST(DataParallelErrorsTest, AmbiguousDropoutIsRefusedOnRanks) {
-  auto file = frontends::ParseModelText(R"pb(
-                                          name: "Square"
-                                          input {
-                                            name: "x"
-                                            dtype: F32
-                                            shape: [ -1, 4 ]
-                                          }
-                                          input {
-                                            name: "y"
-                                            dtype: F32
-                                            shape: [ -1, 4 ]
-                                          }
-                                          layer {
-                                            name: "dropout"
-                                            inputs: "x"
-                                            dropout { p: 0.5 }
-                                          }
-                                          output: "dropout"
-                                          loss { input: "dropout" target: "y" mse: true }
-                                          training {
-                                            optimizer {
-                                              lr: 0.1
-                                              sgd {}
-                                            }
-                                          }
-                                        )pb",
-                                        "square.pbtxt");
+  auto file = frontends::ParseModelText(kSquare, "square.pbtxt");
   ASSERT_TRUE(file.ok()) << file.status();
   auto jit = Jit::Create({.threads = 1});
   ASSERT_TRUE(jit.ok());
