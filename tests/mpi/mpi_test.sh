@@ -14,7 +14,16 @@
 set -euo pipefail
 loom=$1 compare=$2 src=$3
 work=$(mktemp -d)
-trap 'pkill -CONT -f "$work" || true; pkill -KILL -f "$work" || true; rm -rf "$work"' EXIT
+# The processes whose command line holds $1 (from /proc: no procps needed).
+pids_of() {
+  local d
+  for d in /proc/[0-9]*; do
+    [ "${d#/proc/}" != $$ ] && tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "${d#/proc/}"
+  done
+  return 0
+}
+trap 'for p in $(pids_of "$work/long"); do kill -CONT "$p" 2>/dev/null || true; kill -KILL "$p" 2>/dev/null || true; done
+      rm -rf "$work"' EXIT
 # CI runs as root; two ranks on a 2-core machine whatever its slots.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 mpi() { mpirun --oversubscribe -np "$@"; }
@@ -54,7 +63,7 @@ grep -q "was trained on batches of 2 examples in all; this run's are 1" other.lo
 
 # The rank's pid, from Open MPI's environment of each process.
 rank_pid() {
-  for p in $(pgrep -f "$work/long"); do
+  for p in $(pids_of "$work/long"); do
     if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then echo "$p"; return; fi
   done
 }
