@@ -3,7 +3,7 @@
 //   add(x, 0), sub(x, 0), mul(x, 1), div(x, 1)       ==>  x   (0 and 1 maybe broadcast)
 //   neg(neg(x)), cast<same dtype>(x), select(c, x, x) ==>  x
 //   reshape / transpose / broadcast_in_dim / slice that change nothing, one-operand
-//   concat, reduce over no axes                      ==>  x
+//   concat, reduce_max (or an integer reduce_sum) over no axes ==>  x
 //   reshape(reshape(x))                              ==>  reshape(x)
 //   transpose(transpose(x, p), q)                    ==>  transpose(x, p∘q)
 //   select(splat true, a, b)                         ==>  a   (false: b)
@@ -182,6 +182,10 @@ absl::StatusOr<Value*> Simplify(Op& op) {
       break;
     }
     case OpCode::kReduceSum:
+      // A float sum starts at +0, and +0 + -0 is +0: over no axes it is x but for the
+      // sign of a zero (which a later division turns into ±inf).
+      if (op.IntsAttr("axes").empty() && !IsFloat(x(0)->type().dtype)) return x(0);
+      break;
     case OpCode::kReduceMax:
       if (op.IntsAttr("axes").empty()) return x(0);
       break;
