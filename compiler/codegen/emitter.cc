@@ -1002,10 +1002,12 @@ class Emitter {
     }
     bool in_place = b_panels == nullptr && GemmEmitter::ReadsBInPlace(plan);
     Value* b_scratch = b_panels == nullptr && !in_place ? AllocBytes(plan.packed_b_bytes()) : nullptr;
-    // The threads share the column panels (each its own weight columns, in its cache),
-    // each packing the panels of B it then reads, in a product of one matrix; a batch of
-    // products that each pack their own B (rare), or a small product, runs on thread 0
-    // alone.
+    // The threads share the product's units (GemmPlan::num_units: with panels outside,
+    // each thread keeps about the same weight columns in its cache at every step); when
+    // B is packed here, a wide product's threads share its panels instead, each packing
+    // the panels it then reads, while a tall one's (rows outside: every thread reads
+    // every panel) pack them together first. A batch of products that each pack their
+    // own B (rare), or a small product, runs on thread 0 alone.
     auto at = [&](Value* base, Value* item, int64_t elements) {
       return b_.CreateGEP(Elem(out.dtype), base, b_.CreateMul(item, I64(elements)));
     };
@@ -1024,13 +1026,24 @@ class Emitter {
       });
     } else {
       Parallel();
-      Range share = Share(plan.num_panels(), 1);
-      if (b_scratch != nullptr) gemm_.EmitPackPanels(b_, plan, b_data, b_scratch, share.begin, share.end);
       Value* panels = b_panels != nullptr ? b_panels : b_scratch;
-      each([&](Value* item) {
-        gemm_.EmitPanels(b_, plan, at(a_data, item, m * k), panels != nullptr ? panels : at(b_data, item, k * n),
-                         panels != nullptr, at(dst, item, m * n), share.begin, share.end);
-      });
+      auto b_item = [&](Value* item) { return panels != nullptr ? panels : at(b_data, item, k * n); };
+      if (b_scratch != nullptr && !plan.rows_outside) {
+        Range share = Share(plan.num_panels(), 1);
+        gemm_.EmitPackPanels(b_, plan, b_data, b_scratch, share.begin, share.end);
+        gemm_.EmitPanels(b_, plan, a_data, b_scratch, true, dst, share.begin, share.end);
+      } else {
+        if (b_scratch != nullptr) {
+          Range share = Share(plan.num_panels(), 1);
+          gemm_.EmitPackPanels(b_, plan, b_data, b_scratch, share.begin, share.end);
+          Between();
+        }
+        Range share = Share(plan.num_units(), 1);
+        each([&](Value* item) {
+          gemm_.EmitUnits(b_, plan, at(a_data, item, m * k), b_item(item), panels != nullptr, at(dst, item, m * n),
+                          share.begin, share.end);
+        });
+      }
     }
     if (b_scratch != nullptr) FreeSlot(b_scratch);
     return absl::OkStatus();
@@ -1460,8 +1473,8 @@ class Emitter {
     }
     if (pending != pending_.end() && !blocked) {
       for (const DeferredProduct& d : pending->second) {
-        Range share = Share(d.plan.num_panels(), 1);
-        gemm_.EmitPanels(b_, d.plan, d.a, d.b, true, d.c, share.begin, share.end);
+        Range share = Share(d.plan.num_units(), 1);
+        gemm_.EmitUnits(b_, d.plan, d.a, d.b, true, d.c, share.begin, share.end);
       }
       Between();  // the loop reads every thread's panels
     }

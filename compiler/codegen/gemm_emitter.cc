@@ -1,6 +1,7 @@
 #include "compiler/codegen/gemm_emitter.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -37,63 +38,76 @@ class KernelBuilder {
       buffer->setAlignment(llvm::Align(64));
       tile_a_ = buffer;
     }
-    Value *p0 = f->getArg(3), *p1 = f->getArg(4);
+    Region region{f->getArg(3), f->getArg(4), f->getArg(5), f->getArg(6)};
     int64_t full = s_.k / plan_.kc, rest = s_.k % plan_.kc;
-    if (full >= 1) Block(I64(0), plan_.kc, /*accumulate=*/false, p0, p1);
+    if (full >= 1) Block(I64(0), plan_.kc, /*accumulate=*/false, region);
     if (full >= 2) {
       EmitFor(b_, I64(1), I64(full),
-              [&](Value* kb) { Block(b_.CreateMul(kb, I64(plan_.kc)), plan_.kc, true, p0, p1); });
+              [&](Value* kb) { Block(b_.CreateMul(kb, I64(plan_.kc)), plan_.kc, true, region); });
     }
-    if (rest > 0) Block(I64(full * plan_.kc), rest, full > 0, p0, p1);
+    if (rest > 0) Block(I64(full * plan_.kc), rest, full > 0, region);
     b_.CreateRetVoid();
   }
 
  private:
   Value* I64(int64_t v) { return b_.getInt64(v); }
 
-  // K rows [k0, k0 + kc) of every row tile × the panels [p0, p1). The loop over what
-  // there is more of goes inside, so that the other's operand (a B panel, a row tile of
-  // A) is reused from L1 across it: panels inside for a tall product (a weight gradient,
-  // [4H, I] over T·B rows), row tiles inside for a wide one (the gates at batch 32).
-  void Block(Value* k0, int64_t kc, bool accumulate, Value* p0, Value* p1) {
+  // The panels [p0, p1) × the row tiles [t0, t1) a call computes.
+  struct Region {
+    Value *p0, *p1, *t0, *t1;
+  };
+
+  // K rows [k0, k0 + kc) of the region. The loop over what there is more of goes
+  // inside, so that the other's operand (a B panel, a row tile of A) is reused from L1
+  // across it: panels inside for a tall product (a weight gradient, [4H, I] over T·B
+  // rows), row tiles inside for a wide one (the gates at batch 32).
+  void Block(Value* k0, int64_t kc, bool accumulate, const Region& r) {
     auto tile = [&](Value* t, int rows, int split, Value* panel, int64_t width) {
       Tile(t, rows, split, panel, width, k0, kc, accumulate);
     };
     if (plan_.rows_outside) {
-      ForRowTiles([&](Value* t, int rows, int split) {
+      ForRowTiles(r.t0, r.t1, [&](Value* t, int rows, int split) {
         if (plan_.pack_a) PackTile(t, rows, k0, kc);
-        ForPanels(p0, p1, [&](Value* panel, int64_t width) { tile(t, rows, split, panel, width); });
+        ForPanels(r.p0, r.p1, [&](Value* panel, int64_t width) { tile(t, rows, split, panel, width); });
       });
     } else {
-      ForPanels(p0, p1, [&](Value* panel, int64_t width) {
-        ForRowTiles([&](Value* t, int rows, int split) { tile(t, rows, split, panel, width); });
+      ForPanels(r.p0, r.p1, [&](Value* panel, int64_t width) {
+        ForRowTiles(r.t0, r.t1, [&](Value* t, int rows, int split) { tile(t, rows, split, panel, width); });
       });
     }
   }
 
-  // body(panel, width) for the panels [p0, p1): the full-width ones, then the last,
-  // narrower one when N is not a multiple of nr and it is in the range.
-  void ForPanels(Value* p0, Value* p1, const std::function<void(Value*, int64_t)>& body) {
-    int64_t nr = plan_.nr(), full = s_.n / nr, width = s_.n % nr;
-    Value* full_end = b_.CreateSelect(b_.CreateICmpSLT(p1, I64(full)), p1, I64(full));
-    EmitFor(b_, p0, full_end, [&](Value* p) { body(p, nr); });
-    if (width == 0) return;
+  // body(i, false) for i in [begin, min(end, full)), then body(full, true) when there is
+  // a narrower last one (`edge`) and it is in the range.
+  void ForRange(Value* begin, Value* end, int64_t full, bool edge, const std::function<void(Value*, bool)>& body) {
+    Value* full_end = b_.CreateSelect(b_.CreateICmpSLT(end, I64(full)), end, I64(full));
+    EmitFor(b_, begin, full_end, [&](Value* i) { body(i, false); });
+    if (!edge) return;
     llvm::Function* f = b_.GetInsertBlock()->getParent();
-    auto* edge = llvm::BasicBlock::Create(b_.getContext(), "edge_panel", f);
+    auto* last = llvm::BasicBlock::Create(b_.getContext(), "edge", f);
     auto* done = llvm::BasicBlock::Create(b_.getContext(), "edge_done", f);
-    b_.CreateCondBr(b_.CreateAnd(b_.CreateICmpSLE(p0, I64(full)), b_.CreateICmpSGT(p1, I64(full))), edge, done);
-    b_.SetInsertPoint(edge);
-    body(I64(full), width);
+    b_.CreateCondBr(b_.CreateAnd(b_.CreateICmpSLE(begin, I64(full)), b_.CreateICmpSGT(end, I64(full))), last, done);
+    b_.SetInsertPoint(last);
+    body(I64(full), true);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
   }
 
-  // body(tile, rows, partial sums) for every row tile: the full ones, then the last
-  // M % mr rows.
-  void ForRowTiles(const std::function<void(Value*, int, int)>& body) {
-    int64_t tiles = s_.m / plan_.mr, tail = plan_.tail_rows();
-    EmitFor(b_, I64(0), I64(tiles), [&](Value* t) { body(t, plan_.mr, plan_.split); });
-    if (tail > 0) body(I64(tiles), static_cast<int>(tail), plan_.tail_split);
+  // body(panel, width) for the panels [p0, p1): the full-width ones, then the last,
+  // narrower one when N is not a multiple of nr.
+  void ForPanels(Value* p0, Value* p1, const std::function<void(Value*, int64_t)>& body) {
+    int64_t nr = plan_.nr(), width = s_.n % nr;
+    ForRange(p0, p1, s_.n / nr, width > 0, [&](Value* p, bool edge) { body(p, edge ? width : nr); });
+  }
+
+  // body(tile, rows, partial sums) for the row tiles [t0, t1): the full ones, then the
+  // last M % mr rows.
+  void ForRowTiles(Value* t0, Value* t1, const std::function<void(Value*, int, int)>& body) {
+    int64_t tail = plan_.tail_rows();
+    ForRange(t0, t1, s_.m / plan_.mr, tail > 0, [&](Value* t, bool edge) {
+      if (edge) return body(t, static_cast<int>(tail), plan_.tail_split);
+      body(t, plan_.mr, plan_.split);
+    });
   }
 
   // Row tile `tile` (its first `rows` rows) × the panel's first `width` columns, over K
@@ -227,8 +241,8 @@ llvm::Function* GemmEmitter::Kernel(const GemmPlan& plan, bool packed) {
   llvm::LLVMContext& ctx = module_.getContext();
   llvm::Type* ptr = llvm::PointerType::get(ctx, 0);
   llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
-  llvm::Function* f =
-      NewFunction(module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, ptr, i64, i64}, false));
+  llvm::Function* f = NewFunction(
+      module_, name, llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, ptr, i64, i64, i64, i64}, false));
   // A kernel is one function in the assembly (what --emit=asm tests look at), and
   // products of one shape share it.
   f->addFnAttr(llvm::Attribute::NoInline);
@@ -245,12 +259,44 @@ void GemmEmitter::EmitProduct(llvm::IRBuilder<>& b, const GemmPlan& plan, Value*
     b.CreateMemSet(c, b.getInt8(0), s.m * s.n * static_cast<int64_t>(DTypeSize(s.dtype)), llvm::MaybeAlign(1));
     return;
   }
-  b.CreateCall(Kernel(plan, packed), {a, bdata, c, b.getInt64(0), b.getInt64(plan.num_panels())});
+  EmitPanels(b, plan, a, bdata, packed, c, b.getInt64(0), b.getInt64(plan.num_panels()));
 }
 
 void GemmEmitter::EmitPanels(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed, Value* c,
                              Value* first, Value* end) {
-  b.CreateCall(Kernel(plan, packed), {a, bdata, c, first, end});
+  b.CreateCall(Kernel(plan, packed), {a, bdata, c, first, end, b.getInt64(0), b.getInt64(plan.num_row_tiles())});
+}
+
+// The units [first, end) of the grid, outer-major: the rest of the first outer line, the
+// whole lines between, the start of the last — up to three calls, each made only when
+// its region is not empty (a call would pack its row tiles of Aᵀ for nothing).
+void GemmEmitter::EmitUnits(llvm::IRBuilder<>& b, const GemmPlan& plan, Value* a, Value* bdata, bool packed, Value* c,
+                            Value* first, Value* end) {
+  int64_t inner = plan.rows_outside ? plan.num_panels() : plan.num_row_tiles();
+  auto I64 = [&](int64_t v) { return b.getInt64(v); };
+  auto call = [&](Value* outer_begin, Value* outer_end, Value* inner_begin, Value* inner_end) {
+    std::array<Value*, 4> region = plan.rows_outside
+                                       ? std::array<Value*, 4>{inner_begin, inner_end, outer_begin, outer_end}
+                                       : std::array<Value*, 4>{outer_begin, outer_end, inner_begin, inner_end};
+    // Laid out after this block, so that the caller's code reads in order.
+    llvm::BasicBlock* here = b.GetInsertBlock();
+    auto* done = llvm::BasicBlock::Create(b.getContext(), "units_done", here->getParent(), here->getNextNode());
+    auto* some = llvm::BasicBlock::Create(b.getContext(), "units", here->getParent(), done);
+    b.CreateCondBr(b.CreateAnd(b.CreateICmpSLT(outer_begin, outer_end), b.CreateICmpSLT(inner_begin, inner_end)), some,
+                   done);
+    b.SetInsertPoint(some);
+    b.CreateCall(Kernel(plan, packed), {a, bdata, c, region[0], region[1], region[2], region[3]});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  };
+  if (inner == 1) return call(first, end, I64(0), I64(1));  // the units are outer lines
+  Value *o0 = b.CreateUDiv(first, I64(inner)), *i0 = b.CreateURem(first, I64(inner));
+  Value *o1 = b.CreateUDiv(end, I64(inner)), *i1 = b.CreateURem(end, I64(inner));
+  Value* one_line = b.CreateICmpEQ(o0, o1);
+  Value* after_first = b.CreateAdd(o0, I64(1));
+  call(o0, after_first, i0, b.CreateSelect(one_line, i1, I64(inner)));
+  call(after_first, o1, I64(0), I64(inner));
+  call(o1, b.CreateAdd(o1, I64(1)), I64(0), b.CreateSelect(one_line, I64(0), i1));
 }
 
 llvm::Function* GemmEmitter::Packer(const GemmPlan& plan) {

@@ -50,6 +50,11 @@ struct GemmPlan {
   int64_t nr() const { return int64_t{nv} * lanes; }
   int64_t tail_rows() const { return shape.m % mr; }
   int64_t num_panels() const { return (shape.n + nr() - 1) / nr(); }
+  int64_t num_row_tiles() const { return (shape.m + mr - 1) / mr; }
+  // What threads share: a row tile × a panel, ordered by the kernel's outer loop (row
+  // tiles when rows_outside, else panels) — one thread's units are then whole outer
+  // lines but for its first and last.
+  int64_t num_units() const { return num_panels() * num_row_tiles(); }
   int64_t packed_b_elements() const { return num_panels() * nr() * shape.k; }
   // What the packed panels take in an arena (at least 1).
   int64_t packed_b_bytes() const {

@@ -187,25 +187,41 @@ TEST(GemmTest, ProductsAreWithinTheErrorBoundOnEveryCpu) {
   }
 }
 
-// The panels of a large product shared by two threads: each element is still summed by
-// one thread in one order, so the bits are those of one thread.
-TEST(GemmTest, TwoThreadsGiveTheSameBits) {
-  Case c{64, 1024, 512, false, true};
-  auto m = testing::ParseAndVerify(ProductModule(c));
-  ASSERT_TRUE(m.ok());
-  auto f = loom::pipeline::CompileFunction(Jit(), **m, "main");
-  ASSERT_TRUE(f.ok()) << f.status();
+// Threads share a product by units (a row tile × a panel, GemmPlan::num_units): each
+// element is still summed by one thread in one order, so 2 and 3 threads give the bits
+// of one — for a wide product packing its panels per thread, one reading B in place
+// whose 2 or 3 shares cut panels between row tiles, and tall ones (rows outside the
+// panels, Aᵀ packed per row tile) with B in place and packed by the threads together.
+TEST(GemmTest, ThreadsGiveTheSameBits) {
+  SetNumThreads(3);
   std::mt19937_64 rng(3);
-  Tensor a = Random(DType::kF32, {64, 512}, rng), b = Random(DType::kF32, {1024, 512}, rng);
-  CompiledFunction::Globals globals;
+  for (const Case& c : std::vector<Case>{{64, 1024, 512, false, true},
+                                         {32, 356, 256, false, false},
+                                         {300, 100, 900, true, false},
+                                         {400, 256, 700, true, false}}) {
+    std::string text = ProductModule(c);
+    auto m = testing::ParseAndVerify(text);
+    ASSERT_TRUE(m.ok()) << m.status();
+    auto executable = pipeline::CompileExecutable(Jit(), **m, "main", pipeline::DefaultPipeline(),
+                                                  /*always_threaded=*/true);
+    ASSERT_TRUE(executable.ok()) << executable.status();
+    const ir::Function& main = *(*m)->FindFunction("main");
+    Tensor a = Random(c.dtype, main.body().argument(0)->type().shape, rng);
+    Tensor b = Random(c.dtype, main.body().argument(1)->type().shape, rng);
+    std::vector<Tensor> results;
+    for (int threads : {1, 2, 3}) {
+      auto f = CompiledFunction::Create(*executable, "main");
+      ASSERT_TRUE(f.ok()) << f.status();
+      (*f)->set_threads(threads);
+      CompiledFunction::Globals globals;
+      auto got = (*f)->Run({a, b}, globals);
+      ASSERT_TRUE(got.ok()) << got.status();
+      results.push_back((*got)[0]);
+      EXPECT_TRUE(results.back().BitwiseEqual(results.front())) << threads << " threads: " << text;
+    }
+    ExpectProduct(c, a, b, results.back(), "three threads: " + text);
+  }
   SetNumThreads(1);
-  auto one = (*f)->Run({a, b}, globals);
-  SetNumThreads(2);
-  auto two = (*f)->Run({a, b}, globals);
-  SetNumThreads(1);
-  ASSERT_TRUE(one.ok() && two.ok());
-  EXPECT_TRUE((*one)[0].BitwiseEqual((*two)[0]));
-  ExpectProduct(c, a, b, (*two)[0], "two threads");
 }
 
 // y = x·Wᵀ with W a parameter, and optionally the update W += d stored by the function.
