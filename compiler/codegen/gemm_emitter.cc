@@ -104,6 +104,10 @@ class KernelBuilder {
   // last M % mr rows.
   void ForRowTiles(Value* t0, Value* t1, const std::function<void(Value*, int, int)>& body) {
     int64_t tail = plan_.tail_rows();
+    // One row tile (batch 1) is always called whole: its units are the panels. Known,
+    // the tile's loop goes away; left to the arguments, it cost the streaming LSTM step
+    // 31 -> 42 µs on one thread.
+    if (plan_.num_row_tiles() == 1) t0 = I64(0), t1 = I64(1);
     ForRange(t0, t1, s_.m / plan_.mr, tail > 0, [&](Value* t, bool edge) {
       if (edge) return body(t, static_cast<int>(tail), plan_.tail_split);
       body(t, plan_.mr, plan_.split);
