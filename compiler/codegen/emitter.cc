@@ -355,17 +355,26 @@ class Emitter {
     };
     return {bound(thread_), bound(b_.CreateAdd(thread_, I64(1)))};
   }
-  // ForShape over this thread's share of the outermost dimension of `shape` (all of it
-  // in thread 0's serial code). A flat loop is split at multiples of 64 elements, so
-  // that each element is computed by the same vector code (or the same scalar
-  // remainder) whatever the thread count.
+  // ForShape over this thread's share of the outermost dimension of `shape` longer than
+  // one (all of it in thread 0's serial code): a batch of one shares its [1, H] cell
+  // loop by columns. A flat loop is split at multiples of 64 elements, so that each
+  // element is computed by the same vector code (or the same scalar remainder) whatever
+  // the thread count.
   void ForShare(const Shape& shape, const std::function<void(const Index&)>& body, int interleave = 0) {
     if (shape.empty()) Serial();
     if (serial_end_ != nullptr) return ForShape(shape, body, {}, interleave);
-    Range share = Share(shape[0], shape.size() == 1 ? 64 : 1);
+    size_t dim = 0;
+    while (dim + 1 < shape.size() && shape[dim] == 1) ++dim;
+    bool flat = dim + 1 == shape.size();
+    Range share = Share(shape[dim], flat ? 64 : 1);
     EmitFor(
-        b_, share.begin, share.end, [&](Value* i) { ForShape(shape, body, {i}, interleave); },
-        shape.size() == 1 ? interleave : 0);
+        b_, share.begin, share.end,
+        [&](Value* i) {
+          Index idx(dim, I64(0));
+          idx.push_back(i);
+          ForShape(shape, body, idx, interleave);
+        },
+        flat ? interleave : 0);
   }
 
   // ForShape with dimension `dim` limited to [begin, end).

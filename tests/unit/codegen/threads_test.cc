@@ -148,6 +148,31 @@ TEST_F(ThreadsTest, WeightGradientsRunSideBySide) {
   }
 }
 
+// An LSTM(200) at batch 1: its [1, 200] cell loops have no rows to share, so the
+// threads share their columns, split at multiples of 64 (the last share a remainder of
+// 8, in scalar code past the vectors), forward and in the training step; the results
+// are the serial bits.
+TEST_F(ThreadsTest, BatchOneCellsAreSharedByColumns) {
+  nn::Model m("Lstm");
+  auto x = m.Input("x", DType::kF32, {-1, 6, 16});
+  auto y = m.Input("y", DType::kF32, {-1, 6, 200});
+  auto lstm = m.LSTM("lstm", x, 16, 200, {.batch_first = true}).output;
+  m.Output(lstm);
+  m.MSELoss(lstm, y);
+  ASSERT_TRUE(m.SetTraining("optimizer { lr: 0.05 sgd {} }").ok());
+  auto module = pipeline::PrepareModel(m.file(), {.batch = 1});
+  ASSERT_TRUE(module.ok()) << module.status();
+  ir::Interpreter interp(**module, /*seed=*/6);
+  for (std::string function : {"forward", "train_step"}) {
+    std::vector<Tensor> inputs = testing::RandomInputs(*(*module)->FindFunction(function), 13);
+    for (int threads : {2, 3}) {
+      ExpectThreadCountChangesNothing(
+          **module, function, inputs, interp.globals(), threads, 3,
+          "LSTM(200) " + function + " at batch 1 on " + std::to_string(threads) + " threads");
+    }
+  }
+}
+
 // Three stacked LSTM layers with small steps (batch 1): the wavefront pass pairs the
 // first two, forward and in the training step's reverse scans; the third runs alone on
 // thread 0. Thread 1 runs the second layer one step behind the first, and the results
