@@ -1151,12 +1151,15 @@ class Emitter {
       }
     });
     if (parameter_packs_.empty()) return;
-    // Every thread reads the versions before thread 0 records the new one, after the
-    // barrier that follows the packing; each packs its share of every parameter's panels.
+    // Every thread reads the versions; when they are stale, each packs its share of
+    // every parameter's panels, and after the barrier that follows (every thread has
+    // read them) thread 0 records the new one. When they are not, as on most calls, no
+    // barrier: nothing was written.
     Value* version = Load(DType::kI64, scratch_, I64(kParamsVersion));
     Value* stale = b_.CreateOr(b_.CreateICmpEQ(version, I64(0)),
                                b_.CreateICmpNE(version, Load(DType::kI64, scratch_, I64(kPackedVersion))));
     llvm::BasicBlock* pack = llvm::BasicBlock::Create(ctx_, "pack_parameters", fn_);
+    llvm::BasicBlock* record = llvm::BasicBlock::Create(ctx_, "record_version", fn_);
     llvm::BasicBlock* packed = llvm::BasicBlock::Create(ctx_, "packed", fn_);
     b_.CreateCondBr(stale, pack, packed);
     b_.SetInsertPoint(pack);
@@ -1165,16 +1168,12 @@ class Emitter {
       gemm_.EmitPackPanels(b_, p.plan, globals_.at(key.global), p.buffer, share.begin, share.end);
     }
     EndSerial();  // a wavefront's function packs on thread 0
-    b_.CreateBr(packed);
-    b_.SetInsertPoint(packed);
-    Serial();  // after the barrier
-    llvm::BasicBlock* record = llvm::BasicBlock::Create(ctx_, "record_version", fn_);
-    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "body", fn_);
-    b_.CreateCondBr(stale, record, body);
+    Sync();
+    b_.CreateCondBr(b_.CreateICmpEQ(thread_, I64(0)), record, packed);
     b_.SetInsertPoint(record);
     Store(DType::kI64, scratch_, I64(kPackedVersion), version);
-    b_.CreateBr(body);
-    b_.SetInsertPoint(body);
+    b_.CreateBr(packed);
+    b_.SetInsertPoint(packed);
   }
 
   absl::Status Reduce(const ir::Op& op) {
