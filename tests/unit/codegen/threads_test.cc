@@ -16,6 +16,7 @@
 #include "ir/printer.h"
 #include "loom/nn.h"
 #include "runtime/thread_pool.h"
+#include "support/status_macros.h"
 #include "tests/unit/codegen/jit_test_util.h"
 #include "tests/unit/testing/golden.h"
 #include "tests/unit/testing/random_module.h"
@@ -50,6 +51,20 @@ void ExpectThreadCountChangesNothing(const ir::Module& module, const std::string
   }
   for (size_t i = 0; i < outputs[0].size(); ++i) ExpectSameBits(outputs[1][i], outputs[0][i], what + " output");
   for (const auto& [name, value] : globals[0]) ExpectSameBits(globals[1].at(name), value, what + " @" + name);
+}
+
+// An LSTM(input, hidden) over `steps` steps fitted to targets by MSE with SGD, lowered
+// at `batch` (forward and train_step).
+absl::StatusOr<std::unique_ptr<ir::Module>> LstmRegression(int64_t steps, int64_t input, int64_t hidden,
+                                                           int64_t batch) {
+  nn::Model m("Lstm");
+  auto x = m.Input("x", DType::kF32, {-1, steps, input});
+  auto y = m.Input("y", DType::kF32, {-1, steps, hidden});
+  auto lstm = m.LSTM("lstm", x, input, hidden, {.batch_first = true}).output;
+  m.Output(lstm);
+  m.MSELoss(lstm, y);
+  RETURN_IF_ERROR(m.SetTraining("optimizer { lr: 0.05 sgd {} }"));
+  return pipeline::PrepareModel(m.file(), {.batch = batch});
 }
 
 class ThreadsTest : public ::testing::Test {
@@ -127,14 +142,7 @@ TEST_F(ThreadsTest, BidirectionalTrainingGivesTheSameBitsWithTeams) {
 // large weight-gradient products (each [512, 128] over K = 800), which then run on two
 // thread teams, and the results are the serial bits.
 TEST_F(ThreadsTest, WeightGradientsRunSideBySide) {
-  nn::Model m("Lstm");
-  auto x = m.Input("x", DType::kF32, {-1, 50, 128});
-  auto y = m.Input("y", DType::kF32, {-1, 50, 128});
-  auto lstm = m.LSTM("lstm", x, 128, 128, {.batch_first = true}).output;
-  m.Output(lstm);
-  m.MSELoss(lstm, y);
-  ASSERT_TRUE(m.SetTraining("optimizer { lr: 0.05 sgd {} }").ok());
-  auto module = pipeline::PrepareModel(m.file(), {.batch = 16});
+  auto module = LstmRegression(50, 128, 128, 16);
   ASSERT_TRUE(module.ok()) << module.status();
   auto optimized = pipeline::OptimizeFunction(**module, "train_step");
   ASSERT_TRUE(optimized.ok()) << optimized.status();
@@ -153,14 +161,7 @@ TEST_F(ThreadsTest, WeightGradientsRunSideBySide) {
 // 8, in scalar code past the vectors), forward and in the training step; the results
 // are the serial bits.
 TEST_F(ThreadsTest, BatchOneCellsAreSharedByColumns) {
-  nn::Model m("Lstm");
-  auto x = m.Input("x", DType::kF32, {-1, 6, 16});
-  auto y = m.Input("y", DType::kF32, {-1, 6, 200});
-  auto lstm = m.LSTM("lstm", x, 16, 200, {.batch_first = true}).output;
-  m.Output(lstm);
-  m.MSELoss(lstm, y);
-  ASSERT_TRUE(m.SetTraining("optimizer { lr: 0.05 sgd {} }").ok());
-  auto module = pipeline::PrepareModel(m.file(), {.batch = 1});
+  auto module = LstmRegression(6, 16, 200, 1);
   ASSERT_TRUE(module.ok()) << module.status();
   ir::Interpreter interp(**module, /*seed=*/6);
   for (std::string function : {"forward", "train_step"}) {
